@@ -1,0 +1,111 @@
+/* http.h: the HTTP client every stage uses: libcurl, retries with backoff, rate limits, redaction. */
+#ifndef PLEXPIPE_HTTP_H
+#define PLEXPIPE_HTTP_H
+
+#include <signal.h>
+#include <stddef.h>
+
+#include "buf.h"
+
+struct ratelimit;
+struct http_client;
+struct http_multi;
+
+struct http_config {
+	const char		 *name;		/* "plex", "tmdb", ...: prefixes messages */
+	const char		 *base_url;	/* scheme://host[:port][/prefix], no trailing '/' needed */
+	const char *const	 *headers;	/* NULL-terminated "Name: value" list sent on every request */
+	long			  connect_timeout_ms;	/* 0: 10000 */
+	long			  timeout_ms;	/* whole attempt; 0: 60000 */
+	int			  retries;	/* attempts after the first; -1: 3 */
+	double			  backoff;	/* first wait in s, doubling, +-25% jitter; 0: 0.5 */
+	double			  max_backoff;	/* cap on one wait, also on Retry-After; 0: 30 */
+	int			  insecure;	/* TLS verification off (explicit --insecure only) */
+	const char		 *cacert;	/* CA bundle file, or NULL */
+	struct ratelimit	 *rl;		/* taken before every attempt, or NULL */
+};
+
+/*
+ * The outcome of one logical request (all its attempts). status is the
+ * HTTP status of the last answer, 0 when the last attempt got no answer.
+ * error is empty on 2xx, else a redacted one-line message naming the API,
+ * method, path, status or curl error, attempts and up to 200 bytes of
+ * the error body, e.g. "tmdb: GET /3/movie/9: 404 Not Found: {...}".
+ */
+struct http_response {
+	long		 status;
+	struct buf	 body;
+	char		 content_type[128];
+	double		 retry_after;	/* seconds from the last Retry-After, -1 when absent */
+	int		 attempts;
+	char		 error[512];
+};
+
+/* The client copies the config strings. Returns NULL (and logs) on failure. */
+struct http_client *http_client_new(const struct http_config *);
+void	 http_client_free(struct http_client *);
+
+/*
+ * One request, synchronously, with retries: transport errors (connect,
+ * timeout, reset), 408, 429 and 5xx except 501 are retried up to
+ * `retries` times, waiting max(backoff*2^n with jitter, Retry-After in
+ * seconds or HTTP-date), capped at max_backoff. Other statuses are final.
+ * path starts with '/' and may carry a query string; it is appended to
+ * base_url as is (caller escapes). extra_headers: NULL-terminated or NULL.
+ * body NULL for none. The response is reset first, then filled.
+ * Returns the final status (>0), or -1 when no answer came (resp->error
+ * says why). Stops early, returning -1, when the cancel flag is set.
+ */
+long	 http_request(struct http_client *, const char *method, const char *path,
+	    const char *const *extra_headers, const char *body, size_t body_len,
+	    struct http_response *);
+void	 http_response_free(struct http_response *);	/* frees body; struct reusable */
+int	 http_ok(long status);		/* 200..299 */
+
+/*
+ * Counters since the client was made: attempts sent, retries, and
+ * logical requests that failed for good.
+ */
+struct http_stats {
+	unsigned long	 requests;	/* attempts put on the wire */
+	unsigned long	 retries;
+	unsigned long	 failures;
+	unsigned long	 status_429;
+};
+void	 http_client_stats(const struct http_client *, struct http_stats *);
+
+/*
+ * Cancellation: when *flag becomes non-zero (a signal handler sets it),
+ * waits are cut short and no new attempt starts.
+ */
+void	 http_set_cancel_flag(volatile sig_atomic_t *flag);
+
+/*
+ * Multi mode: many requests on one client, at most max_in_flight at once
+ * (curl multi interface, keep-alive reuse), each retried as above on its
+ * own timer. The callback runs inside http_multi_run() once per request
+ * with its final outcome; resp is valid only during the callback.
+ */
+typedef void (*http_done_fn)(void *arg, long status, struct http_response *resp);
+
+struct http_multi *http_multi_new(struct http_client *, int max_in_flight);
+/* Queues a request; the body is copied. Never blocks. */
+void	 http_multi_add(struct http_multi *, const char *method, const char *path,
+	    const char *const *extra_headers, const char *body, size_t body_len,
+	    http_done_fn, void *arg);
+/*
+ * Drives transfers for at most timeout_ms (-1: until nothing is pending).
+ * Returns how many requests are still pending (queued, in flight or
+ * waiting to retry).
+ */
+size_t	 http_multi_run(struct http_multi *, int timeout_ms);
+size_t	 http_multi_pending(const struct http_multi *);
+void	 http_multi_free(struct http_multi *);	/* aborts what is pending, no callbacks */
+
+/* Escapes a string for a URL path segment or query value (caller frees). */
+char	*http_escape(const char *);
+
+/* curl_global_init once per process; call from main() before forking workers. */
+void	 http_global_init(void);
+
+#endif

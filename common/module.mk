@@ -1,0 +1,17 @@
+# common/module.mk: the shared library's sources, one per line.
+COMMON_SRCS = \
+	common/buf.c \
+	common/cache.c \
+	common/http.c \
+	common/jsonutil.c \
+	common/log.c \
+	common/ndjson_read.c \
+	common/ndjson_write.c \
+	common/opts.c \
+	common/ratelimit.c \
+	common/record.c \
+	common/redact.c \
+	common/reject.c \
+	common/signals.c \
+	common/timeutil.c \
+	common/xalloc.c

@@ -1,0 +1,58 @@
+/* ndjson_read.h: read NDJSON one bounded line at a time, strictly, with positioned errors. */
+#ifndef PLEXPIPE_NDJSON_READ_H
+#define PLEXPIPE_NDJSON_READ_H
+
+#include <stdio.h>
+#include <stddef.h>
+
+struct json_object;
+struct ndjson_reader;
+
+#define NDJSON_DEFAULT_MAX_LINE	(64u * 1024 * 1024)	/* DESIGN.md 2: 64 MiB */
+
+/*
+ * What ndjson_read() found on a bad line. `raw` points into the reader and
+ * is valid until the next ndjson_read() call; for an over-long line it
+ * holds the first bytes only (raw_truncated is set). `message` is the
+ * ready-made "NAME:LINE:COL: reason" text.
+ */
+struct ndjson_error {
+	size_t		 line;		/* 1-based line number */
+	size_t		 col;		/* 1-based byte column of the problem */
+	char		 reason[160];	/* e.g. "invalid UTF-8", "trailing bytes after JSON value" */
+	char		 message[512];	/* "stdin:12:7: unexpected character" */
+	const char	*raw;		/* the line as read, without the newline */
+	size_t		 raw_len;
+	int		 raw_truncated;
+};
+
+enum ndjson_status {
+	NDJSON_OK = 1,		/* *out holds a new reference to a JSON object */
+	NDJSON_EOF = 0,		/* no more lines */
+	NDJSON_BAD = -1,	/* bad line, err filled, reading may go on */
+	NDJSON_IOERR = -2	/* read error, errno set; stop */
+};
+
+/*
+ * `name` labels messages ("stdin", a path). max_line 0 means the default.
+ * The reader does not own fp. Blank lines (only spaces, tabs, CR) are
+ * skipped; a CR before the LF is dropped; a last line without LF is read.
+ * Every value must be a JSON object: anything else is a bad line.
+ * Nesting deeper than NDJSON_MAX_DEPTH is a bad line, not a crash.
+ */
+struct ndjson_reader *ndjson_reader_new(FILE *, const char *name, size_t max_line);
+void	 ndjson_reader_free(struct ndjson_reader *);
+enum ndjson_status ndjson_read(struct ndjson_reader *, struct json_object **out,
+	    struct ndjson_error *err);
+/* Line number of the record last returned (1-based). */
+size_t	 ndjson_reader_line(const struct ndjson_reader *);
+/* The raw text of the record last returned, without newline (valid until the next read). */
+const char *ndjson_reader_raw(const struct ndjson_reader *, size_t *len);
+
+/* Parses one complete JSON text strictly (same rules); for tests and files. */
+struct json_object *ndjson_parse_string(const char *s, size_t len,
+	    struct ndjson_error *err);
+
+#define NDJSON_MAX_DEPTH	512	/* far above Plex's ~12; bounds parser recursion */
+
+#endif

@@ -1,0 +1,21 @@
+/* signals.h: SIGINT/SIGTERM turned into a flag, so stages finish in-flight work and exit 128+N. */
+#ifndef PLEXPIPE_SIGNALS_H
+#define PLEXPIPE_SIGNALS_H
+
+#include <signal.h>
+
+/* The number of the first SIGINT/SIGTERM/SIGHUP received, 0 before. */
+extern volatile sig_atomic_t signal_received;
+
+/*
+ * Installs handlers (no SA_RESTART, so blocking reads return EINTR) that
+ * set signal_received, and points the HTTP client's cancel flag at it.
+ */
+void	 signals_install(void);
+/*
+ * After cleanup: re-raise the received signal with the default action so
+ * the exit status is 128+N. Returns only when no signal was received.
+ */
+void	 signals_reraise(void);
+
+#endif

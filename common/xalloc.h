@@ -1,0 +1,20 @@
+/* xalloc.h: allocation wrappers that die on exhaustion, so callers need no OOM paths. */
+#ifndef PLEXPIPE_XALLOC_H
+#define PLEXPIPE_XALLOC_H
+
+#include <stddef.h>
+
+/*
+ * Out of memory is not a recoverable condition for a pipeline stage: each
+ * of these calls err(1, NULL) when the allocation fails, like git's xmalloc.
+ * This is the one place a shared module may exit.
+ */
+void	*xmalloc(size_t);
+void	*xcalloc(size_t, size_t);
+void	*xreallocarray(void *, size_t, size_t);
+char	*xstrdup(const char *);
+char	*xstrndup(const char *, size_t);
+int	 xasprintf(char **, const char *, ...)
+	    __attribute__((__format__(__printf__, 2, 3)));
+
+#endif
