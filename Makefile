@@ -76,7 +76,9 @@ check: deps
 	PLEXPIPE_BIN=$(CURDIR)/build/check/bin PLEXPIPE_UNIT=$(CURDIR)/build/check/tests/unit \
 	    tests/run
 
-demo: deps all
+# deps first, then a fresh make: pkg-config flags are read when make starts.
+demo: deps
+	$(MAKE) all
 	scripts/demo
 
 bench: all
