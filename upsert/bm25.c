@@ -1,0 +1,467 @@
+/* bm25.c: sparse BM25 document and query vectors, exactly as fastembed's Qdrant/bm25 computes them. */
+/*
+ * The algorithm (notes/qdrant-api.md section 9): every non-word character
+ * becomes a separator, text is lowercased and split into runs of word
+ * characters; a token is dropped when it is "_", an English stopword
+ * (the NLTK list below) or longer than 40 code points; the rest are
+ * stemmed with Snowball English (libstemmer 2.x; 3.x stems differently).
+ * The id of a stem is abs(murmur3_x86_32(stem, seed 0)) read as int32 and
+ * its value the BM25 TF part tf*(k+1)/(tf + k*(1-b+b*len/avg_len)); the
+ * collection's IDF modifier supplies the rest at query time.
+ *
+ * ASCII is handled exactly. For other characters glibc's C.UTF-8 classes
+ * (iswalnum, towlower) stand in for Python's Unicode \w and str.lower();
+ * they agree for letters and digits of the common scripts.
+ */
+#include <ctype.h>
+#include <locale.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <wctype.h>
+
+#include <libstemmer.h>
+
+#include "buf.h"
+#include "xalloc.h"
+#include "upsert.h"
+
+/* NLTK's English stopword list (179 words), the one fastembed ships. */
+const char *const upsert_bm25_stopwords[] = {
+	"i", "me", "my", "myself", "we", "our", "ours", "ourselves", "you",
+	"you're", "you've", "you'll", "you'd", "your", "yours", "yourself",
+	"yourselves", "he", "him", "his", "himself", "she", "she's", "her",
+	"hers", "herself", "it", "it's", "its", "itself", "they", "them",
+	"their", "theirs", "themselves", "what", "which", "who", "whom",
+	"this", "that", "that'll", "these", "those", "am", "is", "are", "was",
+	"were", "be", "been", "being", "have", "has", "had", "having", "do",
+	"does", "did", "doing", "a", "an", "the", "and", "but", "if", "or",
+	"because", "as", "until", "while", "of", "at", "by", "for", "with",
+	"about", "against", "between", "into", "through", "during", "before",
+	"after", "above", "below", "to", "from", "up", "down", "in", "out",
+	"on", "off", "over", "under", "again", "further", "then", "once",
+	"here", "there", "when", "where", "why", "how", "all", "any", "both",
+	"each", "few", "more", "most", "other", "some", "such", "no", "nor",
+	"not", "only", "own", "same", "so", "than", "too", "very", "s", "t",
+	"can", "will", "just", "don", "don't", "should", "should've", "now",
+	"d", "ll", "m", "o", "re", "ve", "y", "ain", "aren", "aren't",
+	"couldn", "couldn't", "didn", "didn't", "doesn", "doesn't", "hadn",
+	"hadn't", "hasn", "hasn't", "haven", "haven't", "isn", "isn't", "ma",
+	"mightn", "mightn't", "mustn", "mustn't", "needn", "needn't", "shan",
+	"shan't", "shouldn", "shouldn't", "wasn", "wasn't", "weren",
+	"weren't", "won", "won't", "wouldn", "wouldn't",
+};
+const size_t upsert_bm25_nstopwords =
+    sizeof(upsert_bm25_stopwords) / sizeof(upsert_bm25_stopwords[0]);
+
+/* One distinct stem of the document being embedded. */
+struct stem_slot {
+	size_t		 off;		/* stem text in the arena, 0: empty slot */
+	size_t		 len;
+	uint32_t	 id;
+	uint32_t	 tf;
+};
+
+struct upsert_bm25 {
+	struct sb_stemmer	*stemmer;
+	locale_t		 loc;		/* C.UTF-8 for non-ASCII classes */
+	const char		**stop;		/* sorted copy for bsearch */
+	struct buf		 token;		/* the current lowercase token */
+	struct buf		 arena;		/* stems of this document */
+	struct stem_slot	*slots;		/* open addressing by stem hash */
+	size_t			 nslots;
+	uint32_t		*order;		/* slot indices in first-seen order */
+	size_t			 norder;
+};
+
+static int
+cmpstr(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+struct upsert_bm25 *
+upsert_bm25_new(void)
+{
+	struct upsert_bm25	*bm;
+
+	bm = xcalloc(1, sizeof(*bm));
+	if ((bm->stemmer = sb_stemmer_new("english", "UTF_8")) == NULL) {
+		free(bm);
+		return NULL;
+	}
+	bm->loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+	bm->stop = xreallocarray(NULL, upsert_bm25_nstopwords, sizeof(*bm->stop));
+	memcpy(bm->stop, upsert_bm25_stopwords,
+	    upsert_bm25_nstopwords * sizeof(*bm->stop));
+	qsort(bm->stop, upsert_bm25_nstopwords, sizeof(*bm->stop), cmpstr);
+	return bm;
+}
+
+void
+upsert_bm25_free(struct upsert_bm25 *bm)
+{
+	if (bm == NULL)
+		return;
+	sb_stemmer_delete(bm->stemmer);
+	if (bm->loc != (locale_t)0)
+		freelocale(bm->loc);
+	free(bm->stop);
+	buf_free(&bm->token);
+	buf_free(&bm->arena);
+	free(bm->slots);
+	free(bm->order);
+	free(bm);
+}
+
+const char *
+upsert_bm25_stem(struct upsert_bm25 *bm, const char *word)
+{
+	return (const char *)sb_stemmer_stem(bm->stemmer,
+	    (const sb_symbol *)word, (int)strlen(word));
+}
+
+/*
+ * Snowball 3.x changed English (added -> add, university -> universiti);
+ * fastembed's rust-stemmers matches 2.x, so refuse to compute otherwise.
+ */
+int
+upsert_bm25_selfcheck(struct upsert_bm25 *bm, char *why, size_t whylen)
+{
+	static const char *const pairs[][2] = {
+		{ "added", "ad" }, { "university", "univers" },
+		{ "baking", "bake" }, { "cookies", "cooki" },
+	};
+	size_t		 i;
+	const char	*s;
+
+	for (i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+		s = upsert_bm25_stem(bm, pairs[i][0]);
+		if (s == NULL || strcmp(s, pairs[i][1]) != 0) {
+			snprintf(why, whylen, "libstemmer stems \"%s\" to \"%s\", "
+			    "Snowball 2.x gives \"%s\": libstemmer 2.x is required "
+			    "for BM25 vectors that match fastembed",
+			    pairs[i][0], s ? s : "(null)", pairs[i][1]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+upsert_bm25_is_stopword(const char *w)
+{
+	size_t	i;
+
+	for (i = 0; i < upsert_bm25_nstopwords; i++)
+		if (strcmp(w, upsert_bm25_stopwords[i]) == 0)
+			return 1;
+	return 0;
+}
+
+int
+upsert_bm25_model(const char *m)
+{
+	return m != NULL && (strcasecmp(m, "qdrant/bm25") == 0 ||
+	    strcasecmp(m, "bm25") == 0);
+}
+
+/* Decodes one UTF-8 sequence; invalid bytes decode as U+FFFD of length 1. */
+static size_t
+utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
+{
+	size_t		 len, i;
+	uint32_t	 c;
+
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	}
+	if ((s[0] & 0xe0) == 0xc0) {
+		len = 2;
+		c = s[0] & 0x1f;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		len = 3;
+		c = s[0] & 0x0f;
+	} else if ((s[0] & 0xf8) == 0xf0) {
+		len = 4;
+		c = s[0] & 0x07;
+	} else
+		goto bad;
+	if (len > n)
+		goto bad;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			goto bad;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	*cp = c;
+	return len;
+bad:
+	*cp = 0xfffd;
+	return 1;
+}
+
+static void
+utf8_append(struct buf *b, uint32_t c)
+{
+	char	 o[4];
+	size_t	 n;
+
+	if (c < 0x80) {
+		o[0] = (char)c;
+		n = 1;
+	} else if (c < 0x800) {
+		o[0] = (char)(0xc0 | c >> 6);
+		o[1] = (char)(0x80 | (c & 0x3f));
+		n = 2;
+	} else if (c < 0x10000) {
+		o[0] = (char)(0xe0 | c >> 12);
+		o[1] = (char)(0x80 | (c >> 6 & 0x3f));
+		o[2] = (char)(0x80 | (c & 0x3f));
+		n = 3;
+	} else {
+		o[0] = (char)(0xf0 | c >> 18);
+		o[1] = (char)(0x80 | (c >> 12 & 0x3f));
+		o[2] = (char)(0x80 | (c >> 6 & 0x3f));
+		o[3] = (char)(0x80 | (c & 0x3f));
+		n = 4;
+	}
+	buf_append(b, o, n);
+}
+
+static int
+is_word(struct upsert_bm25 *bm, uint32_t c)
+{
+	if (c < 0x80)
+		return isalnum((int)c) || c == '_';
+	if (c == 0xfffd || bm->loc == (locale_t)0)
+		return 0;
+	return iswalnum_l((wint_t)c, bm->loc);
+}
+
+static uint32_t
+lower(struct upsert_bm25 *bm, uint32_t c)
+{
+	if (c < 0x80)
+		return (uint32_t)tolower((int)c);
+	if (bm->loc == (locale_t)0)
+		return c;
+	return (uint32_t)towlower_l((wint_t)c, bm->loc);
+}
+
+static void
+slots_reset(struct upsert_bm25 *bm, size_t want)
+{
+	size_t	n = 64;
+
+	while (n < want * 2)
+		n *= 2;
+	if (n != bm->nslots) {
+		free(bm->slots);
+		free(bm->order);
+		bm->slots = xcalloc(n, sizeof(*bm->slots));
+		bm->order = xreallocarray(NULL, n, sizeof(*bm->order));
+		bm->nslots = n;
+	} else
+		memset(bm->slots, 0, n * sizeof(*bm->slots));
+	bm->norder = 0;
+	buf_reset(&bm->arena);
+	buf_append(&bm->arena, "", 1);	/* offset 0 marks an empty slot */
+}
+
+static void
+slots_grow(struct upsert_bm25 *bm)
+{
+	struct stem_slot	*old = bm->slots;
+	uint32_t		*oldorder = bm->order;
+	size_t			 oldn = bm->nslots, i, j, n = oldn * 2;
+
+	bm->slots = xcalloc(n, sizeof(*bm->slots));
+	bm->order = xreallocarray(NULL, n, sizeof(*bm->order));
+	bm->nslots = n;
+	for (i = 0; i < bm->norder; i++) {
+		struct stem_slot *s = &old[oldorder[i]];
+
+		j = s->id & (n - 1);
+		while (bm->slots[j].off != 0)
+			j = (j + 1) & (n - 1);
+		bm->slots[j] = *s;
+		bm->order[i] = (uint32_t)j;
+	}
+	free(old);
+	free(oldorder);
+}
+
+/* Counts one stem (the hash table is keyed by the stem text). */
+static void
+count_stem(struct upsert_bm25 *bm, const char *stem, size_t len)
+{
+	uint32_t	 id = upsert_bm25_token_id(stem, len);
+	size_t		 j, mask;
+
+	if ((bm->norder + 1) * 2 > bm->nslots)
+		slots_grow(bm);
+	mask = bm->nslots - 1;
+	for (j = id & mask; bm->slots[j].off != 0; j = (j + 1) & mask) {
+		struct stem_slot *s = &bm->slots[j];
+
+		if (s->id == id && s->len == len &&
+		    memcmp(bm->arena.data + s->off, stem, len) == 0) {
+			s->tf++;
+			return;
+		}
+	}
+	bm->slots[j].off = bm->arena.len;
+	bm->slots[j].len = len;
+	bm->slots[j].id = id;
+	bm->slots[j].tf = 1;
+	buf_append(&bm->arena, stem, len);
+	buf_append(&bm->arena, "", 1);
+	bm->order[bm->norder++] = (uint32_t)j;
+}
+
+/* Filters and stems the finished token in bm->token; returns 1 when kept. */
+static int
+take_token(struct upsert_bm25 *bm, size_t ncodepoints)
+{
+	const sb_symbol	*st;
+	int		 stlen;
+
+	if (bm->token.len == 0)
+		return 0;
+	if (bm->token.len == 1 && bm->token.data[0] == '_')
+		return 0;
+	if (ncodepoints > UPSERT_BM25_MAX_TOKEN)
+		return 0;
+	if (bsearch(&bm->token.data, bm->stop, upsert_bm25_nstopwords,
+	    sizeof(*bm->stop), cmpstr) != NULL)
+		return 0;
+	st = sb_stemmer_stem(bm->stemmer, (const sb_symbol *)bm->token.data,
+	    (int)bm->token.len);
+	if (st == NULL)
+		return 0;
+	stlen = sb_stemmer_length(bm->stemmer);
+	if (stlen <= 0)
+		return 0;
+	count_stem(bm, (const char *)st, (size_t)stlen);
+	return 1;
+}
+
+/* Tokenizes, filters and counts; returns doc_len (stems kept, repeats counted). */
+static size_t
+analyse(struct upsert_bm25 *bm, const char *text)
+{
+	const unsigned char	*s = (const unsigned char *)text;
+	size_t			 n = strlen(text), i = 0, cps = 0, doclen = 0;
+	uint32_t		 c = 0;
+
+	slots_reset(bm, n / 4 + 1);
+	buf_reset(&bm->token);
+	while (i <= n) {
+		size_t	 l = 1;
+
+		if (i < n)
+			l = utf8_decode(s + i, n - i, &c);
+		if (i < n && is_word(bm, c)) {
+			utf8_append(&bm->token, lower(bm, c));
+			cps++;
+		} else if (bm->token.len > 0) {
+			doclen += take_token(bm, cps);
+			buf_reset(&bm->token);
+			cps = 0;
+		}
+		i += l;
+	}
+	return doclen;
+}
+
+static void
+sparse_reserve(struct upsert_sparse *sv, size_t n)
+{
+	if (n <= sv->cap)
+		return;
+	sv->indices = xreallocarray(sv->indices, n, sizeof(*sv->indices));
+	sv->values = xreallocarray(sv->values, n, sizeof(*sv->values));
+	sv->cap = n;
+}
+
+void
+upsert_bm25_doc(struct upsert_bm25 *bm, const char *text, struct upsert_sparse *sv)
+{
+	double	 doclen, k = UPSERT_BM25_K, b = UPSERT_BM25_B, tf;
+	size_t	 i;
+
+	doclen = (double)analyse(bm, text);
+	sparse_reserve(sv, bm->norder);
+	for (i = 0; i < bm->norder; i++) {
+		struct stem_slot *s = &bm->slots[bm->order[i]];
+
+		tf = s->tf;
+		sv->indices[i] = s->id;
+		sv->values[i] = (float)(tf * (k + 1) /
+		    (tf + k * (1 - b + b * doclen / UPSERT_BM25_AVG_LEN)));
+	}
+	sv->n = bm->norder;
+}
+
+void
+upsert_bm25_query(struct upsert_bm25 *bm, const char *text, struct upsert_sparse *sv)
+{
+	size_t	 i, j, n = 0;
+
+	analyse(bm, text);
+	sparse_reserve(sv, bm->norder);
+	/* distinct stems can share an id; the query wants each id once */
+	for (i = 0; i < bm->norder; i++) {
+		uint32_t id = bm->slots[bm->order[i]].id;
+
+		for (j = 0; j < n && sv->indices[j] != id; j++)
+			;
+		if (j == n) {
+			sv->indices[n] = id;
+			sv->values[n++] = 1.0f;
+		}
+	}
+	sv->n = n;
+}
+
+void
+upsert_sparse_free(struct upsert_sparse *sv)
+{
+	free(sv->indices);
+	free(sv->values);
+	memset(sv, 0, sizeof(*sv));
+}
+
+void
+upsert_float32_text(float f, char *out, size_t len)
+{
+	int	 p;
+
+	for (p = 1; p < 9; p++) {
+		snprintf(out, len, "%.*g", p, (double)f);
+		if (strtof(out, NULL) == f)
+			return;
+	}
+	snprintf(out, len, "%.9g", (double)f);
+}
+
+void
+upsert_sparse_json(const struct upsert_sparse *sv, struct buf *b)
+{
+	char	 num[32];
+	size_t	 i;
+
+	buf_appends(b, "{\"indices\":[");
+	for (i = 0; i < sv->n; i++)
+		buf_printf(b, "%s%u", i ? "," : "", (unsigned)sv->indices[i]);
+	buf_appends(b, "],\"values\":[");
+	for (i = 0; i < sv->n; i++) {
+		upsert_float32_text(sv->values[i], num, sizeof(num));
+		if (i)
+			buf_append(b, ",", 1);
+		buf_appends(b, num);
+	}
+	buf_appends(b, "]}");
+}

@@ -1,0 +1,200 @@
+/* upsert.h: qdrant-upsert's internal interfaces, grouped by module. */
+#ifndef PLEXPIPE_UPSERT_H
+#define PLEXPIPE_UPSERT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "buf.h"
+#include "http.h"
+
+struct json_object;
+struct ndjson_writer;
+
+/* --- murmur3.c --- */
+uint32_t upsert_murmur3_32(const void *, size_t, uint32_t);
+/* abs() of the hash read as int32: the BM25 token id. */
+uint32_t upsert_bm25_token_id(const char *, size_t);
+
+/* --- bm25.c: fastembed's Qdrant/bm25, computed locally --- */
+struct upsert_bm25;
+struct upsert_sparse {
+	uint32_t	*indices;
+	float		*values;
+	size_t		 n, cap;
+};
+#define UPSERT_BM25_K		1.2
+#define UPSERT_BM25_B		0.75
+#define UPSERT_BM25_AVG_LEN	256.0
+#define UPSERT_BM25_MAX_TOKEN	40	/* code points; longer tokens are dropped */
+
+extern const char *const upsert_bm25_stopwords[];
+extern const size_t upsert_bm25_nstopwords;
+
+struct upsert_bm25 *upsert_bm25_new(void);	/* NULL when libstemmer fails */
+void	 upsert_bm25_free(struct upsert_bm25 *);
+/* 0 when libstemmer behaves as Snowball 2.x English; else -1 and why. */
+int	 upsert_bm25_selfcheck(struct upsert_bm25 *, char *why, size_t);
+int	 upsert_bm25_is_stopword(const char *);
+/* Document vector (TF part; the collection's IDF modifier does the rest). */
+void	 upsert_bm25_doc(struct upsert_bm25 *, const char *text, struct upsert_sparse *);
+/* Query vector: unique ids, every value 1.0. */
+void	 upsert_bm25_query(struct upsert_bm25 *, const char *text, struct upsert_sparse *);
+/* The stem of one lowercase word (for tests); borrowed until the next call. */
+const char *upsert_bm25_stem(struct upsert_bm25 *, const char *word);
+void	 upsert_sparse_free(struct upsert_sparse *);
+/* Appends {"indices":[...],"values":[...]}. */
+void	 upsert_sparse_json(const struct upsert_sparse *, struct buf *);
+/* Shortest decimal text that reads back as the same float32. */
+void	 upsert_float32_text(float, char *, size_t);
+/* Is this model name one bm25.c computes? ("Qdrant/bm25", "bm25", any case) */
+int	 upsert_bm25_model(const char *);
+
+/* --- the run's settings, filled by main() --- */
+enum upsert_dense { DENSE_UNSET, DENSE_ENDPOINT, DENSE_SERVER, DENSE_NONE };
+enum upsert_sparse_mode { SPARSE_LOCAL, SPARSE_SERVER, SPARSE_NONE };
+
+struct upsert_config {
+	const char		*collection;
+	int			 batch_size;
+	size_t			 max_request_bytes;
+	int			 concurrency;
+	int			 retries;
+	double			 backoff;
+	int			 wait;
+	const char		*dead_letter;
+	enum upsert_dense	 dense;
+	enum upsert_sparse_mode	 sparse;
+	const char		*embed_model;	/* NULL: the points' own model */
+	int			 embed_batch_size;
+	long			 dense_size;	/* 0: from the model table */
+	const char		*dense_distance;	/* "Cosine" unless overridden */
+	int			 recreate;
+	int			 cleanup;
+	double			 max_delete_fraction;
+	int			 force_cleanup;
+	int			 skip_unchanged;
+	int			 dry_run;
+};
+
+/* --- dry_run.c: the request log that replaces the network --- */
+/* Writes {"kind":"request","service":S,"method":M,"path":P,"body":B} to w. */
+void	 upsert_dry_request(struct ndjson_writer *, const char *service,
+	    const char *method, const char *path, const char *body, size_t len);
+
+/* --- collection.c --- */
+/* The dense size of a known model, 0 when unknown. */
+long	 upsert_model_dense_size(const char *model);
+struct upsert_qdrant {
+	struct http_client	*client;	/* NULL in dry-run */
+	struct ndjson_writer	*dry;		/* request log in dry-run */
+	const struct upsert_config *cfg;
+};
+/*
+ * Makes sure the collection exists with the right vectors and all payload
+ * indexes. dense_size 0: no dense vector. Returns 0, or an exit status
+ * (2 for a wrong shape or refused key, 1 when Qdrant did not answer)
+ * after logging why.
+ */
+int	 upsert_collection_ensure(struct upsert_qdrant *, long dense_size);
+/* The 22 payload indexes (DESIGN.md 4), as CreateFieldIndex bodies. */
+extern const char *const upsert_index_fields[];
+extern const size_t upsert_nindex_fields;
+/* Writes the CreateFieldIndex body for index i. */
+void	 upsert_index_body(size_t i, struct buf *);
+/* One synchronous Qdrant call, or a logged request in dry-run (status 200, empty body). */
+long	 upsert_qdrant_call(struct upsert_qdrant *, const char *method,
+	    const char *path, const char *body, struct http_response *);
+
+/* --- embed_client.c --- */
+/* Splits EMBED_URL into a base URL and the request path (/v1/embeddings). */
+void	 upsert_embed_split_url(const char *url, char **base, char **path);
+/* {"model":M,"input":[texts]} */
+void	 upsert_embed_body(const char *model, const char *const *texts, size_t n,
+	    struct buf *);
+/*
+ * Parses an embeddings answer for n inputs of dimension dim (0: any,
+ * all equal). On success out[i] holds a new reference to the vector array
+ * and 0 is returned; else -1 and why.
+ */
+int	 upsert_embed_parse(const char *body, size_t len, size_t n, long dim,
+	    struct json_object **out, char *why, size_t whylen);
+
+/* --- skip_unchanged.c --- */
+/* SHA-256 (hex) of the point's canonical JSON plus the settings string. */
+void	 upsert_content_hash(struct json_object *point, const char *settings,
+	    char out[65]);
+/* A comparable text for a point id: decimal, or the UUID in lowercase without '-'. */
+int	 upsert_id_key(struct json_object *id, char *out, size_t);
+/* Appends the retrieve body {"ids":[...],"with_payload":["content_hash"],"with_vector":false}. */
+void	 upsert_fetch_body(struct json_object *const *ids, size_t n, struct buf *);
+/*
+ * Reads a retrieve answer; calls found(arg, idkey, hash) for every point
+ * that has a content_hash. Returns 0 or -1 on a malformed answer.
+ */
+int	 upsert_fetch_parse(const char *body, size_t len,
+	    void (*found)(void *, const char *, const char *), void *arg);
+
+/* --- point.c: one incoming point -> the PointStruct text to upsert --- */
+struct upsert_point_in {
+	struct json_object	*point;		/* the incoming point */
+	struct json_object	*dense;		/* embedding array for "dense", or NULL */
+	const char		*hash;		/* content hash, or NULL */
+};
+/*
+ * Appends the point with vectors resolved per the config: Documents under
+ * "dense"/"sparse" are replaced (endpoint vector, local BM25), kept
+ * (server) or dropped (none). Returns 0, or -1 and why.
+ */
+int	 upsert_point_text(const struct upsert_config *, struct upsert_bm25 *,
+	    const struct upsert_point_in *, struct buf *, char *why, size_t);
+/* The Document {"text","model"} under vector name, or NULL. */
+struct json_object *upsert_point_document(struct json_object *point, const char *name);
+
+/* --- cleanup.c --- */
+struct upsert_keyset;
+struct upsert_keyset *upsert_keyset_new(struct json_object *rating_keys);
+int	 upsert_keyset_has(const struct upsert_keyset *, const char *);
+void	 upsert_keyset_free(struct upsert_keyset *);
+/*
+ * Deletes the points of the given types whose data.plex.rating_key is not
+ * in keys. Returns 0, 4 when refused (above the fraction), or an exit
+ * status on failure; *deleted counts what went.
+ */
+int	 upsert_cleanup(struct upsert_qdrant *, const struct upsert_keyset *,
+	    const char *const *types, size_t ntypes, size_t *deleted);
+
+/* --- upsert_batch.c: the batch pipeline (fetch hashes, embed, upsert) --- */
+struct upsert_run;
+struct upsert_stats {
+	size_t		 points_in;
+	size_t		 upserted;
+	size_t		 skipped;
+	size_t		 dead_lettered;
+	size_t		 batches;
+	size_t		 embed_requests;
+	size_t		 retried_ok;	/* requests that needed retries and then succeeded */
+	size_t		 retried_failed;	/* requests that failed after all retries */
+	int		 spooled;	/* Qdrant stayed down: the rest went to the dead letters */
+};
+struct upsert_run *upsert_run_new(const struct upsert_config *,
+	    struct upsert_qdrant *, struct http_client *embed,
+	    const char *embed_path, struct upsert_bm25 *,
+	    struct ndjson_writer *out, long dense_size, const char *settings);
+/* Adds one point (a new reference is taken); may start a batch. */
+void	 upsert_run_add(struct upsert_run *, struct json_object *point);
+/* Starts the partly filled batch. */
+void	 upsert_run_flush(struct upsert_run *);
+/* Drives requests for up to ms; returns active batches. */
+size_t	 upsert_run_drive(struct upsert_run *, int ms);
+size_t	 upsert_run_active(const struct upsert_run *);
+/* Non-zero exit status when the run must stop at once (401/403: 2). */
+int	 upsert_run_fatal(const struct upsert_run *);
+const struct upsert_stats *upsert_run_stats(const struct upsert_run *);
+/* Closes the dead-letter file (appending an end record); -1 on I/O error. */
+int	 upsert_run_close_dead_letter(struct upsert_run *);
+const char *upsert_run_dead_letter_path(const struct upsert_run *);
+void	 upsert_run_free(struct upsert_run *);
+
+#endif
