@@ -1,0 +1,345 @@
+/* cache.c: a disk cache, one file per key, atomic writes, TTL by age, safe across processes. */
+/*
+ * An entry is the plain file DIR/KEY.json, so a cache can be read with
+ * cat, seeded by hand and shipped in a tarball (the sample library is
+ * one).  Writers never touch the entry in place: they write a temporary
+ * file in the same directory (mkstemp, so concurrent writers never share
+ * one) and rename(2) it over the entry.  rename within one file system is
+ * atomic, so a reader opens either the old or the new inode, never a mix,
+ * however many processes write the same key at once.
+ *
+ * No fsync: an entry is only a copy of an API answer.  After a power cut
+ * a renamed-but-unsynced file may come back empty or short; an empty one
+ * is a miss here, a short one fails the caller's JSON parse and is
+ * fetched again.  Syncing every write would cost a disk flush per TMDb
+ * answer for nothing the next run could not repair.
+ *
+ * Age is the file's mtime, which is when the temporary file was written.
+ * Lock files (DIR/.locks/<sha256 of key>) exist so that N workers asking
+ * for one missing key make one API call; they are never removed, because
+ * unlinking a lock file that another process has open breaks flock.
+ */
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sha2.h>
+
+#include "buf.h"
+#include "cache.h"
+#include "log.h"
+#include "xalloc.h"
+
+#define CACHE_KEY_MAX	512	/* keys are short ids; refuse anything silly */
+#define LOCK_DIR	".locks"
+
+struct cache {
+	char			*dir;		/* as given, no trailing '/' */
+	long long		 ttl;		/* seconds; <= 0: forever */
+	struct cache_stats	 st;		/* this process's counters */
+};
+
+/*
+ * A key is '/'-joined segments of [A-Za-z0-9._-].  A segment may not be
+ * empty or start with '.': that refuses "." and "..", and keeps keys
+ * away from the hidden names the cache uses itself (.locks, temp files).
+ */
+static int
+key_ok(const char *key)
+{
+	const char	*p;
+	int		 seg_start = 1;
+
+	if (key == NULL || *key == '\0' || strlen(key) > CACHE_KEY_MAX)
+		return 0;
+	for (p = key; *p != '\0'; p++) {
+		if (*p == '/') {
+			if (seg_start)
+				return 0;	/* leading '/' or "//" */
+			seg_start = 1;
+			continue;
+		}
+		if (seg_start && *p == '.')
+			return 0;
+		if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+		    (*p >= '0' && *p <= '9') || *p == '.' || *p == '_' ||
+		    *p == '-'))
+			return 0;
+		seg_start = 0;
+	}
+	return !seg_start;		/* no trailing '/' */
+}
+
+/* mkdir -p for path (not its last component when `parent_only`). */
+static int
+mkdirs(const char *path, int parent_only)
+{
+	char	*p, *s;
+	int	 rc = 0;
+
+	s = xstrdup(path);
+	if (parent_only) {
+		if ((p = strrchr(s, '/')) == NULL)
+			goto out;
+		*p = '\0';
+	}
+	for (p = s + 1; ; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		if (p[-1] != '/') {
+			char c = *p;
+
+			*p = '\0';
+			if (mkdir(s, 0700) == -1 && errno != EEXIST) {
+				rc = -1;
+				goto out;
+			}
+			*p = c;
+		}
+		if (*p == '\0')
+			break;
+	}
+out:
+	free(s);
+	return rc;
+}
+
+struct cache *
+cache_open(const char *dir, long long ttl_seconds)
+{
+	struct cache	*c;
+	struct stat	 sb;
+	size_t		 n;
+
+	if (dir == NULL || *dir == '\0') {
+		log_error("cache: no directory given");
+		return NULL;
+	}
+	if (mkdirs(dir, 0) == -1 || stat(dir, &sb) == -1) {
+		log_error("cache: %s: %s", dir, strerror(errno));
+		return NULL;
+	}
+	if (!S_ISDIR(sb.st_mode)) {
+		log_error("cache: %s: not a directory", dir);
+		return NULL;
+	}
+	c = xcalloc(1, sizeof(*c));
+	c->dir = xstrdup(dir);
+	n = strlen(c->dir);
+	while (n > 1 && c->dir[n - 1] == '/')
+		c->dir[--n] = '\0';
+	c->ttl = ttl_seconds;
+	return c;
+}
+
+void
+cache_close(struct cache *c)
+{
+	if (c == NULL)
+		return;
+	free(c->dir);
+	free(c);
+}
+
+const char *
+cache_dir(const struct cache *c)
+{
+	return c->dir;
+}
+
+static char *
+entry_path(const struct cache *c, const char *key)
+{
+	char	*path;
+
+	xasprintf(&path, "%s/%s.json", c->dir, key);
+	return path;
+}
+
+int
+cache_get(struct cache *c, const char *key, struct buf *out, int ignore_ttl)
+{
+	struct stat	 sb;
+	char		*path, chunk[65536];
+	ssize_t		 n;
+	int		 fd, rc = 0;
+
+	if (!key_ok(key))
+		return -1;
+	buf_reset(out);
+	path = entry_path(c, key);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		if (errno != ENOENT && errno != ENOTDIR)
+			log_warn("cache: %s: %s (treated as a miss)", path,
+			    strerror(errno));
+		goto out;
+	}
+	if (fstat(fd, &sb) == -1) {
+		log_warn("cache: %s: %s (treated as a miss)", path,
+		    strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		log_warn("cache: %s: not a regular file (treated as a miss)",
+		    path);
+		goto out;
+	}
+	if (!ignore_ttl && c->ttl > 0 &&
+	    (long long)(time(NULL) - sb.st_mtime) > c->ttl)
+		goto out;
+	for (;;) {
+		n = read(fd, chunk, sizeof(chunk));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			log_warn("cache: %s: %s (treated as a miss)", path,
+			    strerror(errno));
+			buf_reset(out);
+			goto out;
+		}
+		if (n == 0)
+			break;
+		buf_append(out, chunk, (size_t)n);
+	}
+	if (out->len == 0) {
+		/* never written by cache_put; see the fsync note above */
+		log_warn("cache: %s: empty entry (treated as a miss)", path);
+		goto out;
+	}
+	rc = 1;
+out:
+	if (fd != -1)
+		close(fd);
+	free(path);
+	if (rc == 1)
+		c->st.hits++;
+	else
+		c->st.misses++;
+	return rc;
+}
+
+static int
+write_all(int fd, const void *data, size_t len)
+{
+	const char	*p = data;
+	ssize_t		 n;
+
+	while (len > 0) {
+		n = write(fd, p, len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+cache_put(struct cache *c, const char *key, const void *data, size_t len)
+{
+	char	*path, *tmp = NULL, *slash;
+	int	 fd = -1, rc = -1;
+
+	if (!key_ok(key)) {
+		log_warn("cache: refused key \"%.80s\"", key ? key : "");
+		return -1;
+	}
+	path = entry_path(c, key);
+	if (mkdirs(path, 1) == -1) {
+		log_warn("cache: %s: %s", path, strerror(errno));
+		goto out;
+	}
+	/* the temp file sits next to the entry: rename must not cross file systems */
+	slash = strrchr(path, '/');
+	xasprintf(&tmp, "%.*s/.%s.tmpXXXXXX", (int)(slash - path), path,
+	    slash + 1);
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
+		log_warn("cache: %s: %s", tmp, strerror(errno));
+		free(tmp);
+		tmp = NULL;
+		goto out;
+	}
+	if (write_all(fd, data, len) == -1) {
+		log_warn("cache: %s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	if (close(fd) == -1) {
+		fd = -1;
+		log_warn("cache: %s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	fd = -1;
+	if (rename(tmp, path) == -1) {
+		log_warn("cache: %s: %s", path, strerror(errno));
+		goto out;
+	}
+	free(tmp);
+	tmp = NULL;
+	c->st.writes++;
+	rc = 0;
+out:
+	if (fd != -1)
+		close(fd);
+	if (tmp != NULL) {
+		unlink(tmp);
+		free(tmp);
+	}
+	free(path);
+	return rc;
+}
+
+int
+cache_lock(struct cache *c, const char *key)
+{
+	char	 hex[SHA256_DIGEST_STRING_LENGTH], *dir, *path;
+	int	 fd;
+
+	if (!key_ok(key))
+		return -1;
+	SHA256Data((const unsigned char *)key, strlen(key), hex);
+	xasprintf(&dir, "%s/%s", c->dir, LOCK_DIR);
+	xasprintf(&path, "%s/%s", dir, hex);
+	if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
+		fd = -1;
+		goto out;
+	}
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1)
+		goto out;
+	/* EINTR (a signal, with handlers installed without SA_RESTART) gives up */
+	if (flock(fd, LOCK_EX) == -1) {
+		close(fd);
+		fd = -1;
+	}
+out:
+	if (fd == -1)
+		log_debug("cache: lock for %s: %s (going on unlocked)", key,
+		    strerror(errno));
+	free(dir);
+	free(path);
+	return fd;
+}
+
+void
+cache_unlock(int token)
+{
+	if (token < 0)
+		return;
+	flock(token, LOCK_UN);
+	close(token);
+}
+
+void
+cache_get_stats(const struct cache *c, struct cache_stats *st)
+{
+	*st = c->st;
+}
