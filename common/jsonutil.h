@@ -2,6 +2,7 @@
 #ifndef PLEXPIPE_JSONUTIL_H
 #define PLEXPIPE_JSONUTIL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <json-c/json.h>
@@ -31,5 +32,14 @@ void		 jadd_ref(struct json_object *obj, const char *key, struct json_object *va
  * result is a new string the caller frees.
  */
 char		*jcanonical(struct json_object *);
+
+/*
+ * Strict UTF-8 check (no overlong forms, no surrogates, nothing above
+ * U+10FFFF). Returns 1 when s[0..len) is valid, else 0 and, when bad is
+ * not NULL, the byte offset of the first invalid sequence in *bad.
+ */
+int		 jutf8_valid(const char *s, size_t len, size_t *bad);
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 when invalid. */
+size_t		 jutf8_seqlen(const unsigned char *s, size_t avail);
 
 #endif

@@ -19,6 +19,12 @@ struct reject_file *reject_open(const char *path);
 /* Logs "NAME:LINE: error" as a warning, appends the line, counts it. 0 or -1 on I/O error. */
 int	 reject_add(struct reject_file *, size_t line, const char *error,
 	    const char *raw, size_t raw_len);
+/*
+ * The input's name for the log lines ("stdin" unless set). An error that
+ * already starts with "NAME:" (the reader's positioned message) is logged
+ * as is.
+ */
+void	 reject_set_name(struct reject_file *, const char *name);
 size_t	 reject_count(const struct reject_file *);
 const char *reject_path(const struct reject_file *);
 /* Closes; -1 if any write failed. Accepts NULL. */

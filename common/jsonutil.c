@@ -1,0 +1,302 @@
+/* jsonutil.c: null-safe json-c getters and builders shared by the stages. */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "buf.h"
+#include "jsonutil.h"
+#include "xalloc.h"
+
+/* The member, or NULL when obj is not an object or has no such key. */
+static struct json_object *
+member(struct json_object *obj, const char *key)
+{
+	struct json_object	*v;
+
+	if (obj == NULL || !json_object_is_type(obj, json_type_object))
+		return NULL;
+	if (!json_object_object_get_ex(obj, key, &v))
+		return NULL;
+	return v;
+}
+
+const char *
+jget_str(struct json_object *obj, const char *key)
+{
+	struct json_object	*v;
+
+	if ((v = member(obj, key)) == NULL ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+struct json_object *
+jget_obj(struct json_object *obj, const char *key)
+{
+	struct json_object	*v;
+
+	if ((v = member(obj, key)) == NULL ||
+	    !json_object_is_type(v, json_type_object))
+		return NULL;
+	return v;
+}
+
+struct json_object *
+jget_arr(struct json_object *obj, const char *key)
+{
+	struct json_object	*v;
+
+	if ((v = member(obj, key)) == NULL ||
+	    !json_object_is_type(v, json_type_array))
+		return NULL;
+	return v;
+}
+
+int
+jget_int(struct json_object *obj, const char *key, int64_t *out)
+{
+	struct json_object	*v;
+	double			 d;
+
+	if ((v = member(obj, key)) == NULL)
+		return 0;
+	if (json_object_is_type(v, json_type_int)) {
+		*out = json_object_get_int64(v);
+		return 1;
+	}
+	if (json_object_is_type(v, json_type_double)) {
+		d = json_object_get_double(v);
+		/* 2^63 is exactly representable; anything at or above it is not an int64. */
+		if (isfinite(d) && d == trunc(d) && d >= -9223372036854775808.0 &&
+		    d < 9223372036854775808.0) {
+			*out = (int64_t)d;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+int
+jget_num(struct json_object *obj, const char *key, double *out)
+{
+	struct json_object	*v;
+
+	if ((v = member(obj, key)) == NULL)
+		return 0;
+	if (json_object_is_type(v, json_type_int) ||
+	    json_object_is_type(v, json_type_double)) {
+		*out = json_object_get_double(v);
+		return 1;
+	}
+	return 0;
+}
+
+int
+jget_true(struct json_object *obj, const char *key)
+{
+	struct json_object	*v;
+
+	if ((v = member(obj, key)) == NULL ||
+	    !json_object_is_type(v, json_type_boolean))
+		return 0;
+	return json_object_get_boolean(v) ? 1 : 0;
+}
+
+struct json_object *
+jstr_or_null(const char *s)
+{
+	return s != NULL ? json_object_new_string(s) : NULL;
+}
+
+void
+jadd_ref(struct json_object *obj, const char *key, struct json_object *val)
+{
+	json_object_object_add(obj, key, val != NULL ? json_object_get(val) :
+	    NULL);
+}
+
+/* ------------------------------------------------------------------ */
+/* Canonical text */
+
+/*
+ * Our own escaper, not json-c's, so the hash input does not change with
+ * the json-c version: only '"', '\\' and control characters are escaped,
+ * the short forms where JSON has them, everything else is copied.
+ */
+static void
+canon_string(struct buf *b, const char *s, size_t len)
+{
+	size_t	 i;
+	unsigned char c;
+
+	buf_append(b, "\"", 1);
+	for (i = 0; i < len; i++) {
+		c = (unsigned char)s[i];
+		switch (c) {
+		case '"':
+			buf_append(b, "\\\"", 2);
+			break;
+		case '\\':
+			buf_append(b, "\\\\", 2);
+			break;
+		case '\b':
+			buf_append(b, "\\b", 2);
+			break;
+		case '\f':
+			buf_append(b, "\\f", 2);
+			break;
+		case '\n':
+			buf_append(b, "\\n", 2);
+			break;
+		case '\r':
+			buf_append(b, "\\r", 2);
+			break;
+		case '\t':
+			buf_append(b, "\\t", 2);
+			break;
+		default:
+			if (c < 0x20)
+				buf_printf(b, "\\u%04x", c);
+			else
+				buf_append(b, &s[i], 1);
+		}
+	}
+	buf_append(b, "\"", 1);
+}
+
+static int
+cmp_keys(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static void
+canon(struct buf *b, struct json_object *o)
+{
+	struct json_object_iterator	 it, end;
+	const char			**keys;
+	size_t				 i, n;
+
+	switch (json_object_get_type(o)) {
+	case json_type_null:
+		buf_appends(b, "null");
+		break;
+	case json_type_boolean:
+		buf_appends(b, json_object_get_boolean(o) ? "true" : "false");
+		break;
+	case json_type_int:
+	case json_type_double:
+		/* Parsed doubles keep their original text (json-c). */
+		buf_appends(b, json_object_to_json_string_ext(o,
+		    JSON_C_TO_STRING_PLAIN));
+		break;
+	case json_type_string:
+		canon_string(b, json_object_get_string(o),
+		    (size_t)json_object_get_string_len(o));
+		break;
+	case json_type_array:
+		buf_append(b, "[", 1);
+		n = json_object_array_length(o);
+		for (i = 0; i < n; i++) {
+			if (i > 0)
+				buf_append(b, ",", 1);
+			canon(b, json_object_array_get_idx(o, i));
+		}
+		buf_append(b, "]", 1);
+		break;
+	case json_type_object:
+		n = (size_t)json_object_object_length(o);
+		keys = xreallocarray(NULL, n, sizeof(*keys));
+		i = 0;
+		it = json_object_iter_begin(o);
+		end = json_object_iter_end(o);
+		for (; !json_object_iter_equal(&it, &end);
+		    json_object_iter_next(&it))
+			keys[i++] = json_object_iter_peek_name(&it);
+		qsort(keys, n, sizeof(*keys), cmp_keys);
+		buf_append(b, "{", 1);
+		for (i = 0; i < n; i++) {
+			if (i > 0)
+				buf_append(b, ",", 1);
+			canon_string(b, keys[i], strlen(keys[i]));
+			buf_append(b, ":", 1);
+			canon(b, json_object_object_get(o, keys[i]));
+		}
+		buf_append(b, "}", 1);
+		free(keys);
+		break;
+	}
+}
+
+char *
+jcanonical(struct json_object *o)
+{
+	struct buf	 b = BUF_INIT;
+
+	canon(&b, o);
+	return buf_release(&b, NULL);
+}
+
+/* ------------------------------------------------------------------ */
+/* UTF-8 */
+
+size_t
+jutf8_seqlen(const unsigned char *s, size_t avail)
+{
+	unsigned char	 lo = 0x80, hi = 0xbf;
+	size_t		 n, i;
+
+	if (avail == 0)
+		return 0;
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		n = 3;
+		if (s[0] == 0xe0)
+			lo = 0xa0;	/* overlong */
+		else if (s[0] == 0xed)
+			hi = 0x9f;	/* UTF-16 surrogates */
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		n = 4;
+		if (s[0] == 0xf0)
+			lo = 0x90;	/* overlong */
+		else if (s[0] == 0xf4)
+			hi = 0x8f;	/* above U+10FFFF */
+	} else
+		return 0;
+	if (avail < n)
+		return 0;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i < n; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+int
+jutf8_valid(const char *s, size_t len, size_t *bad)
+{
+	const unsigned char	*u = (const unsigned char *)s;
+	size_t			 i, n;
+
+	for (i = 0; i < len; i += n) {
+		if (u[i] < 0x80) {
+			n = 1;
+			continue;
+		}
+		if ((n = jutf8_seqlen(u + i, len - i)) == 0) {
+			if (bad != NULL)
+				*bad = i;
+			return 0;
+		}
+	}
+	return 1;
+}

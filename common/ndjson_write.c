@@ -1,0 +1,161 @@
+/* ndjson_write.c: write compact NDJSON lines with a sticky error and Unix EPIPE semantics. */
+/*
+ * A filter whose reader went away should die of SIGPIPE, status 141, so
+ * that the supervisor can tell "downstream closed" from a real failure.
+ * Something in the process (libcurl does, for instance) may have set
+ * SIGPIPE to SIG_IGN, turning it into EPIPE; on EPIPE we put the default
+ * action back and raise the signal ourselves.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "log.h"
+#include "ndjson_write.h"
+#include "xalloc.h"
+
+#define WRITE_FLAGS	(JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+
+struct ndjson_writer {
+	FILE	*fp;		/* not owned unless closed with close_file */
+	char	*name;		/* "stdout" or a path, for messages */
+	int	 error;		/* errno of the first failed write, 0 if none */
+};
+
+/* Dies of SIGPIPE whatever its disposition was. */
+static void
+die_of_sigpipe(void)
+{
+	sigset_t	 set;
+
+	signal(SIGPIPE, SIG_DFL);
+	sigemptyset(&set);
+	sigaddset(&set, SIGPIPE);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	raise(SIGPIPE);
+	/* Not reached unless SIGPIPE cannot be delivered. */
+	_exit(128 + SIGPIPE);
+}
+
+struct ndjson_writer *
+ndjson_writer_new(FILE *fp, const char *name)
+{
+	struct ndjson_writer	*w;
+
+	w = xcalloc(1, sizeof(*w));
+	w->fp = fp;
+	w->name = xstrdup(name != NULL ? name : "stdout");
+	return w;
+}
+
+static int
+write_failed(struct ndjson_writer *w)
+{
+	int	 e = errno != 0 ? errno : EIO;
+
+	if (e == EPIPE)
+		die_of_sigpipe();
+	if (w->error == 0) {
+		w->error = e;
+		log_error("%s: write error: %s", w->name, strerror(e));
+	}
+	errno = e;
+	return -1;
+}
+
+int
+ndjson_write_raw(struct ndjson_writer *w, const char *s, size_t len)
+{
+	if (w->error != 0) {
+		errno = w->error;
+		return -1;
+	}
+	errno = 0;
+	if (fwrite(s, 1, len, w->fp) != len || putc_unlocked('\n', w->fp) == EOF)
+		return write_failed(w);
+	return 0;
+}
+
+const char *
+ndjson_to_string(struct json_object *o, size_t *len)
+{
+	const char	*s;
+	size_t		 n;
+
+	s = json_object_to_json_string_length(o, WRITE_FLAGS, &n);
+	if (s == NULL) {
+		/* json-c only fails when it cannot allocate. */
+		errno = ENOMEM;
+		abort();
+	}
+	if (len != NULL)
+		*len = n;
+	return s;
+}
+
+int
+ndjson_write(struct ndjson_writer *w, struct json_object *o)
+{
+	const char	*s;
+	size_t		 len;
+
+	s = ndjson_to_string(o, &len);
+	return ndjson_write_raw(w, s, len);
+}
+
+int
+ndjson_flush(struct ndjson_writer *w)
+{
+	if (w->error != 0) {
+		errno = w->error;
+		return -1;
+	}
+	errno = 0;
+	if (fflush(w->fp) != 0)
+		return write_failed(w);
+	return 0;
+}
+
+int
+ndjson_writer_close(struct ndjson_writer *w, int close_file)
+{
+	int	 rc = 0, e = 0;
+
+	if (ndjson_flush(w) != 0 || ferror(w->fp)) {
+		rc = -1;
+		e = w->error != 0 ? w->error : EIO;
+	}
+	if (close_file) {
+		errno = 0;
+		if (fclose(w->fp) != 0 && rc == 0) {
+			if (errno == EPIPE)
+				die_of_sigpipe();
+			rc = -1;
+			e = errno != 0 ? errno : EIO;
+			log_error("%s: close: %s", w->name, strerror(e));
+		}
+	}
+	free(w->name);
+	free(w);
+	if (rc != 0)
+		errno = e;
+	return rc;
+}
+
+void
+ndjson_check_stdout(void)
+{
+	errno = 0;
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		if (errno == EPIPE)
+			die_of_sigpipe();
+		log_error("stdout: %s", errno != 0 ? strerror(errno) :
+		    "write error");
+		exit(1);
+	}
+}

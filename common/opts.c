@@ -1,0 +1,283 @@
+/* opts.c: option helpers: checked numbers, environment mirrors, secret files, common flags. */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "opts.h"
+#include "redact.h"
+#include "xalloc.h"
+
+#define SECRET_MAX	4096	/* bytes of a secret file's first line we accept */
+
+struct common_opts common_opts;
+
+const char opt_common_help[] =
+"  -v, --verbose          more log output (repeat for debug)\n"
+"  -q, --quiet            only warnings, errors and the summary line\n"
+"      --log-format FMT   text (default) or json, one JSON object per line;\n"
+"                         env LOG_FORMAT; env LOG_LEVEL=error|warning|info|debug\n"
+"      --insecure         do not verify TLS certificates (never the default)\n"
+"      --cacert FILE      trust the CA certificates in FILE\n"
+"      --help             print this help and exit\n"
+"      --version          print the version and exit\n";
+
+/*
+ * A usage error: "prog: message" on stderr (a JSON record with
+ * --log-format json), then exit 2. The message never holds a secret's
+ * value, but it still goes through the redactor like every line.
+ */
+static void usage_fail(const char *, ...)
+    __attribute__((__format__(__printf__, 1, 2), __noreturn__));
+
+static void
+usage_fail(const char *fmt, ...)
+{
+	va_list	 ap;
+	char	 msg[512], *r;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (log_get_level() >= LOG_ERROR) {
+		/* log_error adds "error: "; usage messages keep git's plain form. */
+		r = redact(msg);
+		fprintf(stderr, "%s: %s\n", log_prog(), r);
+		free(r);
+	}
+	exit(2);
+}
+
+static int
+parse_level(const char *s, enum log_level *l)
+{
+	if (strcmp(s, "error") == 0)
+		*l = LOG_ERROR;
+	else if (strcmp(s, "warning") == 0 || strcmp(s, "warn") == 0)
+		*l = LOG_WARN;
+	else if (strcmp(s, "info") == 0)
+		*l = LOG_INFO;
+	else if (strcmp(s, "debug") == 0)
+		*l = LOG_DEBUG;
+	else
+		return -1;
+	return 0;
+}
+
+static int
+parse_format(const char *s, enum log_format *f)
+{
+	if (strcmp(s, "text") == 0)
+		*f = LOG_TEXT;
+	else if (strcmp(s, "json") == 0)
+		*f = LOG_JSON;
+	else
+		return -1;
+	return 0;
+}
+
+int
+opt_common(int ch, const char *arg)
+{
+	enum log_level	 l;
+	enum log_format	 f;
+	const char	*e;
+
+	switch (ch) {
+	case 0:
+		if ((e = opt_env("LOG_FORMAT")) != NULL) {
+			if (parse_format(e, &f) != 0)
+				usage_fail("LOG_FORMAT: '%s' is not text or json",
+				    e);
+			log_set_format(f);
+		}
+		if ((e = opt_env("LOG_LEVEL")) != NULL) {
+			if (parse_level(e, &l) != 0)
+				usage_fail("LOG_LEVEL: '%s' is not error, "
+				    "warning, info or debug", e);
+			log_set_level(l);
+		}
+		return 0;
+	case 'v':
+		if (log_get_level() < LOG_DEBUG)
+			log_set_level(log_get_level() + 1);
+		return 1;
+	case 'q':
+		log_set_level(LOG_WARN);
+		return 1;
+	case OPT_LOG_FORMAT:
+		if (arg == NULL || parse_format(arg, &f) != 0)
+			usage_fail("--log-format: '%s' is not text or json",
+			    arg != NULL ? arg : "");
+		log_set_format(f);
+		return 1;
+	case OPT_INSECURE:
+		common_opts.insecure = 1;
+		return 1;
+	case OPT_CACERT:
+		common_opts.cacert = arg;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+long long
+opt_number(const char *arg, long long min, long long max, const char *name)
+{
+	const char	*errstr;
+	long long	 n;
+
+	if (arg == NULL)
+		arg = "";
+	n = strtonum(arg, min, max, &errstr);
+	if (errstr != NULL) {
+		if (strcmp(errstr, "invalid") == 0)
+			usage_fail("%s: '%s' is not a number (%lld..%lld)",
+			    name, arg, min, max);
+		usage_fail("%s: %s is %s (%lld..%lld)", name, arg, errstr,
+		    min, max);
+	}
+	return n;
+}
+
+double
+opt_double(const char *arg, double min, double max, const char *name)
+{
+	char	*end;
+	double	 d;
+
+	if (arg == NULL)
+		arg = "";
+	errno = 0;
+	/* Plain decimals only: strtod would also take "inf", "nan" and hex. */
+	if (strspn(arg, "0123456789.+-eE") != strlen(arg) || *arg == '\0')
+		usage_fail("%s: '%s' is not a number", name, arg);
+	d = strtod(arg, &end);
+	if (*end != '\0' || end == arg || errno == ERANGE || !isfinite(d))
+		usage_fail("%s: '%s' is not a number", name, arg);
+	if (d < min)
+		usage_fail("%s: %s is too small (%g..%g)", name, arg, min, max);
+	if (d > max)
+		usage_fail("%s: %s is too large (%g..%g)", name, arg, min, max);
+	return d;
+}
+
+long long
+opt_duration(const char *arg, const char *name)
+{
+	char		*end;
+	long long	 n, mult = 1;
+
+	if (arg == NULL || !isdigit((unsigned char)*arg))
+		goto bad;
+	errno = 0;
+	n = strtoll(arg, &end, 10);
+	if (errno != 0)
+		goto bad;
+	switch (*end) {
+	case '\0':
+	case 's':
+		break;
+	case 'm':
+		mult = 60;
+		break;
+	case 'h':
+		mult = 3600;
+		break;
+	case 'd':
+		mult = 86400;
+		break;
+	case 'w':
+		mult = 7 * 86400;
+		break;
+	default:
+		goto bad;
+	}
+	if (*end != '\0' && end[1] != '\0')
+		goto bad;
+	if (n > LLONG_MAX / mult)
+		goto bad;
+	return n * mult;
+ bad:
+	usage_fail("%s: '%s' is not a duration (like 90, 90s, 15m, 12h, 7d)",
+	    name, arg != NULL ? arg : "");
+}
+
+int
+opt_bool(const char *arg, const char *name)
+{
+	static const char *const yes[] = { "1", "true", "yes", "on" };
+	static const char *const no[] = { "0", "false", "no", "off", "" };
+	size_t	 i;
+
+	if (arg == NULL)
+		return 0;
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+		if (strcasecmp(arg, yes[i]) == 0)
+			return 1;
+	for (i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		if (strcasecmp(arg, no[i]) == 0)
+			return 0;
+	usage_fail("%s: '%s' is not a boolean (1/0, true/false, yes/no, on/off)",
+	    name, arg);
+}
+
+const char *
+opt_env(const char *name)
+{
+	const char	*v;
+
+	if ((v = getenv(name)) == NULL || *v == '\0')
+		return NULL;
+	return v;
+}
+
+char *
+opt_secret_file(const char *path, const char *name)
+{
+	FILE	*fp;
+	char	*line = NULL;
+	size_t	 cap = 0, len;
+	ssize_t	 n;
+
+	if (path == NULL || *path == '\0')
+		usage_fail("%s: no file name given", name);
+	if ((fp = fopen(path, "r")) == NULL)
+		usage_fail("%s: %s: %s", name, path, strerror(errno));
+	n = getline(&line, &cap, fp);
+	if (n == -1 && ferror(fp)) {
+		free(line);
+		fclose(fp);
+		usage_fail("%s: %s: %s", name, path, strerror(errno));
+	}
+	fclose(fp);
+	len = n > 0 ? (size_t)n : 0;
+	while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r' ||
+	    line[len - 1] == ' ' || line[len - 1] == '\t'))
+		len--;
+	if (len == 0) {
+		free(line);
+		usage_fail("%s: %s: the file is empty", name, path);
+	}
+	if (len > SECRET_MAX) {
+		free(line);
+		usage_fail("%s: %s: the first line is longer than %d bytes",
+		    name, path, SECRET_MAX);
+	}
+	line[len] = '\0';
+	redact_add(line);
+	return line;
+}
+
+const char *
+opt_secret(const char *value)
+{
+	redact_add(value);
+	return value;
+}
