@@ -308,11 +308,11 @@ parse_text(json_tokener *tok, const char *name, size_t line, const char *s,
 	json_tokener_reset(tok);
 	o = json_tokener_parse_ex(tok, s, (int)len);
 	e = json_tokener_get_error(tok);
-	if (o == NULL && e == json_tokener_continue) {
+	if (e == json_tokener_continue) {
 		/* A bare scalar (123, true) needs a delimiter to end. */
 		o = json_tokener_parse_ex(tok, " ", 1);
 		e = json_tokener_get_error(tok);
-		if (o == NULL && e == json_tokener_continue) {
+		if (e == json_tokener_continue) {
 			set_error(err, name, line, len + 1, "%s",
 			    at_eof ? "truncated JSON value at end of input" :
 			    "JSON value not finished at end of line");
@@ -321,9 +321,10 @@ parse_text(json_tokener *tok, const char *name, size_t line, const char *s,
 		end = len;
 	} else
 		end = json_tokener_get_parse_end(tok);
-	if (o == NULL) {
-		end = json_tokener_get_parse_end(tok);
-		/* json-c stops before the offending byte, or at the end. */
+	/* A JSON null parses to a NULL object with success. */
+	if (e != json_tokener_success) {
+		json_object_put(o);
+		/* json-c stops at the offending byte, or at the end. */
 		set_error(err, name, line, end + 1, "%s", tokener_reason(e));
 		return NULL;
 	}
@@ -341,7 +342,7 @@ parse_text(json_tokener *tok, const char *name, size_t line, const char *s,
 		json_object_put(o);
 		return NULL;
 	}
-	if (!json_object_is_type(o, json_type_object)) {
+	if (o == NULL || !json_object_is_type(o, json_type_object)) {
 		set_error(err, name, line, 1, "top-level value is %s, "
 		    "not an object", type_article(o));
 		json_object_put(o);
