@@ -122,7 +122,7 @@ static const struct plex_source_ops fake_ops = {
 	fake_sections, fake_listing, fake_metadata, fake_free
 };
 
-static void
+static inline void
 fake_init(struct fake_lib *f, struct plex_source *src)
 {
 	memset(f, 0, sizeof(*f));
@@ -140,7 +140,7 @@ fake_init(struct fake_lib *f, struct plex_source *src)
 	src->ctx = f;
 }
 
-static void
+static inline void
 fake_done(struct fake_lib *f)
 {
 	json_object_put(f->sections);
@@ -148,7 +148,7 @@ fake_done(struct fake_lib *f)
 	json_object_put(f->meta);
 }
 
-static struct json_object *
+static inline struct json_object *
 fake_rows(struct fake_lib *f, const char *section, int type)
 {
 	struct json_object *rows;
@@ -163,7 +163,7 @@ fake_rows(struct fake_lib *f, const char *section, int type)
 }
 
 /* A listed row (truncated: one Role) and its full metadata (three Roles, a Guid). */
-static void
+static inline void
 fake_item(struct fake_lib *f, const char *section, int listtype,
     const char *type, const char *rk, const char *gp)
 {
@@ -188,7 +188,7 @@ fake_item(struct fake_lib *f, const char *section, int listtype,
 }
 
 /* A show known to the metadata endpoint only (not listed). */
-static void
+static inline void
 fake_show(struct fake_lib *f, const char *rk)
 {
 	char buf[256];
