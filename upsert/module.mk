@@ -3,4 +3,11 @@
 UPSERT_MAIN = upsert/qdrant-upsert.c
 UPSERT_SRCS = \
 	upsert/bm25.c \
-	upsert/murmur3.c
+	upsert/cleanup.c \
+	upsert/collection.c \
+	upsert/dry_run.c \
+	upsert/embed_client.c \
+	upsert/murmur3.c \
+	upsert/point.c \
+	upsert/skip_unchanged.c \
+	upsert/upsert_batch.c

@@ -82,6 +82,7 @@ struct upsert_config {
 /* Writes {"kind":"request","service":S,"method":M,"path":P,"body":B} to w. */
 void	 upsert_dry_request(struct ndjson_writer *, const char *service,
 	    const char *method, const char *path, const char *body, size_t len);
+size_t	 upsert_dry_count(void);	/* request lines written so far */
 
 /* --- collection.c --- */
 /* The dense size of a known model, 0 when unknown. */

@@ -1,0 +1,115 @@
+/* embed_client.c: request and answer of an OpenAI-compatible POST /v1/embeddings endpoint. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "buf.h"
+#include "jsonutil.h"
+#include "xalloc.h"
+#include "upsert.h"
+
+/*
+ * EMBED_URL may name the server ("http://h:8080"), its /v1 prefix, or the
+ * endpoint itself; TEI, Ollama, llama.cpp, vLLM and OpenAI all serve
+ * /v1/embeddings, so that is what a bare server URL gets.
+ */
+void
+upsert_embed_split_url(const char *url, char **base, char **path)
+{
+	const char	*p, *slash;
+	size_t		 n = strlen(url);
+
+	while (n > 0 && url[n - 1] == '/')
+		n--;
+	p = strstr(url, "://");
+	p = p ? p + 3 : url;
+	slash = memchr(p, '/', n - (size_t)(p - url));
+	if (slash == NULL)
+		slash = url + n;
+	*base = xstrndup(url, (size_t)(slash - url));
+	if (n >= 11 && memcmp(url + n - 11, "/embeddings", 11) == 0)
+		*path = xstrndup(slash, (size_t)(url + n - slash));
+	else if (n >= 3 && memcmp(url + n - 3, "/v1", 3) == 0)
+		xasprintf(path, "%.*s/embeddings", (int)(url + n - slash), slash);
+	else
+		xasprintf(path, "%.*s/v1/embeddings", (int)(url + n - slash), slash);
+}
+
+void
+upsert_embed_body(const char *model, const char *const *texts, size_t n,
+    struct buf *b)
+{
+	struct json_object	*o, *in;
+	size_t			 i, len;
+	const char		*s;
+
+	o = json_object_new_object();
+	json_object_object_add(o, "model", json_object_new_string(model));
+	in = json_object_new_array_ext((int)n);
+	for (i = 0; i < n; i++)
+		json_object_array_add(in, json_object_new_string(texts[i]));
+	json_object_object_add(o, "input", in);
+	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE);
+	len = strlen(s);
+	buf_append(b, s, len);
+	json_object_put(o);
+}
+
+int
+upsert_embed_parse(const char *body, size_t len, size_t n, long dim,
+    struct json_object **out, char *why, size_t whylen)
+{
+	struct json_tokener	*tok;
+	struct json_object	*doc, *data, *e, *vec;
+	size_t			 i, got;
+	int64_t			 idx;
+	int			 rc = -1;
+
+	memset(out, 0, n * sizeof(*out));
+	tok = json_tokener_new();
+	doc = json_tokener_parse_ex(tok, body ? body : "", (int)len);
+	json_tokener_free(tok);
+	if ((data = jget_arr(doc, "data")) == NULL) {
+		snprintf(why, whylen, "embeddings answer has no data array");
+		goto out;
+	}
+	if ((got = json_object_array_length(data)) != n) {
+		snprintf(why, whylen, "embeddings answer has %zu vectors for %zu inputs",
+		    got, n);
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		e = json_object_array_get_idx(data, i);
+		/* OpenAI documents "index"; order by it when present */
+		if (!jget_int(e, "index", &idx))
+			idx = (int64_t)i;
+		if (idx < 0 || (size_t)idx >= n || out[idx] != NULL) {
+			snprintf(why, whylen, "embeddings answer has a bad index %lld",
+			    (long long)idx);
+			goto out;
+		}
+		if ((vec = jget_arr(e, "embedding")) == NULL ||
+		    json_object_array_length(vec) == 0) {
+			snprintf(why, whylen, "embeddings answer %zu has no embedding", i);
+			goto out;
+		}
+		if (dim > 0 && json_object_array_length(vec) != (size_t)dim) {
+			snprintf(why, whylen, "embedding has %zu dimensions, the "
+			    "collection's dense vector has %ld (wrong --embed-model?)",
+			    json_object_array_length(vec), dim);
+			goto out;
+		}
+		out[idx] = json_object_get(vec);
+	}
+	rc = 0;
+out:
+	if (rc != 0)
+		for (i = 0; i < n; i++) {
+			json_object_put(out[i]);
+			out[i] = NULL;
+		}
+	json_object_put(doc);
+	return rc;
+}

@@ -1,0 +1,918 @@
+/* qdrant-upsert.c: read points (NDJSON), write them to Qdrant with BM25 and dense vectors, report per batch. */
+#include <sys/types.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "exitcode.h"
+#include "http.h"
+#include "jsonutil.h"
+#include "log.h"
+#include "ndjson_read.h"
+#include "ndjson_write.h"
+#include "opts.h"
+#include "record.h"
+#include "reject.h"
+#include "signals.h"
+#include "timeutil.h"
+#include "version.h"
+#include "xalloc.h"
+#include "upsert.h"
+
+#define DEFAULT_DENSE_MODEL	"BAAI/bge-small-en-v1.5"
+#define DEFAULT_DEAD_LETTER	"qdrant-dead-letter.ndjson"
+#define MAX_TYPES		8	/* distinct point types tracked for cleanup */
+
+enum {
+	OPT_QDRANT_URL = OPT_COMMON_LAST, OPT_QDRANT_HOST, OPT_QDRANT_PORT,
+	OPT_QDRANT_HTTPS, OPT_QDRANT_KEY, OPT_QDRANT_KEY_FILE, OPT_COLLECTION,
+	OPT_BATCH_SIZE, OPT_MAX_BYTES, OPT_CONCURRENCY, OPT_RETRIES, OPT_BACKOFF,
+	OPT_TIMEOUT, OPT_WAIT, OPT_NO_WAIT, OPT_DEAD_LETTER, OPT_DENSE,
+	OPT_EMBED_URL, OPT_EMBED_MODEL, OPT_EMBED_KEY, OPT_EMBED_KEY_FILE,
+	OPT_EMBED_BATCH, OPT_SPARSE, OPT_DENSE_SIZE, OPT_DENSE_DISTANCE,
+	OPT_RECREATE, OPT_NO_CLEANUP, OPT_MAX_DELETE, OPT_FORCE_CLEANUP,
+	OPT_SKIP, OPT_NO_SKIP, OPT_DRY_RUN, OPT_REJECT_FILE, OPT_STRICT,
+	OPT_LIST_OPTIONS
+};
+
+static const struct option longopts[] = {
+	{ "qdrant-url",		required_argument,	NULL, OPT_QDRANT_URL },
+	{ "qdrant-host",	required_argument,	NULL, OPT_QDRANT_HOST },
+	{ "qdrant-port",	required_argument,	NULL, OPT_QDRANT_PORT },
+	{ "qdrant-https",	no_argument,		NULL, OPT_QDRANT_HTTPS },
+	{ "qdrant-api-key",	required_argument,	NULL, OPT_QDRANT_KEY },
+	{ "qdrant-api-key-file", required_argument,	NULL, OPT_QDRANT_KEY_FILE },
+	{ "collection",		required_argument,	NULL, OPT_COLLECTION },
+	{ "batch-size",		required_argument,	NULL, OPT_BATCH_SIZE },
+	{ "max-request-bytes",	required_argument,	NULL, OPT_MAX_BYTES },
+	{ "concurrency",	required_argument,	NULL, OPT_CONCURRENCY },
+	{ "retries",		required_argument,	NULL, OPT_RETRIES },
+	{ "backoff",		required_argument,	NULL, OPT_BACKOFF },
+	{ "timeout",		required_argument,	NULL, OPT_TIMEOUT },
+	{ "wait",		no_argument,		NULL, OPT_WAIT },
+	{ "no-wait",		no_argument,		NULL, OPT_NO_WAIT },
+	{ "dead-letter",	required_argument,	NULL, OPT_DEAD_LETTER },
+	{ "dense",		required_argument,	NULL, OPT_DENSE },
+	{ "embed-url",		required_argument,	NULL, OPT_EMBED_URL },
+	{ "embed-model",	required_argument,	NULL, OPT_EMBED_MODEL },
+	{ "embed-api-key",	required_argument,	NULL, OPT_EMBED_KEY },
+	{ "embed-api-key-file",	required_argument,	NULL, OPT_EMBED_KEY_FILE },
+	{ "embed-batch-size",	required_argument,	NULL, OPT_EMBED_BATCH },
+	{ "sparse",		required_argument,	NULL, OPT_SPARSE },
+	{ "dense-size",		required_argument,	NULL, OPT_DENSE_SIZE },
+	{ "dense-distance",	required_argument,	NULL, OPT_DENSE_DISTANCE },
+	{ "recreate",		no_argument,		NULL, OPT_RECREATE },
+	{ "no-cleanup",		no_argument,		NULL, OPT_NO_CLEANUP },
+	{ "max-delete-fraction", required_argument,	NULL, OPT_MAX_DELETE },
+	{ "force-cleanup",	no_argument,		NULL, OPT_FORCE_CLEANUP },
+	{ "skip-unchanged",	no_argument,		NULL, OPT_SKIP },
+	{ "no-skip-unchanged",	no_argument,		NULL, OPT_NO_SKIP },
+	{ "dry-run",		no_argument,		NULL, OPT_DRY_RUN },
+	{ "reject-file",	required_argument,	NULL, OPT_REJECT_FILE },
+	{ "strict",		no_argument,		NULL, OPT_STRICT },
+	{ "list-options",	no_argument,		NULL, OPT_LIST_OPTIONS },
+	COMMON_LONGOPTS,
+	{ NULL, 0, NULL, 0 }
+};
+
+static const char synopsis[] =
+"usage: qdrant-upsert [options] [FILE]\n"
+"\n"
+"Reads Qdrant points as NDJSON (`points` batches from meta-enrich, or bare\n"
+"points with an \"id\") from FILE or standard input, makes sure the collection\n"
+"and its payload indexes exist, turns embedding Documents into vectors, and\n"
+"upserts the points with several requests in flight. Writes one\n"
+"{\"kind\":\"result\",...} line per batch and a {\"kind\":\"summary\",...} line to\n"
+"standard output; records of other kinds pass through unchanged.\n"
+"\n"
+"Qdrant:\n"
+"  --qdrant-url URL          QDRANT_URL (default http://localhost:6333)\n"
+"  --qdrant-host HOST        QDRANT_HOST; with --qdrant-port (QDRANT_PORT, 6333)\n"
+"  --qdrant-https            QDRANT_HTTPS: use https with --qdrant-host\n"
+"  --qdrant-api-key KEY      QDRANT_API_KEY, sent as the api-key header\n"
+"  --qdrant-api-key-file F   read the key from a file (QDRANT_API_KEY_FILE)\n"
+"  --collection NAME         QDRANT_COLLECTION (default media-items)\n"
+"  --recreate                delete and create the collection first\n"
+"\n"
+"Writing:\n"
+"  --batch-size N            points per batch (QDRANT_UPSERT_BATCH_SIZE or\n"
+"                            QDRANT_UPSERT_BUFFER_SIZE; default 128)\n"
+"  --max-request-bytes N     split upserts above N bytes (QDRANT_MAX_REQUEST_BYTES;\n"
+"                            default 16777216; Qdrant refuses over 32 MiB)\n"
+"  --concurrency N           requests in flight (QDRANT_UPSERT_CONCURRENCY; 4)\n"
+"  --retries N               retries per request (QDRANT_UPSERT_RETRIES; 3)\n"
+"  --backoff SECONDS         first retry wait, doubling with jitter; Retry-After\n"
+"                            is honoured (QDRANT_UPSERT_BACKOFF; 0.5)\n"
+"  --timeout SECONDS         per attempt (QDRANT_UPSERT_TIMEOUT; 120)\n"
+"  --wait, --no-wait         wait=true|false on upserts (QDRANT_UPSERT_WAIT;\n"
+"                            default --no-wait)\n"
+"  --dead-letter FILE        where points of batches that still fail go, as\n"
+"                            replayable `points` records (QDRANT_DEAD_LETTER;\n"
+"                            default ./qdrant-dead-letter.ndjson, made only when\n"
+"                            needed). After 3 failed requests in a row the rest\n"
+"                            of the input is written there without more tries.\n"
+"                            Replay: qdrant-upsert [options] FILE\n"
+"  --skip-unchanged          (default; QDRANT_UPSERT_SKIP_UNCHANGED) fetch stored\n"
+"  --no-skip-unchanged       content_hash values first and skip equal points\n"
+"  --reject-file FILE        bad input records (QDRANT_UPSERT_REJECT_FILE)\n"
+"  --strict                  the first bad input record is fatal (exit 3)\n"
+"  --dry-run                 no network: write each request it would send to\n"
+"                            stdout as {\"kind\":\"request\",\"service\":\"qdrant\"|\n"
+"                            \"embed\",\"method\",\"path\",\"body\"} (body as JSON);\n"
+"                            dense Documents stay in the points\n"
+"\n"
+"Vectors (points carry Documents: {\"dense\":{\"text\",\"model\"},\"sparse\":{...}}):\n"
+"  --dense MODE              endpoint: vectors from --embed-url; server: pass the\n"
+"                            Document to Qdrant (Cloud inference); none: drop it.\n"
+"                            QDRANT_UPSERT_DENSE; default endpoint when EMBED_URL\n"
+"                            is set, else it must be given\n"
+"  --embed-url URL           EMBED_URL: an OpenAI-compatible server (TEI, Ollama,\n"
+"                            llama.cpp, vLLM, OpenAI); /v1/embeddings is added\n"
+"  --embed-model NAME        EMBED_MODEL (default: the points' dense model)\n"
+"  --embed-api-key KEY       EMBED_API_KEY, sent as Authorization: Bearer\n"
+"  --embed-api-key-file F    read it from a file (EMBED_API_KEY_FILE)\n"
+"  --embed-batch-size N      texts per embeddings request (EMBED_BATCH_SIZE; 64)\n"
+"  --sparse MODE             local: BM25 computed here (Qdrant/bm25 only);\n"
+"                            server: Qdrant computes it (1.15.2+); none: drop.\n"
+"                            QDRANT_UPSERT_SPARSE; default local\n"
+"  --dense-size N            dense size for a model not in the table (DENSE_SIZE)\n"
+"  --dense-distance D        Cosine|Dot|Euclid|Manhattan (DENSE_DISTANCE; Cosine)\n"
+"\n"
+"Stale cleanup (only after a complete end record and a run without failures):\n"
+"  --no-cleanup              keep points the end record no longer lists\n"
+"  --max-delete-fraction F   refuse to delete more than F of the collection\n"
+"                            (QDRANT_MAX_DELETE_FRACTION; default 0.2; exit 4)\n"
+"  --force-cleanup           delete even above that fraction\n"
+"\n"
+"Exit status: 0 done; 1 fatal; 2 usage or configuration (bad flag, refused API\n"
+"key, collection of another shape); 3 bad input with --strict; 4 rejects, dead\n"
+"letters or a refused cleanup; 5 input without an end record.\n";
+
+__attribute__((__noreturn__)) static void
+usage(int status)
+{
+	FILE	*fp = status == 0 ? stdout : stderr;
+
+	fputs(synopsis, fp);
+	fputs(opt_common_help, fp);
+	exit(status);
+}
+
+static void
+list_options(void)
+{
+	const struct option	*o;
+
+	for (o = longopts; o->name != NULL; o++)
+		if (strcmp(o->name, "list-options") != 0)
+			printf("%s%s\n", o->name, o->has_arg ? "=" : "");
+	exit(0);
+}
+
+struct state {
+	struct upsert_config	 cfg;
+	const char		*qdrant_url, *qdrant_host, *qdrant_port;
+	int			 qdrant_https;
+	const char		*qdrant_key;
+	const char		*embed_url, *embed_key;
+	char			*key_file_value, *embed_key_file_value;
+	double			 timeout;
+	const char		*reject_path;
+	int			 strict;
+	const char		*input;
+
+	struct upsert_bm25	*bm;
+	struct upsert_qdrant	 q;
+	struct http_client	*embed;
+	char			*embed_path;
+	struct upsert_run	*run;
+	struct ndjson_writer	*out;
+	struct reject_file	*rej;
+	int			 ensured;
+	long			 dense_size;
+	struct json_object	*end;
+	int			 nend;
+	char			*types[MAX_TYPES];
+	size_t			 ntypes;
+	int			 rc;
+};
+
+static enum upsert_dense
+parse_dense(const char *s)
+{
+	if (strcmp(s, "endpoint") == 0)
+		return DENSE_ENDPOINT;
+	if (strcmp(s, "server") == 0)
+		return DENSE_SERVER;
+	if (strcmp(s, "none") == 0)
+		return DENSE_NONE;
+	fprintf(stderr, "qdrant-upsert: --dense: \"%s\" is not endpoint, server or none\n", s);
+	exit(EXIT_USAGE);
+}
+
+static enum upsert_sparse_mode
+parse_sparse(const char *s)
+{
+	if (strcmp(s, "local") == 0)
+		return SPARSE_LOCAL;
+	if (strcmp(s, "server") == 0)
+		return SPARSE_SERVER;
+	if (strcmp(s, "none") == 0)
+		return SPARSE_NONE;
+	fprintf(stderr, "qdrant-upsert: --sparse: \"%s\" is not local, server or none\n", s);
+	exit(EXIT_USAGE);
+}
+
+static const char *
+parse_distance(const char *s)
+{
+	static const char *const d[] = { "Cosine", "Dot", "Euclid", "Manhattan" };
+	size_t	 i;
+
+	for (i = 0; i < 4; i++)
+		if (strcasecmp(s, d[i]) == 0)
+			return d[i];
+	fprintf(stderr, "qdrant-upsert: --dense-distance: \"%s\" is not Cosine, "
+	    "Dot, Euclid or Manhattan\n", s);
+	exit(EXIT_USAGE);
+}
+
+/* Environment first, so the command line overrides it. */
+static void
+env_defaults(struct state *s)
+{
+	struct upsert_config	*c = &s->cfg;
+	const char		*v;
+
+	c->collection = opt_env("QDRANT_COLLECTION") ? opt_env("QDRANT_COLLECTION") :
+	    "media-items";
+	c->batch_size = 128;
+	c->max_request_bytes = 16u * 1024 * 1024;
+	c->concurrency = 4;
+	c->retries = 3;
+	c->backoff = 0.5;
+	c->dead_letter = DEFAULT_DEAD_LETTER;
+	c->sparse = SPARSE_LOCAL;
+	c->embed_batch_size = 64;
+	c->dense_distance = "Cosine";
+	c->cleanup = 1;
+	c->max_delete_fraction = 0.2;
+	c->skip_unchanged = 1;
+	s->timeout = 120;
+	s->qdrant_url = opt_env("QDRANT_URL");
+	s->qdrant_host = opt_env("QDRANT_HOST");
+	s->qdrant_port = opt_env("QDRANT_PORT");
+	if ((v = opt_env("QDRANT_HTTPS")) != NULL)
+		s->qdrant_https = opt_bool(v, "QDRANT_HTTPS");
+	s->qdrant_key = opt_env("QDRANT_API_KEY");
+	if ((v = opt_env("QDRANT_API_KEY_FILE")) != NULL)
+		s->qdrant_key = s->key_file_value = opt_secret_file(v, "QDRANT_API_KEY_FILE");
+	if ((v = opt_env("QDRANT_UPSERT_BUFFER_SIZE")) != NULL)
+		c->batch_size = (int)opt_number(v, 1, 4096, "QDRANT_UPSERT_BUFFER_SIZE");
+	if ((v = opt_env("QDRANT_UPSERT_BATCH_SIZE")) != NULL)
+		c->batch_size = (int)opt_number(v, 1, 4096, "QDRANT_UPSERT_BATCH_SIZE");
+	if ((v = opt_env("QDRANT_MAX_REQUEST_BYTES")) != NULL)
+		c->max_request_bytes = (size_t)opt_number(v, 1024, 32LL << 20,
+		    "QDRANT_MAX_REQUEST_BYTES");
+	if ((v = opt_env("QDRANT_UPSERT_CONCURRENCY")) != NULL)
+		c->concurrency = (int)opt_number(v, 1, 64, "QDRANT_UPSERT_CONCURRENCY");
+	if ((v = opt_env("QDRANT_UPSERT_RETRIES")) != NULL)
+		c->retries = (int)opt_number(v, 0, 100, "QDRANT_UPSERT_RETRIES");
+	if ((v = opt_env("QDRANT_UPSERT_BACKOFF")) != NULL)
+		c->backoff = opt_double(v, 0, 600, "QDRANT_UPSERT_BACKOFF");
+	if ((v = opt_env("QDRANT_UPSERT_TIMEOUT")) != NULL)
+		s->timeout = opt_double(v, 0.1, 86400, "QDRANT_UPSERT_TIMEOUT");
+	if ((v = opt_env("QDRANT_UPSERT_WAIT")) != NULL)
+		c->wait = opt_bool(v, "QDRANT_UPSERT_WAIT");
+	if ((v = opt_env("QDRANT_DEAD_LETTER")) != NULL)
+		c->dead_letter = v;
+	if ((v = opt_env("QDRANT_UPSERT_DENSE")) != NULL)
+		c->dense = parse_dense(v);
+	s->embed_url = opt_env("EMBED_URL");
+	c->embed_model = opt_env("EMBED_MODEL");
+	s->embed_key = opt_env("EMBED_API_KEY");
+	if ((v = opt_env("EMBED_API_KEY_FILE")) != NULL)
+		s->embed_key = s->embed_key_file_value = opt_secret_file(v, "EMBED_API_KEY_FILE");
+	if ((v = opt_env("EMBED_BATCH_SIZE")) != NULL)
+		c->embed_batch_size = (int)opt_number(v, 1, 2048, "EMBED_BATCH_SIZE");
+	if ((v = opt_env("QDRANT_UPSERT_SPARSE")) != NULL)
+		c->sparse = parse_sparse(v);
+	if ((v = opt_env("DENSE_SIZE")) != NULL)
+		c->dense_size = (long)opt_number(v, 1, 65536, "DENSE_SIZE");
+	if ((v = opt_env("DENSE_DISTANCE")) != NULL)
+		c->dense_distance = parse_distance(v);
+	if ((v = opt_env("QDRANT_MAX_DELETE_FRACTION")) != NULL)
+		c->max_delete_fraction = opt_double(v, 0, 1, "QDRANT_MAX_DELETE_FRACTION");
+	if ((v = opt_env("QDRANT_UPSERT_SKIP_UNCHANGED")) != NULL)
+		c->skip_unchanged = opt_bool(v, "QDRANT_UPSERT_SKIP_UNCHANGED");
+	s->reject_path = opt_env("QDRANT_UPSERT_REJECT_FILE");
+}
+
+static void
+parse_args(struct state *s, int argc, char **argv)
+{
+	struct upsert_config	*c = &s->cfg;
+	int			 ch;
+
+	while ((ch = getopt_long(argc, argv, "vq", longopts, NULL)) != -1) {
+		if (opt_common(ch, optarg))
+			continue;
+		switch (ch) {
+		case OPT_QDRANT_URL:
+			s->qdrant_url = optarg;
+			break;
+		case OPT_QDRANT_HOST:
+			s->qdrant_host = optarg;
+			break;
+		case OPT_QDRANT_PORT:
+			s->qdrant_port = optarg;
+			break;
+		case OPT_QDRANT_HTTPS:
+			s->qdrant_https = 1;
+			break;
+		case OPT_QDRANT_KEY:
+			s->qdrant_key = opt_secret(optarg);
+			break;
+		case OPT_QDRANT_KEY_FILE:
+			free(s->key_file_value);
+			s->qdrant_key = s->key_file_value =
+			    opt_secret_file(optarg, "--qdrant-api-key-file");
+			break;
+		case OPT_COLLECTION:
+			c->collection = optarg;
+			break;
+		case OPT_BATCH_SIZE:
+			c->batch_size = (int)opt_number(optarg, 1, 4096, "--batch-size");
+			break;
+		case OPT_MAX_BYTES:
+			c->max_request_bytes = (size_t)opt_number(optarg, 1024,
+			    32LL << 20, "--max-request-bytes");
+			break;
+		case OPT_CONCURRENCY:
+			c->concurrency = (int)opt_number(optarg, 1, 64, "--concurrency");
+			break;
+		case OPT_RETRIES:
+			c->retries = (int)opt_number(optarg, 0, 100, "--retries");
+			break;
+		case OPT_BACKOFF:
+			c->backoff = opt_double(optarg, 0, 600, "--backoff");
+			break;
+		case OPT_TIMEOUT:
+			s->timeout = opt_double(optarg, 0.1, 86400, "--timeout");
+			break;
+		case OPT_WAIT:
+			c->wait = 1;
+			break;
+		case OPT_NO_WAIT:
+			c->wait = 0;
+			break;
+		case OPT_DEAD_LETTER:
+			c->dead_letter = optarg;
+			break;
+		case OPT_DENSE:
+			c->dense = parse_dense(optarg);
+			break;
+		case OPT_EMBED_URL:
+			s->embed_url = optarg;
+			break;
+		case OPT_EMBED_MODEL:
+			c->embed_model = optarg;
+			break;
+		case OPT_EMBED_KEY:
+			s->embed_key = opt_secret(optarg);
+			break;
+		case OPT_EMBED_KEY_FILE:
+			free(s->embed_key_file_value);
+			s->embed_key = s->embed_key_file_value =
+			    opt_secret_file(optarg, "--embed-api-key-file");
+			break;
+		case OPT_EMBED_BATCH:
+			c->embed_batch_size = (int)opt_number(optarg, 1, 2048,
+			    "--embed-batch-size");
+			break;
+		case OPT_SPARSE:
+			c->sparse = parse_sparse(optarg);
+			break;
+		case OPT_DENSE_SIZE:
+			c->dense_size = (long)opt_number(optarg, 1, 65536, "--dense-size");
+			break;
+		case OPT_DENSE_DISTANCE:
+			c->dense_distance = parse_distance(optarg);
+			break;
+		case OPT_RECREATE:
+			c->recreate = 1;
+			break;
+		case OPT_NO_CLEANUP:
+			c->cleanup = 0;
+			break;
+		case OPT_MAX_DELETE:
+			c->max_delete_fraction = opt_double(optarg, 0, 1,
+			    "--max-delete-fraction");
+			break;
+		case OPT_FORCE_CLEANUP:
+			c->force_cleanup = 1;
+			break;
+		case OPT_SKIP:
+			c->skip_unchanged = 1;
+			break;
+		case OPT_NO_SKIP:
+			c->skip_unchanged = 0;
+			break;
+		case OPT_DRY_RUN:
+			c->dry_run = 1;
+			break;
+		case OPT_REJECT_FILE:
+			s->reject_path = optarg;
+			break;
+		case OPT_STRICT:
+			s->strict = 1;
+			break;
+		case OPT_LIST_OPTIONS:
+			list_options();
+			break;
+		case OPT_HELP:
+			usage(0);
+			break;
+		case OPT_VERSION:
+			printf("qdrant-upsert plexpipe %s\n", PLEXPIPE_VERSION);
+			exit(0);
+		default:
+			usage(EXIT_USAGE);
+		}
+	}
+	if (argc - optind > 1)
+		usage(EXIT_USAGE);
+	if (argc - optind == 1 && strcmp(argv[optind], "-") != 0)
+		s->input = argv[optind];
+}
+
+/* The choices that cannot be checked option by option. */
+static void
+check_config(struct state *s)
+{
+	struct upsert_config	*c = &s->cfg;
+
+	if (c->dense == DENSE_UNSET) {
+		if (s->embed_url == NULL) {
+			log_error("no dense vector source: give --embed-url URL (or "
+			    "EMBED_URL) for an OpenAI-compatible /v1/embeddings "
+			    "server, --dense server to let Qdrant Cloud embed the "
+			    "Documents, or --dense none to load without dense vectors");
+			exit(EXIT_USAGE);
+		}
+		c->dense = DENSE_ENDPOINT;
+	}
+	if (c->dense == DENSE_ENDPOINT && s->embed_url == NULL) {
+		log_error("--dense endpoint needs --embed-url URL (or EMBED_URL)");
+		exit(EXIT_USAGE);
+	}
+	if (s->qdrant_url != NULL && s->qdrant_host != NULL)
+		log_warn("both a Qdrant URL and QDRANT_HOST are set; using the URL");
+	if (c->force_cleanup && !c->cleanup)
+		log_warn("--force-cleanup has no effect with --no-cleanup");
+}
+
+static char *
+qdrant_base(struct state *s)
+{
+	char	*u;
+
+	if (s->qdrant_url != NULL)
+		return xstrdup(s->qdrant_url);
+	if (s->qdrant_host != NULL) {
+		xasprintf(&u, "%s://%s:%s", s->qdrant_https ? "https" : "http",
+		    s->qdrant_host, s->qdrant_port ? s->qdrant_port : "6333");
+		return u;
+	}
+	return xstrdup("http://localhost:6333");
+}
+
+static void
+make_clients(struct state *s)
+{
+	struct http_config	 hc;
+	const char		*hdr[3];
+	char			*base, *ebase, *keyhdr = NULL, *authhdr = NULL;
+	int			 n = 0;
+
+	memset(&hc, 0, sizeof(hc));
+	hc.retries = s->cfg.retries;
+	hc.backoff = s->cfg.backoff > 0 ? s->cfg.backoff : 0.001;
+	hc.timeout_ms = (long)(s->timeout * 1000);
+	hc.connect_timeout_ms = hc.timeout_ms < 10000 ? hc.timeout_ms : 10000;
+	hc.insecure = common_opts.insecure;
+	hc.cacert = common_opts.cacert;
+	hdr[n++] = "Content-Type: application/json";
+	if (s->qdrant_key != NULL) {
+		opt_secret(s->qdrant_key);
+		xasprintf(&keyhdr, "api-key: %s", s->qdrant_key);
+		hdr[n++] = keyhdr;
+	}
+	hdr[n] = NULL;
+	hc.headers = hdr;
+	base = qdrant_base(s);
+	hc.name = "qdrant";
+	hc.base_url = base;
+	s->q.cfg = &s->cfg;
+	s->q.dry = s->out;
+	if (!s->cfg.dry_run && (s->q.client = http_client_new(&hc)) == NULL)
+		exit(EXIT_FATAL);
+	free(base);
+	if (s->cfg.dense == DENSE_ENDPOINT) {
+		upsert_embed_split_url(s->embed_url, &ebase, &s->embed_path);
+		n = 1;
+		if (s->embed_key != NULL) {
+			opt_secret(s->embed_key);
+			xasprintf(&authhdr, "Authorization: Bearer %s", s->embed_key);
+			hdr[n++] = authhdr;
+		}
+		hdr[n] = NULL;
+		hc.name = "embed";
+		hc.base_url = ebase;
+		if (!s->cfg.dry_run && (s->embed = http_client_new(&hc)) == NULL)
+			exit(EXIT_FATAL);
+		free(ebase);
+	}
+	free(keyhdr);
+	free(authhdr);
+}
+
+/* "dense=endpoint:MODEL;sparse=local;bm25=1.2/0.75/256": part of every hash. */
+static char *
+settings_text(struct state *s, const char *model)
+{
+	static const char *const dn[] = { "unset", "endpoint", "server", "none" };
+	static const char *const sn[] = { "local", "server", "none" };
+	char	*t;
+
+	xasprintf(&t, "dense=%s:%s:%ld;sparse=%s;bm25=%g/%g/%g",
+	    dn[s->cfg.dense], s->cfg.dense == DENSE_NONE ? "" : model, s->dense_size,
+	    sn[s->cfg.sparse], UPSERT_BM25_K, UPSERT_BM25_B, UPSERT_BM25_AVG_LEN);
+	return t;
+}
+
+/*
+ * The first point fixes the dense model (hence the collection's dense
+ * size), so the collection is made or checked here, not at start-up.
+ */
+static int
+ensure(struct state *s, struct json_object *point)
+{
+	struct json_object	*doc = point ? upsert_point_document(point, "dense") : NULL;
+	const char		*model;
+	char			*settings;
+	int			 rc;
+
+	model = s->cfg.embed_model ? s->cfg.embed_model :
+	    doc ? jget_str(doc, "model") :
+	    opt_env("DENSE_MODEL") ? opt_env("DENSE_MODEL") : DEFAULT_DENSE_MODEL;
+	s->dense_size = s->cfg.dense_size ? s->cfg.dense_size :
+	    upsert_model_dense_size(model);
+	if (s->dense_size == 0 && s->cfg.dense != DENSE_NONE) {
+		log_error("unknown dense model \"%s\": give its vector size with "
+		    "--dense-size N (known: bge-small 384, bge-base 768, bge-large "
+		    "1024, text-embedding-3-small 1536, -large 3072)", model);
+		return EXIT_USAGE;
+	}
+	if (s->dense_size == 0)
+		log_warn("dense model \"%s\" unknown and --dense none: the collection "
+		    "gets no dense vector", model);
+	if ((rc = upsert_collection_ensure(&s->q, s->dense_size)) != 0)
+		return rc;
+	settings = settings_text(s, model);
+	s->run = upsert_run_new(&s->cfg, &s->q, s->embed, s->embed_path, s->bm,
+	    s->out, s->dense_size, settings);
+	free(settings);
+	s->ensured = 1;
+	return 0;
+}
+
+static void
+note_type(struct state *s, const char *t)
+{
+	size_t	 i;
+
+	if (t == NULL)
+		return;
+	for (i = 0; i < s->ntypes; i++)
+		if (strcmp(s->types[i], t) == 0)
+			return;
+	if (s->ntypes < MAX_TYPES)
+		s->types[s->ntypes++] = xstrdup(t);
+}
+
+/* Returns 0, or an exit status to stop with. */
+static int
+bad_record(struct state *s, size_t line, const char *why, const char *raw, size_t len)
+{
+	if (s->strict) {
+		log_error("line %zu: %s", line, why);
+		return EXIT_BADINPUT;
+	}
+	reject_add(s->rej, line, why, raw, len);
+	return 0;
+}
+
+static int
+add_point(struct state *s, struct json_object *p, size_t line)
+{
+	struct json_object	*doc;
+	const char		*why, *text;
+	size_t			 len;
+	int			 rc;
+
+	if ((why = record_check_point(p)) != NULL) {
+		text = ndjson_to_string(p, &len);
+		return bad_record(s, line, why, text, len);
+	}
+	if (s->cfg.sparse == SPARSE_LOCAL &&
+	    (doc = upsert_point_document(p, "sparse")) != NULL &&
+	    !upsert_bm25_model(jget_str(doc, "model"))) {
+		log_error("sparse model \"%s\" cannot be computed locally (only "
+		    "Qdrant/bm25 is): use --sparse server to let Qdrant embed it, "
+		    "or --sparse none", jget_str(doc, "model"));
+		return EXIT_USAGE;
+	}
+	if (!s->ensured && (rc = ensure(s, p)) != 0)
+		return rc;
+	note_type(s, jget_str(jget_obj(p, "payload"), "type"));
+	upsert_run_add(s->run, p);
+	return 0;
+}
+
+/* Is there input to read without blocking? (A regular file always is.) */
+static int
+input_ready(FILE *fp)
+{
+	struct pollfd	 pfd;
+
+	pfd.fd = fileno(fp);
+	pfd.events = POLLIN;
+	return poll(&pfd, 1, 0) != 0;
+}
+
+static int
+handle_record(struct state *s, struct json_object *o, size_t line,
+    const char *raw, size_t rawlen)
+{
+	struct json_object	*pts;
+	const char		*why;
+	size_t			 i, n;
+	int			 rc;
+
+	switch (record_kind_of(o)) {
+	case REC_POINTS:
+		if ((why = record_check_points(o)) != NULL)
+			return bad_record(s, line, why, raw, rawlen);
+		pts = jget_arr(o, "points");
+		n = json_object_array_length(pts);
+		for (i = 0; i < n; i++)
+			if ((rc = add_point(s, json_object_array_get_idx(pts, i),
+			    line)) != 0)
+				return rc;
+		return 0;
+	case REC_BARE_POINT:
+		return add_point(s, o, line);
+	case REC_END:
+		if ((why = record_check_end(o)) != NULL)
+			return bad_record(s, line, why, raw, rawlen);
+		json_object_put(s->end);
+		s->end = json_object_get(o);
+		s->nend++;
+		return 0;
+	case REC_INVALID:
+		return bad_record(s, line, "not a points, end or bare point record",
+		    raw, rawlen);
+	default:
+		ndjson_write_raw(s->out, raw, rawlen);
+		return 0;
+	}
+}
+
+static int
+read_input(struct state *s, FILE *fp, const char *name)
+{
+	struct ndjson_reader	*rd;
+	struct ndjson_error	 err;
+	struct json_object	*o;
+	enum ndjson_status	 st;
+	const char		*raw;
+	size_t			 rawlen, limit = (size_t)s->cfg.concurrency * 2 + 1;
+	int			 rc = 0;
+
+	rd = ndjson_reader_new(fp, name, 0);
+	while (rc == 0 && !signal_received) {
+		if (s->run != NULL && (rc = upsert_run_fatal(s->run)) != 0)
+			break;
+		/* keep requests moving while waiting for input or for room */
+		if (s->run != NULL && upsert_run_active(s->run) > 0 &&
+		    (upsert_run_active(s->run) >= limit || !input_ready(fp))) {
+			upsert_run_drive(s->run, 10);
+			continue;
+		}
+		st = ndjson_read(rd, &o, &err);
+		if (st == NDJSON_EOF)
+			break;
+		if (st == NDJSON_IOERR) {
+			log_error("%s: read error: %s", name, strerror(errno));
+			rc = EXIT_FATAL;
+			break;
+		}
+		if (st == NDJSON_BAD) {
+			if (s->strict) {
+				log_error("%s", err.message);
+				rc = EXIT_BADINPUT;
+			} else
+				reject_add(s->rej, err.line, err.reason, err.raw,
+				    err.raw_len);
+			continue;
+		}
+		raw = ndjson_reader_raw(rd, &rawlen);
+		rc = handle_record(s, o, ndjson_reader_line(rd), raw, rawlen);
+		json_object_put(o);
+	}
+	ndjson_reader_free(rd);
+	return rc;
+}
+
+static void
+section_types(struct state *s)
+{
+	struct json_object	*secs = jget_arr(s->end, "sections");
+	size_t			 i, n = secs ? json_object_array_length(secs) : 0;
+	const char		*t;
+
+	/* a show section holds episodes (and maybe show points) */
+	for (i = 0; i < n; i++) {
+		t = jget_str(json_object_array_get_idx(secs, i), "type");
+		if (t != NULL && strcmp(t, "show") == 0) {
+			note_type(s, "episode");
+			note_type(s, "show");
+		} else
+			note_type(s, t);
+	}
+}
+
+static int
+maybe_cleanup(struct state *s, size_t *deleted)
+{
+	const struct upsert_stats *st = upsert_run_stats(s->run);
+	struct upsert_keyset	*ks;
+	int			 rc;
+
+	*deleted = 0;
+	if (!s->cfg.cleanup)
+		return 0;
+	if (s->nend != 1 || !record_end_complete(s->end)) {
+		log_info("stale cleanup skipped: the input is not one complete run");
+		return 0;
+	}
+	if (st->dead_lettered > 0 || reject_count(s->rej) > 0) {
+		log_warn("stale cleanup skipped: this run had failures");
+		return 0;
+	}
+	section_types(s);
+	ks = upsert_keyset_new(jget_arr(s->end, "rating_keys"));
+	rc = upsert_cleanup(&s->q, ks, (const char *const *)s->types, s->ntypes,
+	    deleted);
+	upsert_keyset_free(ks);
+	return rc;
+}
+
+static void
+summary(struct state *s, double secs, size_t deleted)
+{
+	static const struct upsert_stats zero;
+	const struct upsert_stats *st = s->run ? upsert_run_stats(s->run) : &zero;
+	struct http_stats	 hq = { 0 }, he = { 0 };
+	struct json_object	*o, *r;
+	unsigned long		 requests;
+
+	if (s->q.client != NULL)
+		http_client_stats(s->q.client, &hq);
+	if (s->embed != NULL)
+		http_client_stats(s->embed, &he);
+	requests = s->cfg.dry_run ? (unsigned long)upsert_dry_count() :
+	    hq.requests + he.requests;
+	o = json_object_new_object();
+	json_object_object_add(o, "kind", json_object_new_string("summary"));
+	json_object_object_add(o, "points", json_object_new_int64((int64_t)st->points_in));
+	json_object_object_add(o, "upserted", json_object_new_int64((int64_t)st->upserted));
+	json_object_object_add(o, "skipped_unchanged", json_object_new_int64((int64_t)st->skipped));
+	json_object_object_add(o, "dead_lettered", json_object_new_int64((int64_t)st->dead_lettered));
+	json_object_object_add(o, "deleted", json_object_new_int64((int64_t)deleted));
+	json_object_object_add(o, "rejected", json_object_new_int64(
+	    (int64_t)reject_count(s->rej)));
+	json_object_object_add(o, "batches", json_object_new_int64((int64_t)st->batches));
+	json_object_object_add(o, "requests", json_object_new_int64((int64_t)requests));
+	json_object_object_add(o, "embedding_requests",
+	    json_object_new_int64((int64_t)st->embed_requests));
+	r = json_object_new_object();
+	json_object_object_add(r, "retries", json_object_new_int64(
+	    (int64_t)(hq.retries + he.retries)));
+	json_object_object_add(r, "succeeded", json_object_new_int64((int64_t)st->retried_ok));
+	json_object_object_add(r, "failed", json_object_new_int64((int64_t)st->retried_failed));
+	json_object_object_add(o, "retry", r);
+	json_object_object_add(o, "seconds", json_object_new_double(
+	    (double)(long long)(secs * 1000) / 1000));
+	json_object_object_add(o, "points_per_second", json_object_new_double(
+	    secs > 0 ? (double)(long long)((double)st->points_in / secs * 10) / 10 : 0));
+	if (st->dead_lettered > 0)
+		json_object_object_add(o, "dead_letter",
+		    json_object_new_string(s->cfg.dead_letter));
+	if (s->cfg.dry_run)
+		json_object_object_add(o, "dry_run", json_object_new_boolean(1));
+	ndjson_write(s->out, o);
+	log_summary(o);
+	json_object_put(o);
+	if (st->dead_lettered > 0)
+		log_warn("%zu points are in %s%s; when Qdrant is healthy replay them "
+		    "with: qdrant-upsert [same options] %s", st->dead_lettered,
+		    s->cfg.dead_letter, st->spooled ? " (Qdrant was down: the rest "
+		    "of the input was spooled there)" : "", s->cfg.dead_letter);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct state	 s;
+	FILE		*fp = stdin;
+	char		 why[512];
+	double		 t0;
+	size_t		 deleted = 0;
+	int		 rc;
+
+	memset(&s, 0, sizeof(s));
+	log_init("qdrant-upsert");
+	opt_common(0, NULL);
+	env_defaults(&s);
+	parse_args(&s, argc, argv);
+	check_config(&s);
+	if ((s.bm = upsert_bm25_new()) == NULL) {
+		log_error("libstemmer has no English stemmer");
+		return EXIT_FATAL;
+	}
+	if (s.cfg.sparse == SPARSE_LOCAL &&
+	    upsert_bm25_selfcheck(s.bm, why, sizeof(why)) != 0) {
+		log_error("%s", why);
+		return EXIT_FATAL;
+	}
+	http_global_init();
+	signals_install();
+	s.out = ndjson_writer_new(stdout, "stdout");
+	s.rej = reject_open(s.reject_path);
+	make_clients(&s);
+	if (s.input != NULL && (fp = fopen(s.input, "r")) == NULL) {
+		log_error("%s: %s", s.input, strerror(errno));
+		return EXIT_FATAL;
+	}
+	t0 = now_monotonic();
+	rc = read_input(&s, fp, s.input ? s.input : "stdin");
+	if (rc == 0 && !s.ensured && !signal_received)
+		rc = ensure(&s, NULL);	/* no points: still check, maybe clean up */
+	if (s.run != NULL && rc == 0) {
+		upsert_run_flush(s.run);
+		while (upsert_run_active(s.run) > 0 && !signal_received &&
+		    (rc = upsert_run_fatal(s.run)) == 0)
+			upsert_run_drive(s.run, 100);
+	}
+	if (rc == 0 && !signal_received && s.run != NULL)
+		rc = maybe_cleanup(&s, &deleted);
+	if (s.run != NULL && upsert_run_close_dead_letter(s.run) != 0 && rc == 0)
+		rc = EXIT_FATAL;
+	summary(&s, now_monotonic() - t0, deleted);
+	if (rc == 0 && ((s.run && upsert_run_stats(s.run)->dead_lettered > 0) ||
+	    reject_count(s.rej) > 0))
+		rc = EXIT_PARTIAL;
+	if (rc == 0 && s.nend == 0) {
+		log_warn("input ended without an end record (upstream failed?); "
+		    "stale cleanup skipped");
+		rc = EXIT_TRUNCATED;
+	}
+	if (reject_close(s.rej) != 0 && rc == 0)
+		rc = EXIT_FATAL;
+	if (fp != stdin)
+		fclose(fp);
+	upsert_run_free(s.run);
+	http_client_free(s.q.client);
+	http_client_free(s.embed);
+	upsert_bm25_free(s.bm);
+	json_object_put(s.end);
+	while (s.ntypes > 0)
+		free(s.types[--s.ntypes]);
+	free(s.embed_path);
+	free(s.key_file_value);
+	free(s.embed_key_file_value);
+	ndjson_writer_close(s.out, 0);
+	ndjson_check_stdout();
+	signals_reraise();
+	return rc;
+}

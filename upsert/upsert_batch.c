@@ -1,0 +1,743 @@
+/* upsert_batch.c: the batch pipeline: fetch stored hashes, embed, upsert several at once, dead-letter what fails. */
+/*
+ * Points are grouped into batches of --batch-size. Each batch goes
+ * through up to three steps, each a request on a curl multi handle so
+ * that several batches are in flight at once:
+ *
+ *   FETCH   POST /collections/C/points {"ids":[...]}: stored content hashes;
+ *           points whose hash is unchanged are skipped from here on
+ *   EMBED   POST /v1/embeddings per --embed-batch-size texts (--dense endpoint)
+ *   UPSERT  PUT /collections/C/points, split so no body exceeds
+ *           --max-request-bytes
+ *
+ * Completions are queued by the multi callbacks and handled outside
+ * http_multi_run(), so a step may start the next one freely. A request
+ * that fails after the HTTP layer's retries dead-letters its points as a
+ * `points` record (replayable input). After SPOOL_AFTER consecutive
+ * failed requests Qdrant is taken to be down: every point not yet written
+ * goes straight to the dead-letter file, without more attempts.
+ * In --dry-run nothing is sent: each request is written to stdout and
+ * "completes" at once with an empty answer.
+ */
+#include <sys/queue.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "buf.h"
+#include "exitcode.h"
+#include "http.h"
+#include "jsonutil.h"
+#include "log.h"
+#include "ndjson_write.h"
+#include "xalloc.h"
+#include "upsert.h"
+
+#define SPOOL_AFTER	3	/* consecutive failed requests: Qdrant is down */
+
+enum step { STEP_FETCH, STEP_EMBED, STEP_UPSERT };
+
+struct bpoint {
+	struct json_object	*pt;		/* the incoming point (owned ref) */
+	struct json_object	*dense;		/* embedding, owned, or NULL */
+	char			 key[80];	/* upsert_id_key() */
+	char			 hash[65];
+	int			 skip;		/* unchanged: stored hash equal */
+	int			 done;		/* upserted or dead-lettered */
+};
+
+struct batch {
+	struct upsert_run	*run;
+	int64_t			 seq;
+	struct bpoint		*pts;
+	size_t			 n, cap;
+	int			 outstanding;	/* requests not yet completed */
+	int			 failed;	/* a fetch/embed step failed */
+	char			 error[512];
+	size_t			 upserted, skipped, dead;
+	int			 attempts;
+	TAILQ_ENTRY(batch)	 entry;
+};
+
+struct req {
+	struct batch	*b;
+	enum step	 step;
+	size_t		*idx;		/* points this request carries */
+	size_t		 n;
+};
+
+struct done {
+	struct req	*r;
+	long		 status;
+	char		*body;
+	size_t		 len;
+	int		 attempts;
+	char		 error[512];
+};
+
+struct upsert_run {
+	const struct upsert_config *cfg;
+	struct upsert_qdrant	*q;
+	struct http_client	*embed;
+	const char		*embed_path;
+	struct upsert_bm25	*bm;
+	struct ndjson_writer	*out;
+	long			 dense_size;
+	char			*settings;
+	char			*upsert_path;
+	char			*fetch_path;
+	struct http_multi	*qm, *em;
+	struct batch		*cur;
+	TAILQ_HEAD(, batch)	 batches;	/* started, not finished */
+	size_t			 active;
+	struct done		*doneq;		/* completions to handle */
+	size_t			 ndone, donecap;
+	int64_t			 seq;
+	int			 consec_fail;
+	int			 fatal;
+	FILE			*dl;
+	struct ndjson_writer	*dlw;
+	struct upsert_stats	 st;
+};
+
+struct upsert_run *
+upsert_run_new(const struct upsert_config *cfg, struct upsert_qdrant *q,
+    struct http_client *embed, const char *embed_path, struct upsert_bm25 *bm,
+    struct ndjson_writer *out, long dense_size, const char *settings)
+{
+	struct upsert_run	*run;
+	char			*esc;
+
+	run = xcalloc(1, sizeof(*run));
+	run->cfg = cfg;
+	run->q = q;
+	run->embed = embed;
+	run->embed_path = embed_path;
+	run->bm = bm;
+	run->out = out;
+	run->dense_size = dense_size;
+	run->settings = xstrdup(settings);
+	esc = http_escape(cfg->collection);
+	xasprintf(&run->upsert_path, "/collections/%s/points?wait=%s", esc,
+	    cfg->wait ? "true" : "false");
+	xasprintf(&run->fetch_path, "/collections/%s/points", esc);
+	free(esc);
+	if (q->client != NULL)
+		run->qm = http_multi_new(q->client, cfg->concurrency);
+	if (embed != NULL && !cfg->dry_run)
+		run->em = http_multi_new(embed, cfg->concurrency);
+	TAILQ_INIT(&run->batches);
+	return run;
+}
+
+static void
+batch_free(struct batch *b)
+{
+	size_t	 i;
+
+	for (i = 0; i < b->n; i++) {
+		json_object_put(b->pts[i].pt);
+		json_object_put(b->pts[i].dense);
+	}
+	free(b->pts);
+	free(b);
+}
+
+void
+upsert_run_free(struct upsert_run *run)
+{
+	struct batch	*b;
+	size_t		 i;
+
+	if (run == NULL)
+		return;
+	if (run->qm != NULL)
+		http_multi_free(run->qm);
+	if (run->em != NULL)
+		http_multi_free(run->em);
+	for (i = 0; i < run->ndone; i++) {
+		free(run->doneq[i].body);
+		free(run->doneq[i].r->idx);
+		free(run->doneq[i].r);
+	}
+	free(run->doneq);
+	/* requests aborted by http_multi_free() leave their req behind: leaked
+	 * only on the fatal path, where the process exits right after */
+	while ((b = TAILQ_FIRST(&run->batches)) != NULL) {
+		TAILQ_REMOVE(&run->batches, b, entry);
+		batch_free(b);
+	}
+	if (run->cur != NULL)
+		batch_free(run->cur);
+	upsert_run_close_dead_letter(run);
+	free(run->settings);
+	free(run->upsert_path);
+	free(run->fetch_path);
+	free(run);
+}
+
+/* --- dead letters --- */
+
+static int
+dl_open(struct upsert_run *run)
+{
+	if (run->dlw != NULL)
+		return 0;
+	if ((run->dl = fopen(run->cfg->dead_letter, "a")) == NULL) {
+		log_error("dead-letter file %s: %s", run->cfg->dead_letter,
+		    strerror(errno));
+		run->fatal = EXIT_FATAL;
+		return -1;
+	}
+	run->dlw = ndjson_writer_new(run->dl, run->cfg->dead_letter);
+	return 0;
+}
+
+/* Appends the listed points of b as one points record. */
+static void
+dl_write(struct upsert_run *run, struct batch *b, const size_t *idx, size_t n)
+{
+	struct json_object	*rec, *arr;
+	size_t			 i;
+
+	if (n == 0 || dl_open(run) != 0)
+		return;
+	rec = json_object_new_object();
+	json_object_object_add(rec, "kind", json_object_new_string("points"));
+	json_object_object_add(rec, "v", json_object_new_int(1));
+	json_object_object_add(rec, "seq", json_object_new_int64(b->seq));
+	arr = json_object_new_array_ext((int)n);
+	for (i = 0; i < n; i++) {
+		struct bpoint *p = &b->pts[idx ? idx[i] : i];
+
+		json_object_array_add(arr, json_object_get(p->pt));
+		p->done = 1;
+	}
+	json_object_object_add(rec, "points", arr);
+	if (ndjson_write(run->dlw, rec) != 0 || ndjson_flush(run->dlw) != 0) {
+		log_error("dead-letter file %s: write failed", run->cfg->dead_letter);
+		run->fatal = EXIT_FATAL;
+	}
+	json_object_put(rec);
+	b->dead += n;
+	run->st.dead_lettered += n;
+}
+
+/* Dead-letters every point of b not yet written or skipped. */
+static void
+dl_rest(struct upsert_run *run, struct batch *b)
+{
+	size_t	*idx, i, n = 0;
+
+	idx = xreallocarray(NULL, b->n + 1, sizeof(*idx));
+	for (i = 0; i < b->n; i++)
+		if (!b->pts[i].skip && !b->pts[i].done)
+			idx[n++] = i;
+	dl_write(run, b, idx, n);
+	free(idx);
+}
+
+int
+upsert_run_close_dead_letter(struct upsert_run *run)
+{
+	struct json_object	*end, *stats;
+	int			 rc = 0;
+
+	if (run->dlw == NULL)
+		return 0;
+	/*
+	 * A closing end record (complete: false) makes the file a whole run:
+	 * replaying it exits 0 and never triggers stale cleanup.
+	 */
+	end = json_object_new_object();
+	json_object_object_add(end, "kind", json_object_new_string("end"));
+	json_object_object_add(end, "v", json_object_new_int(1));
+	json_object_object_add(end, "complete", json_object_new_boolean(0));
+	json_object_object_add(end, "items", json_object_new_int64(0));
+	json_object_object_add(end, "sections", json_object_new_array());
+	json_object_object_add(end, "rating_keys", json_object_new_array());
+	stats = json_object_new_object();
+	json_object_object_add(stats, "qdrant-upsert", json_object_new_object());
+	json_object_object_add(json_object_object_get(stats, "qdrant-upsert"),
+	    "dead_lettered", json_object_new_int64((int64_t)run->st.dead_lettered));
+	json_object_object_add(end, "stats", stats);
+	ndjson_write(run->dlw, end);
+	json_object_put(end);
+	if (ndjson_writer_close(run->dlw, 1) != 0) {
+		log_error("dead-letter file %s: %s", run->cfg->dead_letter,
+		    strerror(errno));
+		rc = -1;
+	}
+	run->dlw = NULL;
+	run->dl = NULL;
+	return rc;
+}
+
+const char *
+upsert_run_dead_letter_path(const struct upsert_run *run)
+{
+	return run->cfg->dead_letter;
+}
+
+/* --- requests --- */
+
+static void
+on_done(void *arg, long status, struct http_response *resp)
+{
+	struct req		*r = arg;
+	struct upsert_run	*run = r->b->run;
+	struct done		*d;
+
+	if (run->ndone == run->donecap) {
+		run->donecap = run->donecap ? run->donecap * 2 : 16;
+		run->doneq = xreallocarray(run->doneq, run->donecap, sizeof(*run->doneq));
+	}
+	d = &run->doneq[run->ndone++];
+	memset(d, 0, sizeof(*d));
+	d->r = r;
+	d->status = status;
+	if (resp != NULL) {
+		if (resp->body.data != NULL) {
+			d->body = xstrndup(resp->body.data, resp->body.len);
+			d->len = resp->body.len;
+		}
+		d->attempts = resp->attempts;
+		strlcpy(d->error, resp->error, sizeof(d->error));
+	} else
+		d->attempts = 1;
+}
+
+static void
+req_send(struct upsert_run *run, struct req *r, const char *method, const char *path,
+    const char *body, size_t len)
+{
+	struct http_multi	*m = r->step == STEP_EMBED ? run->em : run->qm;
+
+	r->b->outstanding++;
+	if (run->cfg->dry_run) {
+		upsert_dry_request(run->out, r->step == STEP_EMBED ? "embed" :
+		    "qdrant", method, path, body, len);
+		on_done(r, 200, NULL);
+		return;
+	}
+	http_multi_add(m, method, path, NULL, body, len, on_done, r);
+}
+
+static struct req *
+req_new(struct batch *b, enum step step, size_t cap)
+{
+	struct req	*r = xcalloc(1, sizeof(*r));
+
+	r->b = b;
+	r->step = step;
+	r->idx = xreallocarray(NULL, cap + 1, sizeof(*r->idx));
+	return r;
+}
+
+static void
+result_line(struct upsert_run *run, struct batch *b)
+{
+	struct json_object	*o;
+	const char		*status;
+
+	if (b->dead > 0)
+		status = "dead-letter";
+	else if (run->cfg->dry_run)
+		status = "dry-run";
+	else if (b->skipped == b->n)
+		status = "skipped";
+	else
+		status = "ok";
+	o = json_object_new_object();
+	json_object_object_add(o, "kind", json_object_new_string("result"));
+	json_object_object_add(o, "seq", json_object_new_int64(b->seq));
+	json_object_object_add(o, "points", json_object_new_int64((int64_t)b->n));
+	json_object_object_add(o, "status", json_object_new_string(status));
+	json_object_object_add(o, "attempts", json_object_new_int(b->attempts));
+	json_object_object_add(o, "upserted", json_object_new_int64((int64_t)b->upserted));
+	json_object_object_add(o, "skipped", json_object_new_int64((int64_t)b->skipped));
+	json_object_object_add(o, "dead_lettered", json_object_new_int64((int64_t)b->dead));
+	if (b->dead > 0 && b->error[0] != '\0')
+		json_object_object_add(o, "error", json_object_new_string(b->error));
+	ndjson_write(run->out, o);
+	json_object_put(o);
+}
+
+static void
+finish(struct upsert_run *run, struct batch *b)
+{
+	result_line(run, b);
+	run->st.upserted += b->upserted;
+	run->st.skipped += b->skipped;
+	run->st.batches++;
+	TAILQ_REMOVE(&run->batches, b, entry);
+	run->active--;
+	batch_free(b);
+}
+
+static void
+send_upserts(struct upsert_run *run, struct batch *b)
+{
+	struct buf		 body = BUF_INIT, pt = BUF_INIT;
+	struct upsert_point_in	 in;
+	struct req		*r = NULL;
+	char			 why[256];
+	size_t			 i, max = run->cfg->max_request_bytes;
+
+	for (i = 0; i < b->n; i++) {
+		if (b->pts[i].skip)
+			continue;
+		buf_reset(&pt);
+		in.point = b->pts[i].pt;
+		in.dense = b->pts[i].dense;
+		in.hash = b->pts[i].hash;
+		if (upsert_point_text(run->cfg, run->bm, &in, &pt, why,
+		    sizeof(why)) != 0 || pt.len + 16 > max) {
+			if (pt.len + 16 > max)
+				snprintf(why, sizeof(why), "point is %zu bytes, over "
+				    "--max-request-bytes %zu", pt.len, max);
+			log_warn("point %s: %s: dead-lettered", b->pts[i].key, why);
+			snprintf(b->error, sizeof(b->error), "%s", why);
+			dl_write(run, b, &i, 1);
+			continue;
+		}
+		if (r != NULL && body.len + pt.len + 2 > max) {
+			buf_appends(&body, "]}");
+			req_send(run, r, "PUT", run->upsert_path, body.data, body.len);
+			r = NULL;
+		}
+		if (r == NULL) {
+			r = req_new(b, STEP_UPSERT, b->n);
+			buf_reset(&body);
+			buf_appends(&body, "{\"points\":[");
+		} else
+			buf_append(&body, ",", 1);
+		buf_append(&body, pt.data, pt.len);
+		r->idx[r->n++] = i;
+	}
+	if (r != NULL) {
+		buf_appends(&body, "]}");
+		req_send(run, r, "PUT", run->upsert_path, body.data, body.len);
+	}
+	buf_free(&body);
+	buf_free(&pt);
+	if (b->outstanding == 0)
+		finish(run, b);
+}
+
+static int
+needs_embedding(struct upsert_run *run, struct bpoint *p)
+{
+	return !p->skip && run->cfg->dense == DENSE_ENDPOINT &&
+	    upsert_point_document(p->pt, "dense") != NULL;
+}
+
+static void
+send_embeds(struct upsert_run *run, struct batch *b)
+{
+	struct buf	 body = BUF_INIT;
+	const char	**texts, *model = NULL, *m;
+	struct req	*r = NULL;
+	size_t		 i;
+
+	texts = xreallocarray(NULL, b->n + 1, sizeof(*texts));
+	for (i = 0; i <= b->n; i++) {
+		struct json_object *doc = NULL;
+
+		if (i < b->n) {
+			if (!needs_embedding(run, &b->pts[i]))
+				continue;
+			doc = upsert_point_document(b->pts[i].pt, "dense");
+		}
+		m = doc == NULL ? NULL : run->cfg->embed_model ?
+		    run->cfg->embed_model : jget_str(doc, "model");
+		/* a request per --embed-batch-size texts of one model */
+		if (r != NULL && (doc == NULL ||
+		    r->n == (size_t)run->cfg->embed_batch_size ||
+		    strcmp(m, model) != 0)) {
+			buf_reset(&body);
+			upsert_embed_body(model, texts, r->n, &body);
+			run->st.embed_requests++;
+			req_send(run, r, "POST", run->embed_path, body.data, body.len);
+			r = NULL;
+		}
+		if (doc == NULL)
+			continue;
+		if (r == NULL) {
+			r = req_new(b, STEP_EMBED, (size_t)run->cfg->embed_batch_size);
+			model = m;
+		}
+		texts[r->n] = jget_str(doc, "text");
+		r->idx[r->n++] = i;
+	}
+	free(texts);
+	buf_free(&body);
+	if (b->outstanding == 0)
+		send_upserts(run, b);
+}
+
+/* After the fetch: spool, embed or upsert. */
+static void
+advance(struct upsert_run *run, struct batch *b)
+{
+	size_t	 i;
+
+	if (b->failed || run->st.spooled) {
+		dl_rest(run, b);
+		finish(run, b);
+		return;
+	}
+	for (i = 0; i < b->n; i++)
+		if (needs_embedding(run, &b->pts[i])) {
+			send_embeds(run, b);
+			return;
+		}
+	send_upserts(run, b);
+}
+
+static void
+mark_skip(void *arg, const char *key, const char *hash)
+{
+	struct batch	*b = arg;
+	size_t		 i;
+
+	for (i = 0; i < b->n; i++)
+		if (!b->pts[i].skip && strcmp(b->pts[i].key, key) == 0 &&
+		    strcmp(b->pts[i].hash, hash) == 0) {
+			b->pts[i].skip = 1;
+			b->skipped++;
+		}
+}
+
+static void
+failure(struct upsert_run *run, struct batch *b, struct done *d, int counts)
+{
+	if (d->status == 401 || d->status == 403) {
+		log_error("%s (check the API key)", d->error);
+		run->fatal = EXIT_USAGE;
+	}
+	if (b->error[0] == '\0')
+		snprintf(b->error, sizeof(b->error), "%s", d->error);
+	if (counts && ++run->consec_fail >= SPOOL_AFTER && !run->st.spooled) {
+		run->st.spooled = 1;
+		log_error("qdrant: %d requests in a row failed (%s); writing the rest "
+		    "of the input to %s without more attempts", run->consec_fail,
+		    d->error, run->cfg->dead_letter);
+	}
+}
+
+static void
+handle(struct upsert_run *run, struct done *d)
+{
+	struct req	*r = d->r;
+	struct batch	*b = r->b;
+	struct json_object *vecs[1024], **vv;
+	char		 why[256];
+	size_t		 i;
+	int		 ok = http_ok(d->status);
+
+	b->outstanding--;
+	if (d->attempts > b->attempts)
+		b->attempts = d->attempts;
+	if (!run->cfg->dry_run && d->attempts > 1) {
+		if (ok)
+			run->st.retried_ok++;
+		else
+			run->st.retried_failed++;
+	} else if (!ok)
+		run->st.retried_failed++;
+	switch (r->step) {
+	case STEP_FETCH:
+		if (!ok) {
+			failure(run, b, d, 1);
+			b->failed = 1;
+		} else {
+			run->consec_fail = 0;
+			if (!run->cfg->dry_run && upsert_fetch_parse(d->body, d->len,
+			    mark_skip, b) != 0)
+				log_warn("qdrant: unreadable answer to the hash fetch; "
+				    "writing batch %lld in full", (long long)b->seq);
+		}
+		advance(run, b);
+		break;
+	case STEP_EMBED:
+		if (!ok) {
+			failure(run, b, d, 0);
+			b->failed = 1;
+		} else if (!run->cfg->dry_run) {
+			vv = r->n <= 1024 ? vecs : xreallocarray(NULL, r->n, sizeof(*vv));
+			if (upsert_embed_parse(d->body, d->len, r->n, run->dense_size,
+			    vv, why, sizeof(why)) != 0) {
+				log_error("embeddings: %s", why);
+				snprintf(b->error, sizeof(b->error), "embeddings: %s", why);
+				b->failed = 1;
+			} else
+				for (i = 0; i < r->n; i++)
+					b->pts[r->idx[i]].dense = vv[i];
+			if (vv != vecs)
+				free(vv);
+		}
+		if (b->outstanding == 0) {
+			if (b->failed || run->st.spooled) {
+				dl_rest(run, b);
+				finish(run, b);
+			} else
+				send_upserts(run, b);
+		}
+		break;
+	case STEP_UPSERT:
+		if (ok) {
+			run->consec_fail = 0;
+			b->upserted += r->n;
+			for (i = 0; i < r->n; i++)
+				b->pts[r->idx[i]].done = 1;
+		} else {
+			failure(run, b, d, 1);
+			log_warn("batch %lld: %zu points dead-lettered: %s",
+			    (long long)b->seq, r->n, d->error);
+			dl_write(run, b, r->idx, r->n);
+		}
+		if (b->outstanding == 0)
+			finish(run, b);
+		break;
+	}
+	free(r->idx);
+	free(r);
+	free(d->body);
+}
+
+static void
+process_done(struct upsert_run *run)
+{
+	struct done	 d;
+	size_t		 i;
+
+	/* handle() may queue more (dry-run completes at once): loop until empty */
+	for (i = 0; i < run->ndone; i++) {
+		d = run->doneq[i];
+		handle(run, &d);
+		if (run->fatal)
+			break;
+	}
+	if (i < run->ndone) {
+		for (i++; i < run->ndone; i++) {
+			free(run->doneq[i].body);
+			free(run->doneq[i].r->idx);
+			free(run->doneq[i].r);
+		}
+	}
+	run->ndone = 0;
+}
+
+/* --- batches --- */
+
+static void
+start(struct upsert_run *run, struct batch *b)
+{
+	struct json_object	**ids, *id;
+	struct buf		  body = BUF_INIT;
+	struct req		 *r;
+	size_t			  i;
+
+	TAILQ_INSERT_TAIL(&run->batches, b, entry);
+	run->active++;
+	if (run->st.spooled) {
+		dl_rest(run, b);
+		finish(run, b);
+		return;
+	}
+	if (!run->cfg->skip_unchanged) {
+		advance(run, b);
+		return;
+	}
+	ids = xreallocarray(NULL, b->n, sizeof(*ids));
+	r = req_new(b, STEP_FETCH, 0);
+	for (i = 0; i < b->n; i++) {
+		json_object_object_get_ex(b->pts[i].pt, "id", &id);
+		ids[i] = id;
+	}
+	upsert_fetch_body(ids, b->n, &body);
+	req_send(run, r, "POST", run->fetch_path, body.data, body.len);
+	free(ids);
+	buf_free(&body);
+}
+
+void
+upsert_run_add(struct upsert_run *run, struct json_object *point)
+{
+	struct batch	*b = run->cur;
+	struct bpoint	*p;
+	struct json_object *id = NULL;
+
+	if (b == NULL) {
+		b = run->cur = xcalloc(1, sizeof(*b));
+		b->run = run;
+		b->seq = run->seq++;
+		b->cap = (size_t)run->cfg->batch_size;
+		b->pts = xcalloc(b->cap, sizeof(*b->pts));
+	}
+	p = &b->pts[b->n++];
+	p->pt = json_object_get(point);
+	json_object_object_get_ex(point, "id", &id);
+	if (upsert_id_key(id, p->key, sizeof(p->key)) != 0)
+		strlcpy(p->key, "?", sizeof(p->key));
+	upsert_content_hash(point, run->settings, p->hash);
+	run->st.points_in++;
+	if (b->n == b->cap)
+		upsert_run_flush(run);
+}
+
+void
+upsert_run_flush(struct upsert_run *run)
+{
+	struct batch	*b = run->cur;
+
+	if (b == NULL)
+		return;
+	run->cur = NULL;
+	start(run, b);
+	process_done(run);
+}
+
+size_t
+upsert_run_drive(struct upsert_run *run, int ms)
+{
+	size_t	 qp, ep;
+
+	if (run->ndone > 0) {
+		process_done(run);
+		return run->active;
+	}
+	qp = run->qm ? http_multi_pending(run->qm) : 0;
+	ep = run->em ? http_multi_pending(run->em) : 0;
+	if (qp > 0 && ep > 0) {
+		http_multi_run(run->qm, ms < 5 ? ms : 5);
+		http_multi_run(run->em, ms < 5 ? ms : 5);
+	} else if (qp > 0)
+		http_multi_run(run->qm, ms);
+	else if (ep > 0)
+		http_multi_run(run->em, ms);
+	process_done(run);
+	return run->active;
+}
+
+size_t
+upsert_run_active(const struct upsert_run *run)
+{
+	return run->active;
+}
+
+int
+upsert_run_fatal(const struct upsert_run *run)
+{
+	return run->fatal;
+}
+
+const struct upsert_stats *
+upsert_run_stats(const struct upsert_run *run)
+{
+	return &run->st;
+}
