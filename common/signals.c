@@ -1,11 +1,15 @@
 /* signals.c: SIGINT/SIGTERM turned into a flag, so stages finish in-flight work and exit 128+N. */
 /*
  * No SA_RESTART: a stage blocked in read(2) on its input must wake up
- * with EINTR and look at the flag.  A second signal of the same kind
- * while the first is being handled means "now": it kills at once.
+ * with EINTR and look at the flag.  A later signal means "now" and kills
+ * at once, but only when it comes INSIST_AFTER seconds after the first:
+ * a Ctrl-C reaches the whole process group and the supervisor may
+ * forward it too, and that duplicate must not cut the graceful stop.
  */
+#include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "http.h"
@@ -13,17 +17,27 @@
 
 volatile sig_atomic_t signal_received;
 
+#define INSIST_AFTER	2	/* s: a later signal kills instead of asking */
+
 static const int handled[] = { SIGINT, SIGTERM, SIGHUP };
+static volatile sig_atomic_t first_at;	/* CLOCK_MONOTONIC s of the first signal */
 
 static void
 on_signal(int sig)
 {
+	struct timespec	 ts;
+	int		 saved = errno;
+
+	/* clock_gettime is async-signal-safe (POSIX.1-2008). */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
 	if (signal_received == 0) {
 		signal_received = sig;
-		return;
+		first_at = (sig_atomic_t)ts.tv_sec;
+	} else if (ts.tv_sec - first_at >= INSIST_AFTER) {
+		signal(sig, SIG_DFL);
+		raise(sig);
 	}
-	signal(sig, SIG_DFL);
-	raise(sig);
+	errno = saved;
 }
 
 void
