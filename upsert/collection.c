@@ -143,7 +143,7 @@ create(struct upsert_qdrant *q, const char *cpath, long dense_size)
 	else if (!http_ok(st)) {
 		log_error("creating collection \"%s\": %s", q->cfg->collection, resp.error);
 		rc = st > 0 && st < 500 ? EXIT_USAGE : EXIT_FATAL;
-	} else
+	} else if (q->client != NULL)
 		log_info("created collection \"%s\" (dense %ld %s, sparse idf)",
 		    q->cfg->collection, dense_size, q->cfg->dense_distance);
 	http_response_free(&resp);

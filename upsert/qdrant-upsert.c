@@ -795,6 +795,8 @@ summary(struct state *s, double secs, size_t deleted)
 	struct http_stats	 hq = { 0 }, he = { 0 };
 	struct json_object	*o, *r;
 	unsigned long		 requests;
+	char			 num[64];
+	double			 pps;
 
 	if (s->q.client != NULL)
 		http_client_stats(s->q.client, &hq);
@@ -821,10 +823,11 @@ summary(struct state *s, double secs, size_t deleted)
 	json_object_object_add(r, "succeeded", json_object_new_int64((int64_t)st->retried_ok));
 	json_object_object_add(r, "failed", json_object_new_int64((int64_t)st->retried_failed));
 	json_object_object_add(o, "retry", r);
-	json_object_object_add(o, "seconds", json_object_new_double(
-	    (double)(long long)(secs * 1000) / 1000));
-	json_object_object_add(o, "points_per_second", json_object_new_double(
-	    secs > 0 ? (double)(long long)((double)st->points_in / secs * 10) / 10 : 0));
+	snprintf(num, sizeof(num), "%.3f", secs);
+	json_object_object_add(o, "seconds", json_object_new_double_s(secs, num));
+	pps = secs > 0 ? (double)st->points_in / secs : 0;
+	snprintf(num, sizeof(num), "%.1f", pps);
+	json_object_object_add(o, "points_per_second", json_object_new_double_s(pps, num));
 	if (st->dead_lettered > 0)
 		json_object_object_add(o, "dead_letter",
 		    json_object_new_string(s->cfg.dead_letter));
