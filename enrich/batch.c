@@ -1,0 +1,95 @@
+/* batch.c: one batch of Plex items (and their shows) enriched into one points record. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "buf.h"
+#include "enrich.h"
+#include "jsonutil.h"
+#include "log.h"
+#include "ndjson_read.h"
+#include "ndjson_write.h"
+#include "record.h"
+#include "xalloc.h"
+
+/* Item types that become points; collections, tracks and the like do not. */
+static int
+indexed_type(const char *t)
+{
+	return t != NULL && (strcmp(t, "movie") == 0 ||
+	    strcmp(t, "episode") == 0 || strcmp(t, "show") == 0);
+}
+
+static void
+item_init(struct enrich_item *it, struct json_object *plex,
+    struct json_object *shows)
+{
+	const char *rk;
+
+	memset(it, 0, sizeof(*it));
+	it->plex = plex;
+	it->type = jget_str(plex, "type");
+	it->tmdb_season = -1;
+	enrich_ext_ids(plex, &it->ids);
+	if (strcmp(it->type, "episode") == 0) {
+		it->has_season = jget_int(plex, "parentIndex", &it->season);
+		it->has_episode = jget_int(plex, "index", &it->episode);
+		rk = jget_str(plex, "grandparentRatingKey");
+		if (rk != NULL && shows != NULL)
+			it->show = jget_obj(shows, rk);
+		if (it->show != NULL)
+			enrich_ext_ids(it->show, &it->show_ids);
+	}
+}
+
+int
+enrich_batch(struct enrich_ctx *ctx, int64_t seq, const char *job, size_t len,
+    struct buf *out)
+{
+	struct ndjson_error err;
+	struct json_object *j, *arr, *shows, *points, *rec, *p;
+	struct enrich_item *items;
+	const char *line;
+	size_t i, n, m = 0, ll;
+
+	if ((j = ndjson_parse_string(job, len, &err)) == NULL) {
+		log_error("worker: bad job: %s", err.reason);
+		return -1;
+	}
+	arr = jget_arr(j, "items");
+	shows = jget_obj(j, "shows");
+	n = arr != NULL ? json_object_array_length(arr) : 0;
+	items = xcalloc(n + 1, sizeof(*items));
+	for (i = 0; i < n; i++) {
+		p = json_object_array_get_idx(arr, i);
+		if (!indexed_type(jget_str(p, "type")) ||
+		    jget_str(p, "ratingKey") == NULL) {
+			ctx->st.v[ST_SKIPPED]++;
+			continue;
+		}
+		item_init(&items[m++], p, shows);
+	}
+	enrich_imdb_batch(ctx, items, m);
+	if (!ctx->fatal)
+		enrich_tmdb_batch(ctx, items, m);
+	points = json_object_new_array();
+	for (i = 0; i < m; i++) {
+		json_object_array_add(points, enrich_point(&items[i],
+		    ctx->o->dense_model, ctx->o->sparse_model));
+		ctx->st.v[ST_ITEMS]++;
+		if (items[i].tmdb != NULL)
+			ctx->st.v[ST_WITH_TMDB]++;
+		if (items[i].imdb != NULL)
+			ctx->st.v[ST_WITH_IMDB]++;
+		json_object_put(items[i].imdb);
+		json_object_put(items[i].tmdb);
+	}
+	rec = record_points_new(seq, points);
+	line = ndjson_to_string(rec, &ll);
+	buf_append(out, line, ll);
+	json_object_put(rec);
+	free(items);
+	json_object_put(j);
+	return 0;
+}

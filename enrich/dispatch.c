@@ -1,0 +1,667 @@
+/* dispatch.c: the parent: reads stdin, hands batches to the workers, writes their results in input order. */
+/*
+ * Every input record that produces output becomes a "unit" with an
+ * ordinal (its place in the input). Units live in a ring of 2N+1 slots:
+ * the parent reads stdin only while two slots are free, which bounds
+ * memory and pushes back on the upstream stage. A batch unit goes to an
+ * idle worker (one batch per worker at a time, so a write to a worker
+ * can never deadlock against its result); a pass-through or end unit is
+ * done at once. Output is written strictly from the ring's head, so it
+ * is in input order whatever N is and whichever worker finishes first.
+ * A worker that dies is replaced and its batch retried once; a batch
+ * that kills two workers is written to the reject file.
+ */
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "buf.h"
+#include "enrich.h"
+#include "exitcode.h"
+#include "jsonutil.h"
+#include "log.h"
+#include "ndjson_read.h"
+#include "ndjson_write.h"
+#include "record.h"
+#include "reject.h"
+#include "signals.h"
+#include "xalloc.h"
+
+#define READ_CHUNK	(256 * 1024)	/* bytes per read(2) of stdin */
+#define REJECT_RAW_MAX	4096		/* raw bytes kept for an over-long line */
+
+enum unit_kind { U_BATCH = 1, U_PASS, U_END };
+
+struct unit {
+	enum unit_kind	 kind;
+	int		 done;
+	int		 attempts;	/* workers that died holding it */
+	int		 worker;	/* index of the worker holding it, -1 */
+	int64_t		 seq;		/* points seq (batches) */
+	char		*job;		/* the job text sent to a worker */
+	size_t		 job_len;
+	struct buf	 out;		/* the line to write, without newline */
+	size_t		*lines;		/* input line of each item / record */
+	size_t		 nlines;
+	int		 bare;		/* made of bare items */
+	struct json_object *end;	/* the end record to forward */
+};
+
+struct disp {
+	const struct enrich_opts *o;
+	struct enrich_stats *st;
+	struct dispatch_result *res;
+	struct unit	*ring;
+	size_t		 cap, head, count;	/* head: ordinal of the oldest unit */
+	int64_t		 next_seq;
+	struct enrich_worker *ws;
+	int		 nw;
+	int		 deaths;	/* worker deaths since the last result */
+	struct buf	 in;		/* stdin bytes not yet split */
+	size_t		 in_off;
+	size_t		 lineno;
+	int		 eof;		/* read(2) returned 0 */
+	int		 input_done;	/* every line handled, bare batch flushed */
+	int		 skipping;	/* inside an over-long line */
+	struct json_object *bare;	/* pending bare items */
+	size_t		*bare_lines;
+	struct reject_file *rej;
+	struct ndjson_writer *w;
+	char		***queue;
+	size_t		*nqueue;
+	double		 started;
+};
+
+static struct unit *
+unit_at(struct disp *d, size_t ord)
+{
+	return &d->ring[ord % d->cap];
+}
+
+static struct unit *
+unit_add(struct disp *d, enum unit_kind kind)
+{
+	struct unit *u = unit_at(d, d->head + d->count);
+
+	memset(u, 0, sizeof(*u));
+	u->kind = kind;
+	u->worker = -1;
+	d->count++;
+	return u;
+}
+
+static void
+unit_clear(struct unit *u)
+{
+	free(u->job);
+	free(u->lines);
+	buf_free(&u->out);
+	json_object_put(u->end);
+	memset(u, 0, sizeof(*u));
+}
+
+static void
+bad_record(struct disp *d, size_t line, const char *why, const char *raw,
+    size_t len)
+{
+	reject_add(d->rej, line, why, raw, len);
+	if (d->o->strict && d->res->fatal == 0) {
+		log_error("stdin:%zu: %s (--strict)", line, why);
+		d->res->fatal = EXIT_BADINPUT;
+	}
+}
+
+/* The pending bare items become one batch unit. */
+static void
+flush_bare(struct disp *d)
+{
+	struct json_object *job;
+	struct unit *u;
+	const char *s;
+	size_t len, n;
+
+	if (d->bare == NULL)
+		return;
+	n = json_object_array_length(d->bare);
+	job = json_object_new_object();
+	json_object_object_add(job, "items", d->bare);
+	s = ndjson_to_string(job, &len);
+	u = unit_add(d, U_BATCH);
+	u->job = xstrndup(s, len);
+	u->job_len = len;
+	u->seq = d->next_seq++;
+	u->bare = 1;
+	u->lines = d->bare_lines;
+	u->nlines = n;
+	json_object_put(job);
+	d->bare = NULL;
+	d->bare_lines = NULL;
+}
+
+static void
+handle_record(struct disp *d, struct json_object *j, const char *raw,
+    size_t len)
+{
+	const char *why;
+	struct unit *u;
+	size_t n;
+
+	switch (record_kind_of(j)) {
+	case REC_BARE_ITEM:
+		if ((why = record_check_item(j)) != NULL) {
+			bad_record(d, d->lineno, why, raw, len);
+			break;
+		}
+		if (d->bare == NULL)
+			d->bare = json_object_new_array();
+		n = json_object_array_length(d->bare);
+		d->bare_lines = xreallocarray(d->bare_lines, n + 1,
+		    sizeof(*d->bare_lines));
+		d->bare_lines[n] = d->lineno;
+		json_object_array_add(d->bare, json_object_get(j));
+		if ((int)n + 1 >= d->o->batch_size)
+			flush_bare(d);
+		break;
+	case REC_PLEX:
+		if ((why = record_check_plex(j)) != NULL) {
+			bad_record(d, d->lineno, why, raw, len);
+			break;
+		}
+		flush_bare(d);
+		u = unit_add(d, U_BATCH);
+		u->job = xstrndup(raw, len);
+		u->job_len = len;
+		u->seq = d->next_seq++;
+		u->lines = xmalloc(sizeof(*u->lines));
+		u->lines[0] = d->lineno;
+		u->nlines = 1;
+		break;
+	case REC_END:
+		if ((why = record_check_end(j)) != NULL) {
+			bad_record(d, d->lineno, why, raw, len);
+			break;
+		}
+		flush_bare(d);
+		u = unit_add(d, U_END);
+		u->end = json_object_get(j);
+		u->done = 1;
+		d->res->saw_end = 1;
+		break;
+	case REC_INVALID:
+		bad_record(d, d->lineno,
+		    "neither a Plex item (ratingKey) nor a record kind", raw, len);
+		break;
+	default:
+		/* kinds this stage does not consume pass through unchanged */
+		flush_bare(d);
+		u = unit_add(d, U_PASS);
+		buf_append(&u->out, raw, len);
+		u->done = 1;
+		break;
+	}
+}
+
+static void
+handle_line(struct disp *d, char *line, size_t len)
+{
+	struct ndjson_error err;
+	struct json_object *j;
+
+	d->lineno++;
+	while (len > 0 && line[len - 1] == '\r')
+		len--;
+	if (strspn(line, " \t\r") >= len)
+		return;	/* blank line */
+	memset(&err, 0, sizeof(err));
+	if ((j = ndjson_parse_string(line, len, &err)) == NULL) {
+		bad_record(d, d->lineno, err.reason[0] ? err.reason :
+		    "invalid JSON", line, len);
+		return;
+	}
+	handle_record(d, j, line, len);
+	json_object_put(j);
+}
+
+/* Splits and handles the buffered complete lines while the ring has room. */
+static void
+take_lines(struct disp *d)
+{
+	char *start, *nl;
+	size_t avail;
+
+	while (d->count + 2 <= d->cap && d->res->fatal == 0) {
+		start = d->in.data + d->in_off;
+		avail = d->in.len - d->in_off;
+		nl = avail > 0 ? memchr(start, '\n', avail) : NULL;
+		if (nl == NULL)
+			break;
+		if (d->skipping)
+			d->skipping = 0;	/* the end of an over-long line */
+		else {
+			*nl = '\0';
+			handle_line(d, start, (size_t)(nl - start));
+		}
+		d->in_off += (size_t)(nl - start) + 1;
+	}
+	if (d->in_off > 0 && (d->in_off == d->in.len || d->in_off > READ_CHUNK)) {
+		memmove(d->in.data, d->in.data + d->in_off, d->in.len - d->in_off);
+		d->in.len -= d->in_off;
+		d->in.data[d->in.len] = '\0';
+		d->in_off = 0;
+	}
+	avail = d->in.len - d->in_off;
+	if (!d->skipping && avail > NDJSON_DEFAULT_MAX_LINE &&
+	    memchr(d->in.data + d->in_off, '\n', avail) == NULL) {
+		d->lineno++;
+		bad_record(d, d->lineno, "line longer than the limit",
+		    d->in.data + d->in_off, REJECT_RAW_MAX);
+		d->skipping = 1;
+		buf_reset(&d->in);
+		d->in_off = 0;
+	}
+	if (d->eof && !d->input_done && d->count + 2 <= d->cap &&
+	    memchr(d->in.data ? d->in.data + d->in_off : "", '\n',
+	    d->in.len - d->in_off) == NULL) {
+		/* a last line without a newline still counts */
+		if (d->in.len > d->in_off && !d->skipping) {
+			buf_append(&d->in, "", 0);
+			handle_line(d, d->in.data + d->in_off,
+			    d->in.len - d->in_off);
+		}
+		d->in_off = d->in.len;
+		flush_bare(d);
+		d->input_done = 1;
+	}
+}
+
+static int
+has_line(struct disp *d)
+{
+	return d->in.len > d->in_off &&
+	    memchr(d->in.data + d->in_off, '\n', d->in.len - d->in_off) != NULL;
+}
+
+static void
+read_stdin(struct disp *d)
+{
+	char chunk[READ_CHUNK];
+	ssize_t r;
+
+	r = read(STDIN_FILENO, chunk, sizeof(chunk));
+	if (r == -1) {
+		if (errno == EINTR || errno == EAGAIN)
+			return;
+		log_error("stdin: %s", strerror(errno));
+		d->res->fatal = EXIT_FATAL;
+		return;
+	}
+	if (r == 0) {
+		d->eof = 1;
+		return;
+	}
+	if (d->skipping) {
+		/* drop bytes up to the newline that ends the over-long line */
+		char *nl = memchr(chunk, '\n', (size_t)r);
+
+		if (nl == NULL)
+			return;
+		d->skipping = 0;
+		buf_append(&d->in, nl + 1, (size_t)(chunk + r - nl - 1));
+		return;
+	}
+	buf_append(&d->in, chunk, (size_t)r);
+}
+
+static struct json_object *
+stats_object(struct disp *d)
+{
+	struct json_object *o = json_object_new_object();
+
+	/* only counters that the input and cache decide, so -jN output is identical */
+	json_object_object_add(o, "items",
+	    json_object_new_int64((int64_t)d->st->v[ST_ITEMS]));
+	json_object_object_add(o, "batches",
+	    json_object_new_int64((int64_t)d->res->batches));
+	json_object_object_add(o, "skipped_items",
+	    json_object_new_int64((int64_t)d->st->v[ST_SKIPPED]));
+	json_object_object_add(o, "with_tmdb",
+	    json_object_new_int64((int64_t)d->st->v[ST_WITH_TMDB]));
+	json_object_object_add(o, "with_imdb",
+	    json_object_new_int64((int64_t)d->st->v[ST_WITH_IMDB]));
+	json_object_object_add(o, "rejected",
+	    json_object_new_int64((int64_t)reject_count(d->rej)));
+	return o;
+}
+
+static void
+emit(struct disp *d)
+{
+	struct unit *u;
+
+	while (d->count > 0 && (u = unit_at(d, d->head))->done) {
+		if (u->kind == U_END) {
+			record_end_add_stats(u->end, "meta-enrich",
+			    stats_object(d));
+			ndjson_write(d->w, u->end);
+		} else if (u->out.len > 0)
+			ndjson_write_raw(d->w, u->out.data, u->out.len);
+		if (u->kind == U_BATCH && u->out.len > 0)
+			d->res->batches++;
+		unit_clear(u);
+		d->head++;
+		d->count--;
+	}
+}
+
+/* A batch that killed two workers: its records go to the reject file. */
+static void
+reject_batch(struct disp *d, struct unit *u)
+{
+	static const char why[] = "batch killed two workers";
+	struct ndjson_error err;
+	struct json_object *j, *items;
+	const char *s;
+	size_t i, len;
+
+	if (!u->bare) {
+		bad_record(d, u->lines[0], why, u->job, u->job_len);
+		return;
+	}
+	j = ndjson_parse_string(u->job, u->job_len, &err);
+	items = jget_arr(j, "items");
+	for (i = 0; i < u->nlines && items != NULL; i++) {
+		s = ndjson_to_string(json_object_array_get_idx(items, i), &len);
+		bad_record(d, u->lines[i], why, s, len);
+	}
+	json_object_put(j);
+}
+
+static void
+worker_died(struct disp *d, int w)
+{
+	struct enrich_worker *wk = &d->ws[w];
+	struct unit *u;
+	int status = 0;
+
+	close(wk->to_fd);
+	close(wk->from_fd);
+	while (waitpid(wk->pid, &status, 0) == -1 && errno == EINTR)
+		;
+	if (WIFSIGNALED(status))
+		log_warn("worker %d (pid %ld) killed by signal %d", w,
+		    (long)wk->pid, WTERMSIG(status));
+	else
+		log_warn("worker %d (pid %ld) exited with status %d", w,
+		    (long)wk->pid, WEXITSTATUS(status));
+	wk->pid = -1;
+	if (wk->unit >= 0) {
+		u = unit_at(d, (size_t)wk->unit);
+		u->worker = -1;
+		if (++u->attempts >= 2) {
+			reject_batch(d, u);
+			u->done = 1;
+		}
+		wk->unit = -1;
+	}
+	if (signal_received || d->res->fatal)
+		return;
+	d->res->restarts++;
+	if (++d->deaths > 2 * d->nw + 4) {
+		log_error("workers keep dying; giving up");
+		d->res->fatal = EXIT_FATAL;
+		return;
+	}
+	if (enrich_worker_start(d->ws, d->nw, w, d->o) == -1) {
+		log_error("cannot start a worker: %s", strerror(errno));
+		d->res->fatal = EXIT_FATAL;
+	}
+}
+
+static void
+add_queue_ids(struct disp *d, const char *text, size_t len)
+{
+	struct ndjson_error err;
+	struct json_object *root, *a;
+	char *wrapped;
+	const char *id;
+	size_t i, n;
+
+	/* ndjson_parse_string takes objects only: wrap the array */
+	xasprintf(&wrapped, "{\"ids\":%.*s}", (int)len, text);
+	root = ndjson_parse_string(wrapped, strlen(wrapped), &err);
+	a = jget_arr(root, "ids");
+	n = a != NULL ? json_object_array_length(a) : 0;
+	for (i = 0; i < n; i++) {
+		id = json_object_get_string(json_object_array_get_idx(a, i));
+		*d->queue = xreallocarray(*d->queue, *d->nqueue + 1,
+		    sizeof(**d->queue));
+		(*d->queue)[(*d->nqueue)++] = xstrdup(id);
+	}
+	json_object_put(root);
+	free(wrapped);
+}
+
+/* Handles the complete messages in a worker's buffer. */
+static void
+take_messages(struct disp *d, int w)
+{
+	struct enrich_worker *wk = &d->ws[w];
+	struct msg_hdr h;
+	struct unit *u;
+	uint64_t stats[ST_NSTATS];
+	size_t need, i, ns;
+	const char *p;
+
+	for (;;) {
+		if (wk->rbuf.len < sizeof(h))
+			return;
+		memcpy(&h, wk->rbuf.data, sizeof(h));
+		ns = h.nstats < ST_NSTATS ? h.nstats : ST_NSTATS;
+		need = sizeof(h) + h.nstats * sizeof(uint64_t) + h.len1 + h.len2;
+		if (wk->rbuf.len < need)
+			return;
+		p = wk->rbuf.data + sizeof(h);
+		if (h.type == MSG_FATAL) {
+			log_error("%.*s", (int)h.len1, p + h.nstats * 8);
+			d->res->fatal = EXIT_USAGE;
+		} else if (h.type == MSG_RESULT && wk->unit >= 0) {
+			memcpy(stats, p, ns * sizeof(uint64_t));
+			for (i = 0; i < ns; i++)
+				d->st->v[i] += stats[i];
+			p += h.nstats * sizeof(uint64_t);
+			u = unit_at(d, (size_t)wk->unit);
+			buf_append(&u->out, p, h.len1);
+			if (h.len2 > 0)
+				add_queue_ids(d, p + h.len1, h.len2);
+			u->done = 1;
+			u->worker = -1;
+			wk->unit = -1;
+			d->deaths = 0;
+		}
+		memmove(wk->rbuf.data, wk->rbuf.data + need, wk->rbuf.len - need);
+		wk->rbuf.len -= need;
+	}
+}
+
+/* Reads what a worker sent; EOF means it died. */
+static void
+read_worker(struct disp *d, int w)
+{
+	char chunk[65536];
+	ssize_t r;
+
+	for (;;) {
+		r = read(d->ws[w].from_fd, chunk, sizeof(chunk));
+		if (r > 0) {
+			buf_append(&d->ws[w].rbuf, chunk, (size_t)r);
+			continue;
+		}
+		if (r == -1 && errno == EINTR)
+			continue;
+		break;
+	}
+	take_messages(d, w);
+	if (r == 0 || (r == -1 && errno != EAGAIN))
+		worker_died(d, w);
+}
+
+/* Gives the oldest undispatched batches to idle workers. */
+static void
+dispatch(struct disp *d)
+{
+	struct msg_hdr h;
+	struct unit *u;
+	size_t k;
+	int w;
+
+	for (w = 0; w < d->nw && d->res->fatal == 0; w++) {
+		if (d->ws[w].pid <= 0 || d->ws[w].unit >= 0)
+			continue;
+		for (k = 0; k < d->count; k++) {
+			u = unit_at(d, d->head + k);
+			if (u->kind == U_BATCH && !u->done && u->worker == -1)
+				break;
+		}
+		if (k == d->count)
+			return;
+		memset(&h, 0, sizeof(h));
+		h.type = MSG_JOB;
+		h.seq = u->seq;
+		h.len1 = u->job_len;
+		u->worker = w;
+		d->ws[w].unit = (long)(d->head + k);
+		/* an idle worker reads the whole job before it writes */
+		if (enrich_msg_send(d->ws[w].to_fd, &h, NULL, u->job, NULL) == -1)
+			worker_died(d, w);
+	}
+}
+
+static void
+shutdown_workers(struct disp *d)
+{
+	int w, status;
+
+	for (w = 0; w < d->nw; w++) {
+		if (d->ws[w].pid <= 0)
+			continue;
+		close(d->ws[w].to_fd);
+		if (d->res->fatal || signal_received)
+			kill(d->ws[w].pid, SIGTERM);
+	}
+	for (w = 0; w < d->nw; w++) {
+		if (d->ws[w].pid <= 0)
+			continue;
+		while (waitpid(d->ws[w].pid, &status, 0) == -1 && errno == EINTR)
+			;
+		close(d->ws[w].from_fd);
+		if (!d->res->fatal && !signal_received &&
+		    (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
+			log_warn("worker %d ended badly (status %d)", w, status);
+		buf_free(&d->ws[w].rbuf);
+	}
+}
+
+static void
+loop(struct disp *d)
+{
+	struct pollfd *pfd;
+	int w, n, r, stdin_at;
+
+	pfd = xcalloc((size_t)d->nw + 1, sizeof(*pfd));
+	for (;;) {
+		if (d->res->fatal || signal_received)
+			break;
+		take_lines(d);
+		dispatch(d);
+		emit(d);
+		if (d->input_done && d->count == 0)
+			break;
+		n = 0;
+		stdin_at = -1;
+		if (!d->eof && d->count + 2 <= d->cap && !has_line(d)) {
+			stdin_at = n;
+			pfd[n].fd = STDIN_FILENO;
+			pfd[n++].events = POLLIN;
+		}
+		for (w = 0; w < d->nw; w++) {
+			pfd[n].fd = d->ws[w].pid > 0 ? d->ws[w].from_fd : -1;
+			pfd[n++].events = POLLIN;
+		}
+		r = poll(pfd, (nfds_t)n, 1000);
+		if (r == -1) {
+			if (errno == EINTR)
+				continue;
+			log_error("poll: %s", strerror(errno));
+			d->res->fatal = EXIT_FATAL;
+			break;
+		}
+		if (stdin_at >= 0 && pfd[stdin_at].revents != 0)
+			read_stdin(d);
+		for (w = 0; w < d->nw; w++) {
+			short re = pfd[(stdin_at >= 0 ? 1 : 0) + w].revents;
+
+			if (d->ws[w].pid > 0 && re != 0)
+				read_worker(d, w);
+		}
+	}
+	free(pfd);
+}
+
+int
+enrich_dispatch(const struct enrich_opts *o, struct enrich_stats *st,
+    char ***queue, size_t *nqueue, struct dispatch_result *res)
+{
+	struct disp d;
+	int w;
+	size_t k;
+
+	memset(&d, 0, sizeof(d));
+	memset(res, 0, sizeof(*res));
+	d.o = o;
+	d.st = st;
+	d.res = res;
+	d.queue = queue;
+	d.nqueue = nqueue;
+	d.nw = o->workers;
+	d.cap = 2 * (size_t)o->workers + 1;
+	d.ring = xcalloc(d.cap, sizeof(*d.ring));
+	d.ws = xcalloc((size_t)d.nw, sizeof(*d.ws));
+	d.rej = reject_open(o->reject_file);
+	d.w = ndjson_writer_new(stdout, "stdout");
+	signal(SIGPIPE, SIG_IGN);	/* a dead worker is EPIPE, not our death */
+	for (w = 0; w < d.nw; w++)
+		d.ws[w].pid = -1;
+	for (w = 0; w < d.nw; w++)
+		if (enrich_worker_start(d.ws, d.nw, w, o) == -1) {
+			log_error("cannot start a worker: %s", strerror(errno));
+			res->fatal = EXIT_FATAL;
+			break;
+		}
+	if (res->fatal == 0)
+		loop(&d);
+	shutdown_workers(&d);
+	res->rejects = reject_count(d.rej);
+	if (reject_close(d.rej) == -1 && res->fatal == 0)
+		res->fatal = EXIT_FATAL;
+	if (ndjson_writer_close(d.w, 0) == -1 && res->fatal == 0) {
+		log_error("stdout: %s", strerror(errno));
+		res->fatal = EXIT_FATAL;
+	}
+	for (k = 0; k < d.count; k++)
+		unit_clear(unit_at(&d, d.head + k));
+	free(d.ring);
+	free(d.ws);
+	buf_free(&d.in);
+	json_object_put(d.bare);
+	free(d.bare_lines);
+	return res->fatal;
+}

@@ -1,0 +1,269 @@
+/* enrich.h: meta-enrich's internal API, grouped by module (one banner per file). */
+#ifndef PLEXPIPE_ENRICH_H
+#define PLEXPIPE_ENRICH_H
+
+#include <sys/types.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+struct json_object;
+struct cache;
+struct http_client;
+struct ratelimit;
+
+/* --- options (meta-enrich.c) ------------------------------------------ */
+
+struct enrich_opts {
+	int		 workers;		/* -j */
+	int		 batch_size;		/* bare items per batch */
+	const char	*tmdb_key;		/* NULL: no TMDb key */
+	const char	*tmdb_url;
+	const char	*imdb_url;
+	double		 tmdb_rps;
+	long long	 imdb_per_window;	/* 0: no IMDb throttle */
+	double		 imdb_window;
+	int		 imdb_max_retries;
+	double		 imdb_backoff;
+	const char	*imdb_queue;
+	const char	*imdb_cache;		/* legacy imdb_cache.json to import */
+	const char	*cache_dir;
+	long long	 cache_ttl;
+	int		 offline;
+	int		 no_tmdb;
+	int		 no_imdb;
+	const char	*dense_model;
+	const char	*sparse_model;
+	const char	*reject_file;
+	int		 strict;
+	struct ratelimit *tmdb_rl;		/* shared by every worker */
+	struct ratelimit *imdb_rl;
+};
+
+/* --- statistics (stats.c) --------------------------------------------- */
+
+enum enrich_stat {
+	ST_ITEMS,		/* Plex items turned into points */
+	ST_SKIPPED,		/* items of a type we do not index */
+	ST_WITH_TMDB,		/* points with TMDb data */
+	ST_WITH_IMDB,		/* points with IMDb data */
+	ST_TMDB_REQUESTS,
+	ST_TMDB_FAILURES,	/* items left without TMDb after retries */
+	ST_TMDB_NOT_FOUND,
+	ST_IMDB_REQUESTS,
+	ST_IMDB_FAILURES,
+	ST_IMDB_QUEUED,
+	ST_CACHE_HITS,
+	ST_CACHE_MISSES,
+	ST_CACHE_WRITES,
+	ST_OFFLINE_MISSES,
+	ST_NSTATS
+};
+
+struct enrich_stats {
+	uint64_t	 v[ST_NSTATS];
+};
+
+const char *enrich_stat_name(enum enrich_stat);
+
+/* --- per-process enrichment context (context.c) ----------------------- */
+
+struct enrich_ctx {
+	const struct enrich_opts *o;
+	struct cache	*cache;
+	struct http_client *tmdb;	/* NULL: TMDb answers from the cache only */
+	struct http_client *imdb;	/* NULL: IMDb answers from the cache only */
+	int		 use_tmdb;	/* TMDb data wanted (cache or network) */
+	int		 use_imdb;
+	char		 tmdb_auth_query[64];	/* "api_key=..." for a v3 key, else "" */
+	struct enrich_stats st;
+	char		**queue;	/* IMDb ids that still fail: for the retry queue */
+	size_t		 nqueue;
+	int		 fatal;		/* a TMDb 401: stop the run, exit 2 */
+	char		 fatal_msg[256];
+};
+
+/* Builds HTTP clients (unless offline / disabled) and opens the cache. */
+int	 enrich_ctx_init(struct enrich_ctx *, const struct enrich_opts *);
+void	 enrich_ctx_free(struct enrich_ctx *);
+/* Adds the HTTP and cache counters since the last call into ctx->st. */
+void	 enrich_ctx_sync_stats(struct enrich_ctx *);
+void	 enrich_ctx_queue_id(struct enrich_ctx *, const char *id);
+
+/* --- cache lookups with per-key locks (fetch.c) ----------------------- */
+
+enum src_result {
+	SRC_OK,		/* *out holds the answer (a new reference) */
+	SRC_NOTFOUND,	/* known not found (cached null or a 404) */
+	SRC_MISS,	/* not cached and not allowed to fetch */
+	SRC_FAIL,	/* fetch failed after retries */
+	SRC_FATAL	/* fetch hit a condition that stops the run (ctx->fatal) */
+};
+
+/* Cache only: SRC_OK, SRC_NOTFOUND or SRC_MISS. */
+enum src_result enrich_cache_lookup(struct enrich_ctx *, const char *key,
+	    struct json_object **out);
+/* Stores text (or "null" when json is NULL) under key. */
+void	 enrich_cache_store(struct enrich_ctx *, const char *key,
+	    struct json_object *json);
+
+/* --- external ids (guids.c) ------------------------------------------- */
+
+struct ext_ids {
+	char		 imdb[24];	/* "tt0113277" or "" */
+	int64_t		 tmdb;		/* 0: none */
+	int64_t		 tvdb;		/* 0: none */
+	int64_t		 show_tvdb;	/* a legacy thetvdb://SHOW/S/E episode guid */
+};
+
+/* Reads Guid[] and, for legacy agents, guid. Returns how many ids were found. */
+int	 enrich_ext_ids(struct json_object *plex, struct ext_ids *);
+/* Parses one "imdb://tt1"/"tmdb://2"/legacy guid string into ids. 1 if one was found. */
+int	 enrich_parse_guid(const char *, struct ext_ids *);
+int	 enrich_valid_imdb_id(const char *);
+
+/* --- Plex item to data.plex (plex_item.c) ----------------------------- */
+
+/* The aggregated PlexItem of DESIGN.md 3, every field present. */
+struct json_object *enrich_plex_item(struct json_object *plex,
+	    const struct ext_ids *);
+
+/* --- season resolution (season.c) ------------------------------------- */
+
+/*
+ * DESIGN.md 3: the TMDb season number for a Plex season: same
+ * season_number; else a name match; else a year; else parentIndex.
+ * tmdb_show may be NULL (then parentIndex). Returns -1 when nothing is known.
+ */
+int64_t	 enrich_resolve_season(struct json_object *tmdb_show, int has_index,
+	    int64_t parent_index, const char *parent_title);
+
+/* --- one item through enrichment (item.c) ----------------------------- */
+
+enum tmdb_kind { TK_NONE, TK_MOVIE, TK_SHOW, TK_EPISODE };
+
+struct enrich_item {
+	struct json_object *plex;	/* borrowed Plex metadata */
+	struct json_object *show;	/* borrowed show metadata, or NULL */
+	const char	*type;		/* "movie", "episode", "show" */
+	struct ext_ids	 ids;
+	struct ext_ids	 show_ids;
+	int		 has_season, has_episode;
+	int64_t		 season, episode;	/* parentIndex, index */
+	int64_t		 show_tmdb;	/* series id, 0 unknown */
+	int64_t		 tmdb_season;	/* resolved TMDb season, -1 unknown */
+	struct json_object *imdb;	/* owned: imdbapi title */
+	struct json_object *tmdb;	/* owned: TMDb movie/show/episode */
+	enum tmdb_kind	 tmdb_kind;
+};
+
+/* --- TMDb (tmdb.c) ---------------------------------------------------- */
+
+/* Fills items[i].tmdb for a batch with the fewest calls (DESIGN.md 4). */
+void	 enrich_tmdb_batch(struct enrich_ctx *, struct enrich_item *, size_t);
+
+/* --- IMDb (imdb.c) ---------------------------------------------------- */
+
+/*
+ * Makes sure every id has a cache entry (title or null) when possible:
+ * titles:batchGet with at most 5 ids, 400 split in halves, 429 backed
+ * off; ids still failing go to ctx->queue. Returns how many failed.
+ */
+size_t	 enrich_imdb_fetch(struct enrich_ctx *, char **ids, size_t n);
+/* Fills items[i].imdb for a batch (fetching what is missing). */
+void	 enrich_imdb_batch(struct enrich_ctx *, struct enrich_item *, size_t);
+
+/* --- retry queue and legacy cache (imdb_queue.c) ---------------------- */
+
+/* Reads a JSON array of ids; a missing file is an empty queue. -1 on a bad file. */
+int	 enrich_queue_load(const char *path, char ***ids, size_t *n);
+/* Writes the de-duplicated ids (sorted) atomically. -1 on error. */
+int	 enrich_queue_save(const char *path, char **ids, size_t n);
+void	 enrich_ids_free(char **, size_t);
+/* Imports {"tt1":{title}|null,...} into the cache; returns entries added or -1. */
+long	 enrich_import_legacy_cache(struct enrich_ctx *, const char *path);
+
+/* --- slugs and ids (slug.c, point_id.c) ------------------------------- */
+
+/* Slug of a title (caller frees); "" when nothing alphanumeric is left. */
+char	*enrich_slug(const char *);
+/* UUIDv5 of the rating key in the plexpipe namespace, 37 bytes with NUL. */
+void	 enrich_uuid5(const char *name, char out[37]);
+/* The point id: an unsigned integer for an all-digit key, else a UUID string. */
+struct json_object *enrich_point_id(const char *rating_key);
+
+#define ENRICH_UUID_NAMESPACE	"6ba7b811-9dad-11d1-80b4-00c04fd430c8"	/* RFC 4122 URL */
+#define ENRICH_UUID_PREFIX	"plex://rating-key/"
+
+/* --- points (point_build.c, tmdb_model.c) ----------------------------- */
+
+/* The TMDb part of data: the listed fields of DESIGN.md 3 only. */
+struct json_object *enrich_tmdb_model(struct json_object *tmdb, enum tmdb_kind);
+struct json_object *enrich_imdb_model(struct json_object *imdb);
+/* Embedding text (caller frees). */
+char	*enrich_embed_text(const struct enrich_item *);
+/* One Qdrant PointStruct for an enriched item. */
+struct json_object *enrich_point(const struct enrich_item *,
+	    const char *dense_model, const char *sparse_model);
+
+/* --- a batch (batch.c) ------------------------------------------------ */
+
+/*
+ * Turns a job ({"items":[...],"shows":{...}}) into the points record line
+ * with the given seq; appends it to out. Returns 0, or -1 when the job is
+ * not valid JSON (a bug: the parent checked it).
+ */
+int	 enrich_batch(struct enrich_ctx *, int64_t seq, const char *job,
+	    size_t len, struct buf *out);
+
+/* --- worker processes (worker.c, msg.c) ------------------------------- */
+
+enum msg_type { MSG_JOB = 1, MSG_RESULT, MSG_FATAL };
+
+struct msg_hdr {
+	uint32_t	 type;
+	uint32_t	 nstats;	/* uint64 counters after the header */
+	int64_t		 seq;
+	uint64_t	 len1;		/* job text / points line / message */
+	uint64_t	 len2;		/* result: retry-queue ids, a JSON array */
+};
+
+int	 enrich_write_full(int fd, const void *, size_t);
+int	 enrich_read_full(int fd, void *, size_t);	/* 1 ok, 0 EOF, -1 error */
+int	 enrich_msg_send(int fd, const struct msg_hdr *, const uint64_t *stats,
+	    const void *p1, const void *p2);
+
+struct enrich_worker {
+	pid_t		 pid;
+	int		 to_fd;		/* parent writes jobs */
+	int		 from_fd;	/* parent reads results */
+	long		 unit;		/* ord of the batch it holds, -1 idle */
+	struct buf	 rbuf;		/* partial result message */
+};
+
+/*
+ * Forks worker `idx`. Pipes are O_CLOEXEC; the child closes the other
+ * workers' ends and stdin/stdout, then runs proc_worker(). 0 or -1.
+ */
+int	 enrich_worker_start(struct enrich_worker *ws, int n, int idx,
+	    const struct enrich_opts *);
+__attribute__((__noreturn__))
+void	 proc_worker(int in, int out, const struct enrich_opts *);
+
+/* --- the parent loop (dispatch.c) ------------------------------------- */
+
+struct dispatch_result {
+	int		 saw_end;
+	int		 fatal;		/* exit status to use at once, 0 none */
+	size_t		 rejects;
+	uint64_t	 restarts;
+	uint64_t	 batches;
+	uint64_t	 points;
+};
+
+int	 enrich_dispatch(const struct enrich_opts *, struct enrich_stats *,
+	    char ***queue, size_t *nqueue, struct dispatch_result *);
+
+#endif

@@ -1,0 +1,473 @@
+/* meta-enrich.c: main: options, shared rate limits, retry queue, then the ordered -jN worker pipeline. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "enrich.h"
+#include "exitcode.h"
+#include "http.h"
+#include "log.h"
+#include "opts.h"
+#include "ratelimit.h"
+#include "signals.h"
+#include "timeutil.h"
+#include "version.h"
+#include "xalloc.h"
+
+enum {
+	OPT_WORKERS = OPT_COMMON_LAST,
+	OPT_BATCH,
+	OPT_TMDB_KEY,
+	OPT_TMDB_KEY_FILE,
+	OPT_TMDB_URL,
+	OPT_IMDB_URL,
+	OPT_TMDB_RPS,
+	OPT_IMDB_RPW,
+	OPT_IMDB_WINDOW,
+	OPT_IMDB_RETRIES,
+	OPT_IMDB_BACKOFF,
+	OPT_IMDB_QUEUE,
+	OPT_IMDB_CACHE,
+	OPT_CACHE_DIR,
+	OPT_CACHE_TTL,
+	OPT_OFFLINE,
+	OPT_NO_TMDB,
+	OPT_NO_IMDB,
+	OPT_DENSE,
+	OPT_SPARSE,
+	OPT_REJECT,
+	OPT_STRICT,
+	OPT_LIST
+};
+
+static const struct option longopts[] = {
+	{ "enrichment-workers",	required_argument, NULL, 'j' },
+	{ "enrichment-batch-size", required_argument, NULL, OPT_BATCH },
+	{ "tmdb-api-key",	required_argument, NULL, OPT_TMDB_KEY },
+	{ "tmdb-api-key-file",	required_argument, NULL, OPT_TMDB_KEY_FILE },
+	{ "tmdb-url",		required_argument, NULL, OPT_TMDB_URL },
+	{ "imdb-url",		required_argument, NULL, OPT_IMDB_URL },
+	{ "tmdb-rps",		required_argument, NULL, OPT_TMDB_RPS },
+	{ "imdb-requests-per-window", required_argument, NULL, OPT_IMDB_RPW },
+	{ "imdb-window-seconds", required_argument, NULL, OPT_IMDB_WINDOW },
+	{ "imdb-max-retries",	required_argument, NULL, OPT_IMDB_RETRIES },
+	{ "imdb-backoff",	required_argument, NULL, OPT_IMDB_BACKOFF },
+	{ "imdb-queue",		required_argument, NULL, OPT_IMDB_QUEUE },
+	{ "imdb-cache",		required_argument, NULL, OPT_IMDB_CACHE },
+	{ "cache-dir",		required_argument, NULL, OPT_CACHE_DIR },
+	{ "cache-ttl",		required_argument, NULL, OPT_CACHE_TTL },
+	{ "offline",		no_argument,	   NULL, OPT_OFFLINE },
+	{ "no-tmdb",		no_argument,	   NULL, OPT_NO_TMDB },
+	{ "no-imdb",		no_argument,	   NULL, OPT_NO_IMDB },
+	{ "dense-model",	required_argument, NULL, OPT_DENSE },
+	{ "sparse-model",	required_argument, NULL, OPT_SPARSE },
+	{ "reject-file",	required_argument, NULL, OPT_REJECT },
+	{ "strict",		no_argument,	   NULL, OPT_STRICT },
+	{ "list-options",	no_argument,	   NULL, OPT_LIST },
+	COMMON_LONGOPTS,
+	{ NULL, 0, NULL, 0 }
+};
+
+static const char usage_text[] =
+"usage: meta-enrich [-j N] [options] < plex.ndjson > points.ndjson\n"
+"\n"
+"Reads plex batches (or bare Plex items, one per line) from stdin, adds TMDb\n"
+"and IMDb metadata, and writes Qdrant points batches in input order, whatever\n"
+"the number of workers. Other records pass through; the end record is\n"
+"forwarded with this stage's counters.\n"
+"\n"
+"Workers and batches:\n"
+"  -j, --enrichment-workers N   worker processes (1..64; env ENRICHMENT_WORKERS,\n"
+"                               default 4)\n"
+"      --enrichment-batch-size N  bare items per batch (1..10000; env\n"
+"                               ENRICHMENT_BATCH_SIZE, default 100)\n"
+"TMDb:\n"
+"      --tmdb-api-key KEY       a 32-hex v3 key (sent as api_key=) or a v4 read\n"
+"                               token (sent as a Bearer header); env TMDB_API_KEY.\n"
+"                               Without one, TMDb data comes from the cache only\n"
+"      --tmdb-api-key-file F    read the key from the first line of F\n"
+"      --tmdb-url URL           API root (env TMDB_URL, default\n"
+"                               https://api.themoviedb.org)\n"
+"      --tmdb-rps N             requests per second shared by all workers\n"
+"                               (env TMDB_RPS, default 35; 0 = unlimited)\n"
+"      --no-tmdb                no TMDb data at all (env META_ENRICH_NO_TMDB)\n"
+"IMDb (imdbapi.dev):\n"
+"      --imdb-url URL           API root (env IMDB_URL, default\n"
+"                               https://api.imdbapi.dev)\n"
+"      --imdb-requests-per-window N  throttle: N requests per window, shared by\n"
+"                               all workers (env IMDB_REQUESTS_PER_WINDOW, 0 = off,\n"
+"                               the default)\n"
+"      --imdb-window-seconds S  the window (env IMDB_WINDOW_SECONDS, default 1)\n"
+"      --imdb-max-retries N     retries after a 429 or 5xx (env IMDB_MAX_RETRIES,\n"
+"                               default 3)\n"
+"      --imdb-backoff S         first retry wait, doubling; Retry-After wins\n"
+"                               (env IMDB_BACKOFF, default 1.0)\n"
+"      --imdb-queue FILE        ids that still fail are kept in FILE (a JSON array)\n"
+"                               and retried first on the next run (env IMDB_QUEUE,\n"
+"                               default imdb_queue.json)\n"
+"      --imdb-cache FILE        import a legacy imdb_cache.json ({\"tt..\":title|null})\n"
+"                               into the cache (env IMDB_CACHE)\n"
+"      --no-imdb                no IMDb data at all (env META_ENRICH_NO_IMDB)\n"
+"Cache:\n"
+"      --cache-dir DIR          one file per answer, \"not found\" included\n"
+"                               (env META_ENRICH_CACHE_DIR, default\n"
+"                               $XDG_CACHE_HOME/plexpipe or ~/.cache/plexpipe)\n"
+"      --cache-ttl DURATION     refetch answers older than this (90s, 15m, 12h,\n"
+"                               30d; 0 = never; env META_ENRICH_CACHE_TTL,\n"
+"                               default 30d)\n"
+"      --offline                the cache only, whatever its age; no request\n"
+"                               (env META_ENRICH_OFFLINE)\n"
+"Points:\n"
+"      --dense-model NAME       env DENSE_MODEL, default BAAI/bge-small-en-v1.5\n"
+"      --sparse-model NAME      env SPARSE_MODEL, default Qdrant/bm25\n"
+"Input errors:\n"
+"      --reject-file FILE       append bad records there as\n"
+"                               {\"line\":N,\"error\":..,\"record\":..}\n"
+"                               (env META_ENRICH_REJECT_FILE)\n"
+"      --strict                 stop at the first bad record, exit 3\n"
+"                               (env META_ENRICH_STRICT)\n"
+"Common:\n";
+
+static const char exit_text[] =
+"\n"
+"Exit status: 0 done; 1 fatal error; 2 usage error or TMDb key refused (401);\n"
+"3 bad input with --strict; 4 done, some records rejected; 5 the input had no\n"
+"end record (truncated upstream); 128+N killed by signal N.\n"
+"Point ids: the rating key as an integer when it is all digits, else the UUIDv5\n"
+"of \"plex://rating-key/KEY\" in the RFC 4122 URL namespace.\n";
+
+static void
+usage(FILE *f)
+{
+	fputs(usage_text, f);
+	fputs(opt_common_help, f);
+	fputs(exit_text, f);
+}
+
+static void
+list_options(void)
+{
+	const struct option *o;
+
+	for (o = longopts; o->name != NULL; o++)
+		if (strcmp(o->name, "list-options") != 0)
+			printf("%s%s\n", o->name,
+			    o->has_arg == required_argument ? "=" : "");
+}
+
+static char *
+default_cache_dir(void)
+{
+	const char *x = opt_env("XDG_CACHE_HOME"), *h = opt_env("HOME");
+	char *d;
+
+	if (x != NULL)
+		xasprintf(&d, "%s/plexpipe", x);
+	else if (h != NULL)
+		xasprintf(&d, "%s/.cache/plexpipe", h);
+	else
+		d = xstrdup(".plexpipe-cache");
+	return d;
+}
+
+static char *tmdb_key_owned;
+
+static void
+set_option(struct enrich_opts *o, int ch, const char *arg)
+{
+	switch (ch) {
+	case 'j':
+		o->workers = (int)opt_number(arg, 1, 64, "--enrichment-workers");
+		break;
+	case OPT_BATCH:
+		o->batch_size = (int)opt_number(arg, 1, 10000,
+		    "--enrichment-batch-size");
+		break;
+	case OPT_TMDB_KEY:
+		o->tmdb_key = opt_secret(arg);
+		break;
+	case OPT_TMDB_KEY_FILE:
+		free(tmdb_key_owned);
+		tmdb_key_owned = opt_secret_file(arg, "--tmdb-api-key-file");
+		o->tmdb_key = tmdb_key_owned;
+		break;
+	case OPT_TMDB_URL:
+		o->tmdb_url = arg;
+		break;
+	case OPT_IMDB_URL:
+		o->imdb_url = arg;
+		break;
+	case OPT_TMDB_RPS:
+		o->tmdb_rps = opt_double(arg, 0, 10000, "--tmdb-rps");
+		break;
+	case OPT_IMDB_RPW:
+		o->imdb_per_window = opt_number(arg, 0, 100000,
+		    "--imdb-requests-per-window");
+		break;
+	case OPT_IMDB_WINDOW:
+		o->imdb_window = opt_double(arg, 0.001, 86400,
+		    "--imdb-window-seconds");
+		break;
+	case OPT_IMDB_RETRIES:
+		o->imdb_max_retries = (int)opt_number(arg, 0, 20,
+		    "--imdb-max-retries");
+		break;
+	case OPT_IMDB_BACKOFF:
+		o->imdb_backoff = opt_double(arg, 0, 600, "--imdb-backoff");
+		break;
+	case OPT_IMDB_QUEUE:
+		o->imdb_queue = arg;
+		break;
+	case OPT_IMDB_CACHE:
+		o->imdb_cache = arg;
+		break;
+	case OPT_CACHE_DIR:
+		o->cache_dir = arg;
+		break;
+	case OPT_CACHE_TTL:
+		o->cache_ttl = opt_duration(arg, "--cache-ttl");
+		break;
+	case OPT_OFFLINE:
+		o->offline = 1;
+		break;
+	case OPT_NO_TMDB:
+		o->no_tmdb = 1;
+		break;
+	case OPT_NO_IMDB:
+		o->no_imdb = 1;
+		break;
+	case OPT_DENSE:
+		o->dense_model = arg;
+		break;
+	case OPT_SPARSE:
+		o->sparse_model = arg;
+		break;
+	case OPT_REJECT:
+		o->reject_file = arg;
+		break;
+	case OPT_STRICT:
+		o->strict = 1;
+		break;
+	}
+}
+
+/* Environment mirrors, applied before the flags so flags win. */
+static void
+from_env(struct enrich_opts *o)
+{
+	static const struct { const char *env; int opt; int flag; } m[] = {
+		{ "ENRICHMENT_WORKERS", 'j', 0 },
+		{ "ENRICHMENT_BATCH_SIZE", OPT_BATCH, 0 },
+		{ "TMDB_API_KEY", OPT_TMDB_KEY, 0 },
+		{ "TMDB_URL", OPT_TMDB_URL, 0 },
+		{ "IMDB_URL", OPT_IMDB_URL, 0 },
+		{ "TMDB_RPS", OPT_TMDB_RPS, 0 },
+		{ "IMDB_REQUESTS_PER_WINDOW", OPT_IMDB_RPW, 0 },
+		{ "IMDB_WINDOW_SECONDS", OPT_IMDB_WINDOW, 0 },
+		{ "IMDB_MAX_RETRIES", OPT_IMDB_RETRIES, 0 },
+		{ "IMDB_BACKOFF", OPT_IMDB_BACKOFF, 0 },
+		{ "IMDB_QUEUE", OPT_IMDB_QUEUE, 0 },
+		{ "IMDB_CACHE", OPT_IMDB_CACHE, 0 },
+		{ "META_ENRICH_CACHE_DIR", OPT_CACHE_DIR, 0 },
+		{ "META_ENRICH_CACHE_TTL", OPT_CACHE_TTL, 0 },
+		{ "META_ENRICH_OFFLINE", OPT_OFFLINE, 1 },
+		{ "META_ENRICH_NO_TMDB", OPT_NO_TMDB, 1 },
+		{ "META_ENRICH_NO_IMDB", OPT_NO_IMDB, 1 },
+		{ "DENSE_MODEL", OPT_DENSE, 0 },
+		{ "SPARSE_MODEL", OPT_SPARSE, 0 },
+		{ "META_ENRICH_REJECT_FILE", OPT_REJECT, 0 },
+		{ "META_ENRICH_STRICT", OPT_STRICT, 1 },
+	};
+	const char *v;
+	size_t i;
+
+	for (i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
+		if ((v = opt_env(m[i].env)) == NULL)
+			continue;
+		if (m[i].flag && !opt_bool(v, m[i].env))
+			continue;
+		set_option(o, m[i].opt, v);
+	}
+}
+
+/* Retries the ids an earlier run could not get; returns those still failing. */
+static void
+retry_queue(const struct enrich_opts *o, struct enrich_stats *st,
+    char ***left, size_t *nleft, int *had_file)
+{
+	struct enrich_ctx ctx;
+	char **ids;
+	size_t n, i;
+	long added;
+
+	*left = NULL;
+	*nleft = 0;
+	*had_file = access(o->imdb_queue, F_OK) == 0;
+	enrich_queue_load(o->imdb_queue, &ids, &n);
+	if (n == 0 && o->imdb_cache == NULL) {
+		free(ids);
+		return;
+	}
+	if (enrich_ctx_init(&ctx, o) == -1)
+		exit(EXIT_FATAL);
+	if (o->imdb_cache != NULL) {
+		if ((added = enrich_import_legacy_cache(&ctx, o->imdb_cache)) < 0)
+			exit(EXIT_USAGE);
+		log_info("imported %ld IMDb entries from \"%s\"", added,
+		    o->imdb_cache);
+	}
+	if (n > 0 && ctx.imdb != NULL) {
+		log_info("retrying %zu IMDb ids from \"%s\"", n, o->imdb_queue);
+		enrich_imdb_fetch(&ctx, ids, n);
+		enrich_ids_free(ids, n);
+		/* what still fails is in ctx.queue */
+		*left = ctx.queue;
+		*nleft = ctx.nqueue;
+		ctx.queue = NULL;
+		ctx.nqueue = 0;
+	} else {
+		*left = ids;
+		*nleft = n;
+	}
+	enrich_ctx_sync_stats(&ctx);
+	for (i = 0; i < ST_NSTATS; i++)
+		st->v[i] += ctx.st.v[i];
+	enrich_ctx_free(&ctx);
+}
+
+static void
+summary(const struct enrich_stats *st, const struct dispatch_result *res,
+    const struct enrich_opts *o, double secs)
+{
+	struct json_object *s = json_object_new_object();
+	char num[32];
+	int i;
+
+	for (i = 0; i < ST_NSTATS; i++)
+		json_object_object_add(s, enrich_stat_name(i),
+		    json_object_new_int64((int64_t)st->v[i]));
+	json_object_object_add(s, "batches",
+	    json_object_new_int64((int64_t)res->batches));
+	json_object_object_add(s, "rejected",
+	    json_object_new_int64((int64_t)res->rejects));
+	json_object_object_add(s, "worker_restarts",
+	    json_object_new_int64((int64_t)res->restarts));
+	json_object_object_add(s, "workers", json_object_new_int(o->workers));
+	snprintf(num, sizeof(num), "%.3f", secs);
+	json_object_object_add(s, "seconds", json_object_new_double_s(secs, num));
+	snprintf(num, sizeof(num), "%.1f",
+	    secs > 0 ? (double)st->v[ST_ITEMS] / secs : 0.0);
+	json_object_object_add(s, "items_per_second",
+	    json_object_new_double_s(atof(num), num));
+	log_summary(s);
+	json_object_put(s);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct enrich_opts o;
+	struct enrich_stats st;
+	struct dispatch_result res;
+	char **queue = NULL, *cdir;
+	size_t nqueue = 0;
+	int ch, had_queue, rc;
+	double t0 = now_monotonic();
+
+	log_init("meta-enrich");
+	opt_common(0, NULL);
+	memset(&o, 0, sizeof(o));
+	memset(&st, 0, sizeof(st));
+	o.workers = 4;
+	o.batch_size = 100;
+	o.tmdb_url = "https://api.themoviedb.org";
+	o.imdb_url = "https://api.imdbapi.dev";
+	o.tmdb_rps = 35;
+	o.imdb_window = 1;
+	o.imdb_max_retries = 3;
+	o.imdb_backoff = 1.0;
+	o.imdb_queue = "imdb_queue.json";
+	o.cache_ttl = 30LL * 86400;
+	o.dense_model = "BAAI/bge-small-en-v1.5";
+	o.sparse_model = "Qdrant/bm25";
+	cdir = default_cache_dir();
+	o.cache_dir = cdir;
+	from_env(&o);
+	while ((ch = getopt_long(argc, argv, "j:vq", longopts, NULL)) != -1) {
+		if (opt_common(ch, optarg))
+			continue;
+		switch (ch) {
+		case OPT_HELP:
+			usage(stdout);
+			exit(EXIT_OK);
+		case OPT_VERSION:
+			printf("meta-enrich plexpipe %s\n", PLEXPIPE_VERSION);
+			exit(EXIT_OK);
+		case OPT_LIST:
+			list_options();
+			exit(EXIT_OK);
+		case '?':
+		case ':':
+			usage(stderr);
+			exit(EXIT_USAGE);
+		default:
+			set_option(&o, ch, optarg);
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "meta-enrich: unexpected argument \"%s\"\n",
+		    argv[optind]);
+		usage(stderr);
+		exit(EXIT_USAGE);
+	}
+	if (!o.no_tmdb && !o.offline && o.tmdb_key == NULL)
+		log_warn("no TMDb key (TMDB_API_KEY): TMDb data only from the "
+		    "cache, no TMDb request");
+
+	signals_install();
+	http_global_init();
+	/* made before fork, so every worker draws from the same buckets */
+	if ((o.tmdb_rl = ratelimit_new(o.tmdb_rps, 1)) == NULL ||
+	    (o.imdb_per_window > 0 && (o.imdb_rl = ratelimit_new(
+	    (double)o.imdb_per_window / o.imdb_window, 1)) == NULL)) {
+		log_error("rate limiter: %s", strerror(errno));
+		exit(EXIT_FATAL);
+	}
+	if (!o.no_imdb && !o.offline)
+		retry_queue(&o, &st, &queue, &nqueue, &had_queue);
+	else
+		had_queue = 0;
+
+	rc = enrich_dispatch(&o, &st, &queue, &nqueue, &res);
+
+	if (!o.no_imdb && (nqueue > 0 || had_queue)) {
+		if (nqueue > 0)
+			log_warn("%zu IMDb ids kept in \"%s\" for the next run",
+			    nqueue, o.imdb_queue);
+		enrich_queue_save(o.imdb_queue, queue, nqueue);
+	}
+	enrich_ids_free(queue, nqueue);
+	summary(&st, &res, &o, now_monotonic() - t0);
+	ratelimit_free(o.tmdb_rl);
+	ratelimit_free(o.imdb_rl);
+	free(cdir);
+	free(tmdb_key_owned);
+	signals_reraise();
+	if (rc != 0)
+		return rc;
+	if (!res.saw_end) {
+		log_error("the input ended without an end record");
+		return EXIT_TRUNCATED;
+	}
+	if (res.rejects > 0) {
+		log_error("%zu bad records rejected%s", res.rejects,
+		    o.reject_file ? "" : " (no --reject-file)");
+		return EXIT_PARTIAL;
+	}
+	return EXIT_OK;
+}

@@ -1,0 +1,156 @@
+/* worker.c: the worker process: reads batches from the parent, enriches them, sends points back in order. */
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "enrich.h"
+#include "log.h"
+#include "ndjson_write.h"
+#include "xalloc.h"
+
+#define MAX_JOB_BYTES	(1024ull * 1024 * 1024)	/* a sanity bound on one framed job */
+
+/* The retry-queue ids of this batch as a JSON array text (caller frees), or NULL. */
+static char *
+queue_text(struct enrich_ctx *ctx, size_t *len)
+{
+	struct json_object *a;
+	char *s;
+	size_t i;
+
+	*len = 0;
+	if (ctx->nqueue == 0)
+		return NULL;
+	a = json_object_new_array();
+	for (i = 0; i < ctx->nqueue; i++)
+		json_object_array_add(a, json_object_new_string(ctx->queue[i]));
+	s = xstrdup(ndjson_to_string(a, len));
+	json_object_put(a);
+	enrich_ids_free(ctx->queue, ctx->nqueue);
+	ctx->queue = NULL;
+	ctx->nqueue = 0;
+	return s;
+}
+
+/*
+ * Lifetime: runs until its input reaches EOF (the parent has no more
+ * batches), answering each job with one MSG_RESULT, then exits 0. A TMDb
+ * 401 is sent as MSG_FATAL and the worker exits 2.
+ */
+void
+proc_worker(int in, int out, const struct enrich_opts *o)
+{
+	struct enrich_ctx ctx;
+	struct msg_hdr h, r;
+	struct buf res = BUF_INIT;
+	char *job, *q;
+	size_t qlen;
+	int rc;
+
+	if (enrich_ctx_init(&ctx, o) == -1)
+		exit(1);
+	for (;;) {
+		if ((rc = enrich_read_full(in, &h, sizeof(h))) == 0)
+			break;
+		if (rc == -1 || h.type != MSG_JOB || h.len1 > MAX_JOB_BYTES) {
+			log_error("worker: bad message from the parent");
+			exit(1);
+		}
+		job = xmalloc(h.len1 + 1);
+		if (enrich_read_full(in, job, h.len1) != 1) {
+			log_error("worker: short job from the parent");
+			exit(1);
+		}
+		job[h.len1] = '\0';
+		buf_reset(&res);
+		rc = enrich_batch(&ctx, h.seq, job, h.len1, &res);
+		free(job);
+		enrich_ctx_sync_stats(&ctx);
+		memset(&r, 0, sizeof(r));
+		r.seq = h.seq;
+		if (ctx.fatal || rc == -1) {
+			const char *m = ctx.fatal ? ctx.fatal_msg :
+			    "worker: a job was not valid JSON";
+
+			r.type = MSG_FATAL;
+			r.len1 = strlen(m);
+			(void)enrich_msg_send(out, &r, NULL, m, NULL);
+			exit(ctx.fatal ? 2 : 1);
+		}
+		q = queue_text(&ctx, &qlen);
+		r.type = MSG_RESULT;
+		r.nstats = ST_NSTATS;
+		r.len1 = res.len;
+		r.len2 = qlen;
+		if (enrich_msg_send(out, &r, ctx.st.v, res.data, q) == -1)
+			exit(1);	/* the parent went away */
+		memset(&ctx.st, 0, sizeof(ctx.st));
+		free(q);
+	}
+	buf_free(&res);
+	enrich_ctx_free(&ctx);
+	exit(0);
+}
+
+int
+enrich_worker_start(struct enrich_worker *ws, int n, int idx,
+    const struct enrich_opts *o)
+{
+	int to[2], from[2], i, fd;
+	pid_t pid;
+
+	if (pipe2(to, O_CLOEXEC) == -1)
+		return -1;
+	if (pipe2(from, O_CLOEXEC) == -1) {
+		close(to[0]);
+		close(to[1]);
+		return -1;
+	}
+	fflush(stdout);
+	fflush(stderr);
+	if ((pid = fork()) == -1) {
+		close(to[0]);
+		close(to[1]);
+		close(from[0]);
+		close(from[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		close(to[1]);
+		close(from[0]);
+		/* other workers' ends: holding them would hide their EOF */
+		for (i = 0; i < n; i++)
+			if (i != idx && ws[i].pid > 0) {
+				close(ws[i].to_fd);
+				close(ws[i].from_fd);
+			}
+		/* data is the parent's business: no stdin, no stdout */
+		if ((fd = open("/dev/null", O_RDWR)) != -1) {
+			dup2(fd, STDIN_FILENO);
+			dup2(fd, STDOUT_FILENO);
+			if (fd > STDERR_FILENO)
+				close(fd);
+		}
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		signal(SIGPIPE, SIG_DFL);
+		proc_worker(to[0], from[1], o);
+	}
+	close(to[0]);
+	close(from[1]);
+	ws[idx].pid = pid;
+	ws[idx].to_fd = to[1];
+	ws[idx].from_fd = from[0];
+	ws[idx].unit = -1;
+	buf_reset(&ws[idx].rbuf);
+	fcntl(from[0], F_SETFL, fcntl(from[0], F_GETFL) | O_NONBLOCK);
+	return 0;
+}
