@@ -150,14 +150,20 @@ vlog(enum log_level l, const char *fmt, va_list ap)
 {
 	struct json_object	*o;
 	struct buf		 msg = BUF_INIT, line = BUF_INIT;
-	char			*p;
+	char			*p, *r;
 	int			 saved = errno;
 
 	if (l > level)
 		return;
 	if (vasprintf(&p, fmt, ap) == -1)
 		return;	/* out of memory while logging: drop the line */
-	buf_appends(&msg, p);
+	/*
+	 * Redact before JSON escaping too: a secret holding '"' or '\\'
+	 * would no longer match once escaped.
+	 */
+	r = redact(p);
+	buf_appends(&msg, r);
+	free(r);
 	free(p);
 	/* One record per line: a trailing newline would make an empty one. */
 	while (msg.len > 0 && msg.data[msg.len - 1] == '\n')

@@ -27,6 +27,7 @@
 
 #define RAW_KEEP	4096	/* bytes of an over-long line kept for the reject file */
 #define NDJSON_MAX_DEPTH_TEXT	"512"	/* keep equal to NDJSON_MAX_DEPTH */
+_Static_assert(NDJSON_MAX_DEPTH == 512, "update NDJSON_MAX_DEPTH_TEXT");
 #define SHRINK_ABOVE	(1024 * 1024)	/* line buffer kept between lines */
 
 struct ndjson_reader {

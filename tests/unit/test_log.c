@@ -108,6 +108,17 @@ main(void)
 		ok(jget_int(o, "items", &items) && items == 12, "  summary members merged");
 	}
 	json_object_put(o);
+
+	/* A secret with a quote is masked before JSON escaping hides it. */
+	redact_add("pa\"ss\\word");
+	capture();
+	log_error("login with pa\"ss\\word failed");
+	t = captured();
+	ok(strstr(t, "pa\\\"ss") == NULL && strstr(t, "ss\\\\word") == NULL,
+	    "escaped secret not in the JSON line");
+	o = ndjson_parse_string(t, strcspn(t, "\n"), &err);
+	is_str(jget_str(o, "msg"), "login with *** failed", "  msg masked");
+	json_object_put(o);
 	json_object_put(sum);
 	return done_testing();
 }
