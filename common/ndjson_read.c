@@ -23,6 +23,7 @@
 #include "buf.h"
 #include "jsonutil.h"
 #include "ndjson_read.h"
+#include "signals.h"
 #include "xalloc.h"
 
 #define RAW_KEEP	4096	/* bytes of an over-long line kept for the reject file */
@@ -395,6 +396,7 @@ read_line(struct ndjson_reader *r, int *nl)
 		buf_reset(&r->line);
 		r->line_len = 0;
 	}
+ again:
 	for (;;) {
 		c = getc_unlocked(r->fp);
 		if (c == '\n' || c == EOF)
@@ -428,6 +430,14 @@ read_line(struct ndjson_reader *r, int *nl)
 	if (ferror(r->fp)) {
 		rc = errno;
 		clearerr(r->fp);
+		/*
+		 * Only a stop request (signals.h) ends the read early; any
+		 * other handled signal (SIGCHLD, a timer) is just retried.
+		 */
+		if (rc == EINTR && signal_received == 0) {
+			n = 0;
+			goto again;
+		}
 		errno = rc != 0 ? rc : EIO;
 		return -1;
 	}

@@ -30,7 +30,10 @@ enum ndjson_status {
 	NDJSON_OK = 1,		/* *out holds a new reference to a JSON object */
 	NDJSON_EOF = 0,		/* no more lines */
 	NDJSON_BAD = -1,	/* bad line, err filled, reading may go on */
-	NDJSON_IOERR = -2	/* read error, errno set; stop */
+	NDJSON_IOERR = -2	/* read error, errno set; stop. EINTR only when
+				   signal_received (signals.h) is set: other
+				   interruptions are retried, and a partly read
+				   line is kept for the next call */
 };
 
 /*
