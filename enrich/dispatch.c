@@ -61,7 +61,9 @@ struct disp {
 	struct enrich_stats *st;
 	struct dispatch_result *res;
 	struct unit	*ring;
-	size_t		 cap, head, count;	/* head: ordinal of the oldest unit */
+	size_t		 cap;		/* window: read only with 2 slots free */
+	size_t		 alloc;		/* ring slots */
+	size_t		 head, count;	/* head: ordinal of the oldest unit */
 	int64_t		 next_seq;
 	struct enrich_worker *ws;
 	int		 nw;
@@ -84,13 +86,29 @@ struct disp {
 static struct unit *
 unit_at(struct disp *d, size_t ord)
 {
-	return &d->ring[ord % d->cap];
+	return &d->ring[ord % d->alloc];
 }
 
+/*
+ * The window (cap) bounds reading; one record can still make more units
+ * than that (a big plex batch cut into chunks), so the ring grows.
+ */
 static struct unit *
 unit_add(struct disp *d, enum unit_kind kind)
 {
-	struct unit *u = unit_at(d, d->head + d->count);
+	struct unit *u, *nr;
+	size_t k, na;
+
+	if (d->count == d->alloc) {
+		na = d->alloc * 2;
+		nr = xcalloc(na, sizeof(*nr));
+		for (k = 0; k < d->count; k++)
+			nr[(d->head + k) % na] = d->ring[(d->head + k) % d->alloc];
+		free(d->ring);
+		d->ring = nr;
+		d->alloc = na;
+	}
+	u = unit_at(d, d->head + d->count);
 
 	memset(u, 0, sizeof(*u));
 	u->kind = kind;
@@ -148,6 +166,79 @@ flush_bare(struct disp *d)
 }
 
 static void
+add_plex_unit(struct disp *d, char *job, size_t len)
+{
+	struct unit *u = unit_add(d, U_BATCH);
+
+	u->job = job;
+	u->job_len = len;
+	u->seq = d->next_seq++;
+	u->lines = xmalloc(sizeof(*u->lines));
+	u->lines[0] = d->lineno;
+	u->nlines = 1;
+}
+
+/* A chunk of a plex batch: items [from, to) and the shows they need. */
+static void
+add_plex_chunk(struct disp *d, struct json_object *items,
+    struct json_object *shows, size_t from, size_t to)
+{
+	struct json_object *job, *arr, *sub, *it, *sh;
+	const char *rk, *s;
+	size_t i, len;
+
+	job = json_object_new_object();
+	arr = json_object_new_array();
+	sub = json_object_new_object();
+	for (i = from; i < to; i++) {
+		it = json_object_array_get_idx(items, i);
+		json_object_array_add(arr, json_object_get(it));
+		rk = jget_str(it, "grandparentRatingKey");
+		if (rk != NULL && (sh = jget_obj(shows, rk)) != NULL &&
+		    jget_obj(sub, rk) == NULL)
+			jadd_ref(sub, rk, sh);
+	}
+	json_object_object_add(job, "items", arr);
+	json_object_object_add(job, "shows", sub);
+	s = ndjson_to_string(job, &len);
+	add_plex_unit(d, xstrndup(s, len), len);
+	json_object_put(job);
+}
+
+/*
+ * A plex batch larger than --enrichment-batch-size is cut into chunks so
+ * that all workers get work, but never between two episodes of the same
+ * show: a show's seasons are then fetched in one call, not one per chunk.
+ * The chunks are decided by the input alone, so output is the same for
+ * every -j.
+ */
+static void
+split_plex(struct disp *d, struct json_object *j, const char *raw, size_t len)
+{
+	struct json_object *items = jget_arr(j, "items"), *shows;
+	const char *prev = NULL, *rk;
+	size_t i, n, start = 0;
+
+	n = items != NULL ? json_object_array_length(items) : 0;
+	if (n <= (size_t)d->o->batch_size) {
+		add_plex_unit(d, xstrndup(raw, len), len);
+		return;
+	}
+	shows = jget_obj(j, "shows");
+	for (i = 0; i < n; i++) {
+		rk = jget_str(json_object_array_get_idx(items, i),
+		    "grandparentRatingKey");
+		if (i - start >= (size_t)d->o->batch_size &&
+		    (rk == NULL || prev == NULL || strcmp(rk, prev) != 0)) {
+			add_plex_chunk(d, items, shows, start, i);
+			start = i;
+		}
+		prev = rk;
+	}
+	add_plex_chunk(d, items, shows, start, n);
+}
+
+static void
 handle_record(struct disp *d, struct json_object *j, const char *raw,
     size_t len)
 {
@@ -177,13 +268,7 @@ handle_record(struct disp *d, struct json_object *j, const char *raw,
 			break;
 		}
 		flush_bare(d);
-		u = unit_add(d, U_BATCH);
-		u->job = xstrndup(raw, len);
-		u->job_len = len;
-		u->seq = d->next_seq++;
-		u->lines = xmalloc(sizeof(*u->lines));
-		u->lines[0] = d->lineno;
-		u->nlines = 1;
+		split_plex(d, j, raw, len);
 		break;
 	case REC_END:
 		if ((why = record_check_end(j)) != NULL) {
@@ -633,7 +718,8 @@ enrich_dispatch(const struct enrich_opts *o, struct enrich_stats *st,
 	d.nqueue = nqueue;
 	d.nw = o->workers;
 	d.cap = 2 * (size_t)o->workers + 1;
-	d.ring = xcalloc(d.cap, sizeof(*d.ring));
+	d.alloc = d.cap;
+	d.ring = xcalloc(d.alloc, sizeof(*d.ring));
 	d.ws = xcalloc((size_t)d.nw, sizeof(*d.ws));
 	d.rej = reject_open(o->reject_file);
 	d.w = ndjson_writer_new(stdout, "stdout");
