@@ -251,7 +251,14 @@ cache_put(struct cache *c, const char *key, const void *data, size_t len)
 	int	 fd = -1, rc = -1;
 
 	if (!key_ok(key)) {
-		log_warn("cache: refused key \"%.80s\"", key ? key : "");
+		char	 shown[81];
+		size_t	 i;
+
+		/* the key may hold anything: show it on one printable line */
+		for (i = 0; key != NULL && key[i] != '\0' && i < 80; i++)
+			shown[i] = key[i] >= 0x20 && key[i] < 0x7f ? key[i] : '?';
+		shown[i] = '\0';
+		log_warn("cache: refused key \"%s\"", shown);
 		return -1;
 	}
 	path = entry_path(c, key);
