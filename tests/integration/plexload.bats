@@ -1,0 +1,256 @@
+#!/usr/bin/env bats
+# plexload.bats: scripts/plex-load as a supervisor, run over fake stage programs (tests/integration/fake-stages).
+
+setup() {
+	TOP=${PLEXPIPE_TOP:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}
+	LOAD="$TOP/scripts/plex-load"
+	export PLEXPIPE_BIN="$TOP/tests/integration/fake-stages"
+	T=$(mktemp -d "${BATS_TMPDIR:-/tmp}/plexload.XXXXXX")
+	export FAKE_LOG="$T/events"
+	unset LOG_LEVEL LOG_FORMAT QDRANT_UPSERT_BUFFER_SIZE QDRANT_PREFER_GRPC PLEX_TOKEN
+}
+
+teardown() {
+	if [ -n "${LOADPID:-}" ]; then
+		kill -KILL "$LOADPID" 2>/dev/null || true
+	fi
+	rm -rf "$T"
+}
+
+# run plex-load bounded in time; stdout and stderr apart
+load() {
+	status=0
+	timeout 60 "$LOAD" "$@" >"$T/stdout" 2>"$T/stderr" || status=$?
+	output=$(cat "$T/stdout")
+	ERR=$(cat "$T/stderr")
+}
+
+# the last plex-load line of stderr
+last_line() { grep '^plex-load:' "$T/stderr" | tail -n 1; }
+
+@test "all stages succeed: exit 0, results on stdout, one summary line" {
+	load
+	[ "$status" -eq 0 ]
+	[ "$(grep -c '"kind":"result"' <<<"$output")" -eq 4 ]
+	[[ "$(last_line)" == *"every stage succeeded"* ]]
+	# the stages' own lines keep their prefixes
+	grep -q '^plex-ingest: started' "$T/stderr"
+	grep -q '^qdrant-upsert: started' "$T/stderr"
+}
+
+@test "root cause: meta-enrich exits 2, its status and name are reported" {
+	FAKE_META_ENRICH_EXIT=2 load
+	[ "$status" -eq 2 ]
+	[[ "$(last_line)" == *"meta-enrich exited with status 2"* ]]
+	[ "$(grep -c '^plex-load: error' "$T/stderr")" -eq 1 ]
+}
+
+@test "root cause: plex-ingest fails without end record; downstream 5s are consequences" {
+	FAKE_PLEX_INGEST_EXIT=1 FAKE_PLEX_INGEST_NOEND=1 load
+	[ "$status" -eq 1 ]
+	[[ "$(last_line)" == *"plex-ingest exited with status 1"* ]]
+	[[ "$(last_line)" == *"meta-enrich 5"* ]]
+	[[ "$(last_line)" == *"qdrant-upsert 5"* ]]
+}
+
+@test "root cause: qdrant-upsert dies early; upstream SIGPIPE (141) is a consequence" {
+	FAKE_PLEX_INGEST_LINES=200000 FAKE_QDRANT_UPSERT_FAIL_AT=1 FAKE_QDRANT_UPSERT_EXIT=2 load
+	[ "$status" -eq 2 ]
+	[[ "$(last_line)" == *"qdrant-upsert exited with status 2"* ]]
+	[[ "$(last_line)" == *"meta-enrich 141"* ]]
+}
+
+@test "root cause: a stage killed by a signal gives 128+N and its name" {
+	FAKE_PLEX_INGEST_LINES=200000 FAKE_META_ENRICH_FAIL_AT=2 FAKE_META_ENRICH_SIGNAL=KILL load
+	[ "$status" -eq 137 ]
+	[[ "$(last_line)" == *"meta-enrich exited with status 137 (killed by SIGKILL)"* ]]
+}
+
+@test "root cause: a hard failure wins over a partial (4); a lone 4 is reported" {
+	FAKE_META_ENRICH_EXIT=4 FAKE_QDRANT_UPSERT_EXIT=1 load
+	[ "$status" -eq 1 ]
+	[[ "$(last_line)" == *"qdrant-upsert exited with status 1"* ]]
+	FAKE_QDRANT_UPSERT_EXIT=4 load
+	[ "$status" -eq 4 ]
+	[[ "$(last_line)" == *"qdrant-upsert exited with status 4"* ]]
+}
+
+@test "root cause: a downstream 5 with a healthy upstream is the cause" {
+	FAKE_PLEX_INGEST_NOEND=1 load
+	[ "$status" -eq 5 ]
+	[[ "$(last_line)" == *"meta-enrich exited with status 5"* ]]
+}
+
+@test "option routing: own options, stage options by --list-options, -v to all" {
+	load -j3 --sample-dir /some/dir --tmdb-url http://127.0.0.1:9 --dense none \
+	    --imdb-queue="$T/q.json" --offline --dry-run -v --collection c2
+	[ "$status" -eq 0 ]
+	grep -qx 'plex-ingest args --sample-dir /some/dir -v' "$FAKE_LOG"
+	grep -qx "meta-enrich args --tmdb-url http://127.0.0.1:9 --imdb-queue $T/q.json --offline -v -j 3" "$FAKE_LOG"
+	grep -qx 'qdrant-upsert args --dense none -v --collection c2 --dry-run' "$FAKE_LOG"
+}
+
+@test "option routing: an option two stages define goes to both" {
+	load --reject-file "$T/rej" --strict
+	[ "$status" -eq 0 ]
+	grep -qx "meta-enrich args --reject-file $T/rej --strict" "$FAKE_LOG"
+	grep -qx "qdrant-upsert args --reject-file $T/rej --strict" "$FAKE_LOG"
+	grep -qx 'plex-ingest args ' "$FAKE_LOG"
+}
+
+@test "option errors: unknown option, missing value, bad number exit 2 before any stage runs" {
+	load --no-such-option
+	[ "$status" -eq 2 ]
+	[[ "$ERR" == *"unknown option --no-such-option"* ]]
+	load --tmdb-url
+	[ "$status" -eq 2 ]
+	load -j zero
+	[ "$status" -eq 2 ]
+	load --delay soon
+	[ "$status" -eq 2 ]
+	load --offline=yes
+	[ "$status" -eq 2 ]
+	[ ! -e "$FAKE_LOG" ]
+}
+
+@test "mcp-plex compatibility: variables and options mapped to plexpipe's" {
+	LOG_LEVEL=CRITICAL QDRANT_UPSERT_BUFFER_SIZE=77 load --enrichment-workers 6 \
+	    --plex-token s3cr3t-token --no-qdrant-https --qdrant-grpc-port 6334 --qdrant-prefer-grpc \
+	    --plex-chunk-size 50 --enrichment-batch-size 10 --imdb-max-retries 5 --delay 1
+	[ "$status" -eq 0 ]
+	grep -qx 'qdrant-upsert args --batch-size 77' "$FAKE_LOG"
+	grep -qx 'plex-ingest args --plex-chunk-size 50' "$FAKE_LOG"
+	grep -qx 'meta-enrich args --enrichment-batch-size 10 --imdb-max-retries 5 -j 6' "$FAKE_LOG"
+	# secrets travel in the environment, not on a command line; log level normalised
+	grep -q '^plex-ingest env PLEX_TOKEN=s3cr3t-token LOG_LEVEL=error QDRANT_HTTPS=false ' "$FAKE_LOG"
+	! grep -q 'args.*s3cr3t' "$FAKE_LOG"
+	[[ "$ERR" == *"plex-load: warning: --qdrant-grpc-port ignored"* ]]
+	[[ "$ERR" == *"plex-load: warning: --qdrant-prefer-grpc ignored"* ]]
+	# the explicit option wins over the variable
+	QDRANT_UPSERT_BUFFER_SIZE=77 load --upsert-buffer-size 12
+	grep -qx 'qdrant-upsert args --batch-size 12' "$FAKE_LOG"
+}
+
+@test "--help, --version, --list-options" {
+	load --help
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"EXIT STATUS"* ]]
+	[[ "$output" == *"--upsert-buffer-size"* ]]
+	load --version
+	[ "$output" = "plex-load plexpipe 0.1.0" ]
+	load --list-options
+	grep -qx 'record=' <<<"$output"
+	grep -qx 'dry-run' <<<"$output"
+}
+
+@test "missing stage programs: exit 2 naming the program" {
+	PLEXPIPE_BIN="$T/empty" load
+	[ "$status" -eq 2 ]
+	[[ "$ERR" == *"cannot find plex-ingest"* ]]
+}
+
+@test "--record keeps each stage's output" {
+	FAKE_PLEX_INGEST_LINES=5 load --record "$T/rec"
+	[ "$status" -eq 0 ]
+	[ "$(wc -l <"$T/rec/plex.ndjson")" -eq 6 ]
+	cmp "$T/rec/plex.ndjson" "$T/rec/points.ndjson"
+	[ "$(wc -l <"$T/rec/results.ndjson")" -eq 6 ]
+	[ "$output" = "$(cat "$T/rec/results.ndjson")" ]
+	tail -n 1 "$T/rec/plex.ndjson" | grep -q '"kind":"end"'
+}
+
+# start plex-load in the background with SIGINT not ignored (job control)
+start_bg() {
+	set -m
+	"$LOAD" "$@" >"$T/stdout" 2>"$T/stderr" &
+	LOADPID=$!
+	set +m
+}
+
+wait_for() {	# wait_for SECONDS CMD...: poll until CMD succeeds
+	local end=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		[ "$SECONDS" -lt "$end" ] || return 1
+		sleep 0.1
+	done
+}
+
+runs_done() { [ "$(cat "$FAKE_LOG" 2>/dev/null | grep -c 'plex-ingest exit 0')" -ge "$1" ]; }
+stages_running() { grep -q 'args' "$FAKE_LOG" 2>/dev/null && [ "$(grep -c ' args' "$FAKE_LOG")" -eq 3 ]; }
+
+bounded_wait() {	# bounded_wait PID SECONDS: wait for PID, its status in $rc; fails on timeout
+	local end=$((SECONDS + $2))
+	while kill -0 "$1" 2>/dev/null; do
+		[ "$SECONDS" -lt "$end" ] || return 1
+		sleep 0.1
+	done
+	rc=0
+	wait "$1" || rc=$?
+	return 0
+}
+
+@test "SIGTERM is forwarded to every stage; exit 143" {
+	FAKE_PLEX_INGEST_LINES=100000 FAKE_PLEX_INGEST_DELAY=0.02 start_bg --record "$T/rec"
+	wait_for 10 stages_running
+	sleep 0.5
+	kill -TERM "$LOADPID"
+	bounded_wait "$LOADPID" 15
+	[ "$rc" -eq 143 ]
+	grep -qx 'plex-ingest got TERM' "$FAKE_LOG"
+	grep -qx 'meta-enrich got TERM' "$FAKE_LOG"
+	grep -qx 'qdrant-upsert got TERM' "$FAKE_LOG"
+	grep -q 'stopped by SIGTERM' "$T/stderr"
+	# the recording tees outlived the signal: nothing the stages wrote is lost
+	[ "$(wc -l <"$T/rec/points.ndjson")" -eq "$(wc -l <"$T/rec/results.ndjson")" ]
+}
+
+@test "SIGINT is forwarded to every stage; exit 130" {
+	FAKE_PLEX_INGEST_LINES=100000 FAKE_PLEX_INGEST_DELAY=0.02 start_bg
+	wait_for 10 stages_running
+	kill -INT "$LOADPID"
+	bounded_wait "$LOADPID" 15
+	[ "$rc" -eq 130 ]
+	[ "$(grep -c ' got INT$' "$FAKE_LOG")" -eq 3 ]
+}
+
+@test "a stage ignoring the signal is killed after PLEXLOAD_KILL_AFTER" {
+	# qdrant-upsert ignores TERM (it is started with TERM ignored by a wrapper)
+	mkdir "$T/bin"
+	ln -s "$PLEXPIPE_BIN/fake-stage" "$T/bin/plex-ingest"
+	ln -s "$PLEXPIPE_BIN/fake-stage" "$T/bin/meta-enrich"
+	printf '#!/bin/bash\ntrap "" TERM\nexec -a qdrant-upsert sleep 300\n' >"$T/bin/qdrant-upsert"
+	chmod +x "$T/bin/qdrant-upsert"
+	PLEXPIPE_BIN="$T/bin" PLEXLOAD_KILL_AFTER=1 FAKE_PLEX_INGEST_LINES=100000 \
+	    FAKE_PLEX_INGEST_DELAY=0.02 start_bg
+	wait_for 10 test -s "$FAKE_LOG"
+	sleep 0.5
+	kill -TERM "$LOADPID"
+	bounded_wait "$LOADPID" 15
+	[ "$rc" -eq 143 ]
+	grep -q 'killing them' "$T/stderr"
+}
+
+@test "--continuous: runs again after --delay, backs off after a failure, stops cleanly on SIGTERM" {
+	FAKE_PLEX_INGEST_LINES=1 start_bg --continuous --delay 0.2
+	wait_for 20 runs_done 3
+	kill -TERM "$LOADPID"
+	bounded_wait "$LOADPID" 10
+	[ "$rc" -eq 143 ]
+	grep -q 'continuous: run 3 starting' "$T/stderr"
+	grep -q 'stopped by SIGTERM' "$T/stderr"
+
+	: >"$FAKE_LOG"
+	FAKE_META_ENRICH_EXIT=1 start_bg --continuous --delay 0.1
+	wait_for 20 grep -q 'failed with status 1 (2 in a row); next run in 0.4 s' "$T/stderr"
+	kill -TERM "$LOADPID"
+	bounded_wait "$LOADPID" 10
+	[ "$rc" -eq 143 ]
+	grep -q 'run 1 failed with status 1 (1 in a row); next run in 0.2 s' "$T/stderr"
+}
+
+@test "--log-format json: plex-load's own lines are JSON" {
+	FAKE_META_ENRICH_EXIT=2 load --log-format json
+	[ "$status" -eq 2 ]
+	grep '"prog":"plex-load"' "$T/stderr" | tail -n 1 | jq -e '.level == "error" and (.msg | test("meta-enrich exited with status 2"))'
+}
