@@ -11,6 +11,7 @@
 #include "log.h"
 #include "opts.h"
 #include "redact.h"
+#include "timeutil.h"
 #include "xalloc.h"
 
 #define SECRET_MAX	4096	/* bytes of a secret file's first line we accept */
@@ -171,42 +172,12 @@ opt_double(const char *arg, double min, double max, const char *name)
 long long
 opt_duration(const char *arg, const char *name)
 {
-	char		*end;
-	long long	 n, mult = 1;
+	int64_t	 secs;
 
-	if (arg == NULL || !isdigit((unsigned char)*arg))
-		goto bad;
-	errno = 0;
-	n = strtoll(arg, &end, 10);
-	if (errno != 0)
-		goto bad;
-	switch (*end) {
-	case '\0':
-	case 's':
-		break;
-	case 'm':
-		mult = 60;
-		break;
-	case 'h':
-		mult = 3600;
-		break;
-	case 'd':
-		mult = 86400;
-		break;
-	case 'w':
-		mult = 7 * 86400;
-		break;
-	default:
-		goto bad;
-	}
-	if (*end != '\0' && end[1] != '\0')
-		goto bad;
-	if (n > LLONG_MAX / mult)
-		goto bad;
-	return n * mult;
- bad:
-	usage_fail("%s: '%s' is not a duration (like 90, 90s, 15m, 12h, 7d)",
-	    name, arg != NULL ? arg : "");
+	if (parse_duration(arg, 1, &secs) == -1)
+		usage_fail("%s: '%s' is not a duration (like 90, 90s, 15m, 12h, 7d)",
+		    name, arg != NULL ? arg : "");
+	return secs;
 }
 
 int

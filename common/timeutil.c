@@ -134,21 +134,30 @@ parse_iso8601(const char *s, int64_t *epoch)
 	return 0;
 }
 
-/* "90m" and friends to seconds; -1 when not a duration. */
-static int
-duration(const char *s, int64_t *secs)
+/*
+ * "90m" and friends to seconds; -1 when not a duration. A bare number is
+ * seconds only when unit_optional is set (--updated-since reads a bare
+ * number as an epoch instead).
+ */
+int
+parse_duration(const char *s, int unit_optional, int64_t *secs)
 {
 	char		*end;
 	long long	 n;
 	int64_t		 mult;
 
-	if (!isdigit((unsigned char)*s))
+	if (s == NULL || !isdigit((unsigned char)*s))
 		return -1;
 	errno = 0;
 	n = strtoll(s, &end, 10);
 	if (errno != 0 || end == s)
 		return -1;
 	switch (*end) {
+	case '\0':
+		if (!unit_optional)
+			return -1;
+		mult = 1;
+		break;
 	case 's':
 		mult = 1;
 		break;
@@ -167,7 +176,7 @@ duration(const char *s, int64_t *secs)
 	default:
 		return -1;
 	}
-	if (end[1] != '\0' || n > INT64_MAX / mult)
+	if ((*end != '\0' && end[1] != '\0') || n > INT64_MAX / mult)
 		return -1;
 	*secs = (int64_t)n * mult;
 	return 0;
@@ -195,7 +204,7 @@ parse_time_spec(const char *s, time_t now, int64_t *epoch)
 	}
 	if (parse_iso8601(s, epoch) == 0)
 		return 0;
-	if (duration(s, &secs) == 0) {
+	if (parse_duration(s, 0, &secs) == 0) {
 		*epoch = (int64_t)now - secs;
 		return 0;
 	}

@@ -21,5 +21,10 @@ int	 parse_iso8601(const char *, int64_t *epoch);
  * "12h", "2w"). 0, or -1 when it is none of these.
  */
 int	 parse_time_spec(const char *, time_t now, int64_t *epoch);
+/*
+ * A duration "90s", "15m", "12h", "7d", "2w" (and a bare number of seconds
+ * when unit_optional) to seconds; 0, or -1 when it is not one.
+ */
+int	 parse_duration(const char *, int unit_optional, int64_t *secs);
 
 #endif
