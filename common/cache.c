@@ -158,9 +158,10 @@ cache_dir(const struct cache *c)
 static char *
 entry_path(const struct cache *c, const char *key)
 {
-	char	*path;
+	size_t	 n = strlen(c->dir) + strlen(key) + sizeof("/.json");
+	char	*path = xmalloc(n);
 
-	xasprintf(&path, "%s/%s.json", c->dir, key);
+	snprintf(path, n, "%s/%s.json", c->dir, key);
 	return path;
 }
 
@@ -247,7 +248,8 @@ write_all(int fd, const void *data, size_t len)
 int
 cache_put(struct cache *c, const char *key, const void *data, size_t len)
 {
-	char	*path, *tmp = NULL, *slash;
+	char	*path, *tmp = NULL;
+	size_t	 dlen;
 	int	 fd = -1, rc = -1;
 
 	if (!key_ok(key)) {
@@ -267,9 +269,8 @@ cache_put(struct cache *c, const char *key, const void *data, size_t len)
 		goto out;
 	}
 	/* the temp file sits next to the entry: rename must not cross file systems */
-	slash = strrchr(path, '/');
-	xasprintf(&tmp, "%.*s/.%s.tmpXXXXXX", (int)(slash - path), path,
-	    slash + 1);
+	dlen = (size_t)(strrchr(path, '/') - path);
+	xasprintf(&tmp, "%.*s/.%s.tmpXXXXXX", (int)dlen, path, path + dlen + 1);
 	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
 		log_warn("cache: %s: %s", tmp, strerror(errno));
 		free(tmp);
