@@ -466,6 +466,27 @@ show_item(struct enrich_ctx *ctx, struct enrich_item *it)
 	}
 }
 
+/*
+ * 1 when an earlier episode of the same show in this batch already looked
+ * for the series id and found none: one /3/find per show, not per episode.
+ */
+static int
+tried_show(struct enrich_item *items, size_t i, const char *rk)
+{
+	const char *rk2;
+	size_t k;
+
+	if (rk == NULL)
+		return 0;
+	for (k = 0; k < i; k++) {
+		rk2 = jget_str(items[k].plex, "grandparentRatingKey");
+		if (strcmp(items[k].type, "episode") == 0 && rk2 != NULL &&
+		    strcmp(rk, rk2) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 void
 enrich_tmdb_batch(struct enrich_ctx *ctx, struct enrich_item *items, size_t n)
 {
@@ -492,7 +513,7 @@ enrich_tmdb_batch(struct enrich_ctx *ctx, struct enrich_item *items, size_t n)
 					break;
 				}
 			}
-			if (items[i].show_tmdb == 0)
+			if (items[i].show_tmdb == 0 && !tried_show(items, i, rk))
 				items[i].show_tmdb = series_id(ctx, &items[i]);
 			if (items[i].show_tmdb == 0)
 				continue;
