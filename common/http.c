@@ -443,7 +443,6 @@ transport_retryable(CURLcode e)
 	case CURLE_PARTIAL_FILE:
 	case CURLE_HTTP2:
 	case CURLE_HTTP2_STREAM:
-	case CURLE_SSL_CONNECT_ERROR:
 		return 1;
 	default:
 		return 0;
@@ -775,7 +774,11 @@ multi_release(struct http_multi *hm, struct xfer *x)
 	hm->in_flight--;
 }
 
-/* Handles finished transfers; returns how many finished. */
+/*
+ * Handles finished transfers; returns how many finished.  A callback may
+ * queue more requests with http_multi_add (they join the waiting list);
+ * it must not call http_multi_run or http_multi_free.
+ */
 static int
 multi_collect(struct http_multi *hm)
 {

@@ -391,6 +391,7 @@ test_multi(void)
 {
 	struct http_client	*c;
 	struct http_multi	*hm;
+	struct ratelimit	*rl;
 	struct done		 d;
 	char			 path[64], *body;
 	double			 t0, dt;
@@ -465,6 +466,33 @@ test_multi(void)
 	http_multi_free(hm);
 	is_int(d.calls, 0, "free: no callbacks");
 	http_client_free(c);
+
+	/* the shared bucket paces multi mode too: 10 at 20/s with cap 5 */
+	rl = ratelimit_new(20, 1);
+	c = client(srv.url, 3, 0.05, 1, 5000, rl);
+	hm = http_multi_new(c, 5);
+	memset(&d, 0, sizeof(d));
+	for (i = 0; i < 10; i++) {
+		snprintf(path, sizeof(path), "/rl/%d", i);
+		http_multi_add(hm, "GET", path, NULL, NULL, 0, on_done, &d);
+	}
+	t0 = stub_now();
+	left = http_multi_run(hm, 10000);
+	dt = stub_now() - t0;
+	ok(left == 0 && d.calls == 10 && dt >= 0.4 && dt < 1.5,
+	    "rate-limited multi: 10 requests at 20/s took %.3f s", dt);
+
+	/* the cancel flag ends a run early, with work still pending */
+	http_set_cancel_flag(&stop_flag);
+	stop_flag = 1;
+	http_multi_add(hm, "GET", "/cancel", NULL, NULL, 0, on_done, &d);
+	left = http_multi_run(hm, 5000);
+	ok(left == 1 && d.calls == 10, "cancelled run starts nothing");
+	stop_flag = 0;
+	http_set_cancel_flag(NULL);
+	http_multi_free(hm);
+	http_client_free(c);
+	ratelimit_free(rl);
 }
 
 int
