@@ -1,8 +1,9 @@
 /*
  * listing.c: reads one section listing page by page and turns each page
  * into one plex batch: the listing gives the rating keys (its tags are
- * truncated), one metadata request per page gives the full items, and an
- * episode page also gets its parent shows. Only one page is in memory.
+ * truncated), one metadata request per page gives the full items and, for
+ * an episode page, the parent shows not seen yet. Only one page is in
+ * memory.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,14 +17,52 @@
 #include "xalloc.h"
 #include "ingest.h"
 
-/* The shows of an episode page that are not cached yet: fetched together. */
+/* Adds key to v[0..*n) unless it is there already. */
+static void
+add_unique(const char **v, size_t *n, const char *key)
+{
+	size_t j;
+
+	for (j = 0; j < *n && strcmp(v[j], key) != 0; j++)
+		;
+	if (j == *n)
+		v[(*n)++] = key;
+}
+
+/*
+ * The parent shows of a page's listed episodes that are not cached: they
+ * ride along in the page's metadata request, so shows cost no requests
+ * of their own. Returns how many keys were appended to keys.
+ */
+static size_t
+page_show_keys(struct ingest_run *run, struct json_object *rows,
+    const char **keys, size_t n)
+{
+	const char *gp;
+	size_t i, len, m = n;
+
+	len = rows == NULL ? 0 : json_object_array_length(rows);
+	for (i = 0; i < len; i++) {
+		gp = jget_str(json_object_array_get_idx(rows, i),
+		    "grandparentRatingKey");
+		if (gp != NULL && ingest_show_cache_get(run->shows, gp) == NULL)
+			add_unique(keys, &m, gp);
+	}
+	return m - n;
+}
+
+/*
+ * The "shows" of an episode batch: from the cache or the page's answer;
+ * a show still unknown (its episode's details name another parent than
+ * the listing did) is fetched here.
+ */
 static int
 page_shows(struct ingest_run *run, struct json_object *items,
-    struct json_object **shows_out)
+    struct json_object *found, struct json_object **shows_out)
 {
-	struct json_object *shows, *found = NULL, *it, *show;
-	const char **need = NULL, *gp;
-	size_t i, j, n, nneed = 0;
+	struct json_object *shows, *more = NULL, *it, *show;
+	const char **need, *gp;
+	size_t i, n, nneed = 0;
 	int rc = PLEX_OK;
 
 	shows = json_object_new_object();
@@ -32,38 +71,30 @@ page_shows(struct ingest_run *run, struct json_object *items,
 	for (i = 0; i < n; i++) {
 		gp = jget_str(json_object_array_get_idx(items, i),
 		    "grandparentRatingKey");
-		if (gp == NULL || ingest_show_cache_get(run->shows, gp) != NULL)
-			continue;
-		for (j = 0; j < nneed && strcmp(need[j], gp) != 0; j++)
-			;
-		if (j == nneed)
-			need[nneed++] = gp;
+		if (gp != NULL && ingest_show_cache_get(run->shows, gp) == NULL &&
+		    !json_object_object_get_ex(found, gp, NULL))
+			add_unique(need, &nneed, gp);
 	}
-	if (nneed > 0) {
+	if (nneed > 0)
 		rc = ingest_fetch_metadata(run->src, need, nneed,
-		    (size_t)run->chunk, &found);
-		if (rc == PLEX_OK)
-			for (j = 0; j < nneed; j++)
-				if (json_object_object_get_ex(found, need[j],
-				    &show))
-					ingest_show_cache_put(run->shows,
-					    need[j], show);
-	}
+		    (size_t)run->chunk, &more);
 	for (i = 0; rc == PLEX_OK && i < n; i++) {
 		it = json_object_array_get_idx(items, i);
 		gp = jget_str(it, "grandparentRatingKey");
 		if (gp == NULL || json_object_object_get_ex(shows, gp, NULL))
 			continue;
-		show = ingest_show_cache_get(run->shows, gp);
-		if (show == NULL && found != NULL)
-			json_object_object_get_ex(found, gp, &show);
-		if (show != NULL)
+		if ((show = ingest_show_cache_get(run->shows, gp)) == NULL &&
+		    !json_object_object_get_ex(found, gp, &show) &&
+		    (more == NULL || !json_object_object_get_ex(more, gp, &show)))
+			show = NULL;
+		if (show != NULL) {
 			json_object_object_add(shows, gp, json_object_get(show));
-		else
+			ingest_show_cache_put(run->shows, gp, show);
+		} else
 			log_warn("plex: show %s of episode %s not found", gp,
 			    jget_str(it, "ratingKey"));
 	}
-	json_object_put(found);
+	json_object_put(more);
 	free(need);
 	if (rc != PLEX_OK) {
 		json_object_put(shows);
@@ -142,30 +173,34 @@ one_page(struct ingest_run *run, const struct ingest_listing *l,
 {
 	struct json_object *found = NULL, *items, *shows = NULL;
 	const char **keys;
-	size_t n, len;
+	size_t n, nshows = 0, len;
 	int rc;
 
 	len = rows == NULL ? 0 : json_object_array_length(rows);
-	keys = xreallocarray(NULL, len > 0 ? len : 1, sizeof(*keys));
+	/* room for the page's keys and as many parent shows */
+	keys = xreallocarray(NULL, len > 0 ? 2 * len : 1, sizeof(*keys));
 	n = page_keys(run, rows, l->type, keys);
 	if (n == 0) {
 		free(keys);
 		return PLEX_OK;
 	}
-	rc = ingest_fetch_metadata(run->src, keys, n, (size_t)run->chunk,
-	    &found);
+	if (l->type == PLEX_TYPE_EPISODE)
+		nshows = page_show_keys(run, rows, keys, n);
+	rc = ingest_fetch_metadata(run->src, keys, n + nshows,
+	    (size_t)run->chunk + nshows, &found);
 	if (rc != PLEX_OK) {
 		free(keys);
 		return rc;
 	}
 	items = page_items(run, l->type, keys, n, found);
-	json_object_put(found);
 	free(keys);
 	if (l->type == PLEX_TYPE_EPISODE &&
-	    (rc = page_shows(run, items, &shows)) != PLEX_OK) {
+	    (rc = page_shows(run, items, found, &shows)) != PLEX_OK) {
+		json_object_put(found);
 		json_object_put(items);
 		return rc;
 	}
+	json_object_put(found);
 	if (json_object_array_length(items) == 0) {
 		json_object_put(items);
 		json_object_put(shows);

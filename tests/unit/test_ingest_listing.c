@@ -197,10 +197,11 @@ main(void)
 		    pages(16, c);
 		ok(f.listing_calls <= list_bound, "listing requests %d <= %ld",
 		    f.listing_calls, list_bound);
-		ok(f.meta_calls <= list_bound + 2,
-		    "metadata requests %d <= pages + shows (%ld)", f.meta_calls,
-		    list_bound + 2);
-		ok(f.max_page_keys <= (size_t)c, "metadata chunks within the page");
+		ok(f.meta_calls <= list_bound,
+		    "metadata requests %d <= pages (%ld): shows ride along",
+		    f.meta_calls, list_bound);
+		ok(f.max_page_keys <= (size_t)c + 2,
+		    "metadata chunks within the page and its shows");
 	}
 
 	/* a server that answers at most 3 items per metadata request */
@@ -214,7 +215,7 @@ main(void)
 	f.max_keys = 2;
 	run_all(&f, &src, 7, 0, &r, NULL);
 	is_n((long long)r.items, (long long)want, "too-long requests: halved");
-	ok(f.max_page_keys == 7, "first asked for the whole page");
+	ok(f.max_page_keys >= 7, "first asked for the whole page");
 	f.max_keys = 0;
 
 	/* --limit */
