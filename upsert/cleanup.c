@@ -67,51 +67,77 @@ upsert_keyset_free(struct upsert_keyset *ks)
 	free(ks);
 }
 
-/* Qdrant nests a selected "data.plex.rating_key"; accept a flat key too. */
-static const char *
-rating_key_of(struct json_object *payload, char *tmp, size_t len)
-{
-	struct json_object	*v = NULL, *plex;
-
-	plex = jget_obj(jget_obj(payload, "data"), "plex");
-	if (plex == NULL || !json_object_object_get_ex(plex, "rating_key", &v))
-		json_object_object_get_ex(payload, "data.plex.rating_key", &v);
-	if (json_object_is_type(v, json_type_string))
-		return json_object_get_string(v);
-	if (json_object_is_type(v, json_type_int)) {
-		snprintf(tmp, len, "%s", json_object_get_string(v));
-		return tmp;
-	}
-	return NULL;
-}
-
-static int
-type_loaded(const char *t, const char *const *types, size_t ntypes)
-{
-	size_t	 i;
-
-	for (i = 0; t != NULL && i < ntypes; i++)
-		if (strcmp(t, types[i]) == 0)
-			return 1;
-	return 0;
-}
-
 static struct json_object *
 parse_result(const struct http_response *resp)
 {
 	return resp->body.data ? json_tokener_parse(resp->body.data) : NULL;
 }
 
-/* Scrolls every point of the loaded types; stale ids go into `stale`. */
-static int
-scan(struct upsert_qdrant *q, const char *cpath, const struct upsert_keyset *ks,
-    const char *const *types, size_t ntypes, struct json_object *stale)
+/*
+ * The stale filter: a point of a loaded type with a rating key that the
+ * end record does not list. Qdrant does the comparison, so only the ids
+ * of stale points travel back; a point without a rating key is not ours
+ * to judge and never matches.
+ */
+static void
+stale_filter(struct buf *b, const struct upsert_keyset *ks,
+    const char *const *types, size_t ntypes)
+{
+	struct json_object	*s;
+	size_t			 i;
+
+	buf_appends(b, "{\"must\":[{\"key\":\"type\",\"match\":{\"any\":[");
+	for (i = 0; i < ntypes; i++) {
+		s = json_object_new_string(types[i]);
+		buf_printf(b, "%s%s", i ? "," : "", json_object_to_json_string(s));
+		json_object_put(s);
+	}
+	buf_appends(b, "]}},{\"key\":\"data.plex.rating_key\",\"match\":{\"except\":[");
+	for (i = 0; i < ks->n; i++) {
+		s = json_object_new_string(ks->keys[i]);
+		buf_printf(b, "%s%s", i ? "," : "", json_object_to_json_string(s));
+		json_object_put(s);
+	}
+	buf_appends(b, "]}}],\"must_not\":[{\"is_empty\":{\"key\":"
+	    "\"data.plex.rating_key\"}}]}");
+}
+
+static long long
+count_points(struct upsert_qdrant *q, const char *cpath, const char *filter)
 {
 	struct http_response	 resp = { 0 };
-	struct json_object	*doc = NULL, *res, *pts, *p, *offset = NULL, *id;
+	struct json_object	*doc;
 	struct buf		 b = BUF_INIT;
-	char			*path, tmp[64];
-	const char		*rk;
+	char			*path;
+	int64_t			 n = -1;
+
+	xasprintf(&path, "%s/points/count", cpath);
+	if (filter != NULL)
+		buf_printf(&b, "{\"filter\":%s,\"exact\":true}", filter);
+	else
+		buf_appends(&b, "{\"exact\":true}");
+	if (http_ok(upsert_qdrant_call(q, "POST", path, b.data, &resp))) {
+		doc = parse_result(&resp);
+		if (!jget_int(jget_obj(doc, "result"), "count", &n))
+			n = q->client == NULL ? 0 : -1;
+		json_object_put(doc);
+	} else
+		log_error("stale cleanup: count: %s", resp.error);
+	http_response_free(&resp);
+	buf_free(&b);
+	free(path);
+	return n;
+}
+
+/* Scrolls the ids of the stale points into `stale`. */
+static int
+scan(struct upsert_qdrant *q, const char *cpath, const char *filter,
+    struct json_object *stale)
+{
+	struct http_response	 resp = { 0 };
+	struct json_object	*doc = NULL, *res, *pts, *offset = NULL, *id;
+	struct buf		 b = BUF_INIT;
+	char			*path;
 	size_t			 i, n;
 	long			 st;
 	int			 rc = 0;
@@ -119,15 +145,11 @@ scan(struct upsert_qdrant *q, const char *cpath, const struct upsert_keyset *ks,
 	xasprintf(&path, "%s/points/scroll", cpath);
 	for (;;) {
 		buf_reset(&b);
-		buf_appends(&b, "{\"filter\":{\"must\":[{\"key\":\"type\",\"match\":{\"any\":[");
-		for (i = 0; i < ntypes; i++)
-			buf_printf(&b, "%s\"%s\"", i ? "," : "", types[i]);
-		buf_printf(&b, "]}}]},\"limit\":%d,", SCROLL_PAGE);
+		buf_printf(&b, "{\"filter\":%s,\"limit\":%d,", filter, SCROLL_PAGE);
 		if (offset != NULL)
 			buf_printf(&b, "\"offset\":%s,", json_object_to_json_string_ext(
 			    offset, JSON_C_TO_STRING_PLAIN));
-		buf_appends(&b, "\"with_payload\":[\"data.plex.rating_key\",\"type\"],"
-		    "\"with_vector\":false}");
+		buf_appends(&b, "\"with_payload\":false,\"with_vector\":false}");
 		json_object_put(offset);
 		offset = NULL;
 		st = upsert_qdrant_call(q, "POST", path, b.data, &resp);
@@ -136,29 +158,21 @@ scan(struct upsert_qdrant *q, const char *cpath, const struct upsert_keyset *ks,
 			rc = st == 401 || st == 403 ? EXIT_USAGE : EXIT_FATAL;
 			break;
 		}
+		if (q->client == NULL)
+			break;	/* dry-run: the request is shown, nothing is known */
 		json_object_put(doc);
 		doc = parse_result(&resp);
 		res = jget_obj(doc, "result");
-		if (q->client == NULL)
-			break;	/* dry-run: one page shown, nothing known */
 		if ((pts = jget_arr(res, "points")) == NULL) {
 			log_error("stale cleanup: scroll answer has no points");
 			rc = EXIT_FATAL;
 			break;
 		}
 		n = json_object_array_length(pts);
-		for (i = 0; i < n; i++) {
-			p = json_object_array_get_idx(pts, i);
-			if (!type_loaded(jget_str(jget_obj(p, "payload"), "type"),
-			    types, ntypes))
-				continue;
-			rk = rating_key_of(jget_obj(p, "payload"), tmp, sizeof(tmp));
-			/* a point without a rating key is not ours to judge */
-			if (rk == NULL || upsert_keyset_has(ks, rk))
-				continue;
-			if (json_object_object_get_ex(p, "id", &id))
+		for (i = 0; i < n; i++)
+			if (json_object_object_get_ex(json_object_array_get_idx(pts, i),
+			    "id", &id))
 				json_object_array_add(stale, json_object_get(id));
-		}
 		if (!json_object_object_get_ex(res, "next_page_offset", &offset) ||
 		    offset == NULL)
 			break;
@@ -170,27 +184,6 @@ scan(struct upsert_qdrant *q, const char *cpath, const struct upsert_keyset *ks,
 	buf_free(&b);
 	free(path);
 	return rc;
-}
-
-static long long
-count_points(struct upsert_qdrant *q, const char *cpath)
-{
-	struct http_response	 resp = { 0 };
-	struct json_object	*doc;
-	char			*path;
-	int64_t			 n = -1;
-
-	xasprintf(&path, "%s/points/count", cpath);
-	if (http_ok(upsert_qdrant_call(q, "POST", path, "{\"exact\":true}", &resp))) {
-		doc = parse_result(&resp);
-		if (!jget_int(jget_obj(doc, "result"), "count", &n))
-			n = -1;
-		json_object_put(doc);
-	} else
-		log_error("stale cleanup: count: %s", resp.error);
-	http_response_free(&resp);
-	free(path);
-	return n;
 }
 
 static int
@@ -230,11 +223,11 @@ int
 upsert_cleanup(struct upsert_qdrant *q, const struct upsert_keyset *ks,
     const char *const *types, size_t ntypes, size_t *deleted)
 {
-	struct json_object	*stale;
+	struct json_object	*stale = NULL;
+	struct buf		 filter = BUF_INIT;
 	char			*esc, *cpath;
-	long long		 total;
-	size_t			 nstale;
-	int			 rc;
+	long long		 total, nstale;
+	int			 rc = 0;
 
 	*deleted = 0;
 	if (ntypes == 0)
@@ -242,21 +235,19 @@ upsert_cleanup(struct upsert_qdrant *q, const struct upsert_keyset *ks,
 	esc = http_escape(q->cfg->collection);
 	xasprintf(&cpath, "/collections/%s", esc);
 	free(esc);
-	stale = json_object_new_array();
-	if ((rc = scan(q, cpath, ks, types, ntypes, stale)) != 0)
-		goto out;
-	nstale = json_object_array_length(stale);
-	if (nstale == 0) {
-		log_info("stale cleanup: nothing to delete");
+	stale_filter(&filter, ks, types, ntypes);
+	if ((nstale = count_points(q, cpath, filter.data)) < 0 ||
+	    (total = count_points(q, cpath, NULL)) < 0) {
+		rc = EXIT_FATAL;
 		goto out;
 	}
-	if ((total = count_points(q, cpath)) < 0) {
-		rc = EXIT_FATAL;
+	if (nstale == 0 && q->client != NULL) {
+		log_info("stale cleanup: nothing to delete");
 		goto out;
 	}
 	if (total > 0 && (double)nstale > q->cfg->max_delete_fraction * (double)total &&
 	    !q->cfg->force_cleanup) {
-		log_warn("stale cleanup refused: %zu of %lld points (%.1f%%) would be "
+		log_warn("stale cleanup refused: %lld of %lld points (%.1f%%) would be "
 		    "deleted, more than --max-delete-fraction %.2f; check the input, "
 		    "then re-run with --force-cleanup to delete them",
 		    nstale, total, 100.0 * (double)nstale / (double)total,
@@ -264,10 +255,16 @@ upsert_cleanup(struct upsert_qdrant *q, const struct upsert_keyset *ks,
 		rc = EXIT_PARTIAL;
 		goto out;
 	}
+	stale = json_object_new_array();
+	if ((rc = scan(q, cpath, filter.data, stale)) != 0)
+		goto out;
 	rc = delete_ids(q, cpath, stale, deleted);
-	log_info("stale cleanup: deleted %zu of %zu stale points", *deleted, nstale);
+	if (q->client != NULL)
+		log_info("stale cleanup: deleted %zu of %lld stale points", *deleted,
+		    nstale);
 out:
 	json_object_put(stale);
+	buf_free(&filter);
 	free(cpath);
 	return rc;
 }

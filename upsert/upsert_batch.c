@@ -363,6 +363,8 @@ result_line(struct upsert_run *run, struct batch *b)
 	if (b->dead > 0 && b->error[0] != '\0')
 		json_object_object_add(o, "error", json_object_new_string(b->error));
 	ndjson_write(run->out, o);
+	/* one line per batch: flushed, so a watcher sees progress as it happens */
+	ndjson_flush(run->out);
 	json_object_put(o);
 }
 

@@ -1,0 +1,101 @@
+#!/usr/bin/env bats
+# upsert-failures.bats: qdrant-upsert under failure: 503s retried until all land; Qdrant gone mid-run -> dead letters, replay.
+
+load helpers
+
+GEN="$PLEXPIPE_TOP/tests/integration/upsert-gen-points.py"
+
+setup() {
+	cd "$BATS_TEST_TMPDIR"
+	python3 "$GEN" --movies 400 --batch 32 >points.ndjson
+	N=400
+}
+
+teardown() {
+	fake_stop
+}
+
+upsert() {
+	timeout 120 "$PLEXPIPE_BIN/qdrant-upsert" --qdrant-url "$FAKE_QDRANT" --dense none \
+		--backoff 0.01 "$@" 2>err.log
+}
+
+count_points() {
+	curl -sS --max-time 10 -X POST -H 'Content-Type: application/json' -d '{"exact":true}' \
+		"$1/collections/media-items/points/count" | jq -r .result.count
+}
+
+@test "upsert-failures: 30% of upserts answered 503: every point lands, exit 0" {
+	fake_start
+	fake_config '{"qdrant":{"fail_rate":0.3,"fail_status":503,"retry_after":0}}'
+	run upsert --batch-size 16 --retries 10 --dead-letter dl.ndjson points.ndjson
+	[ "$status" -eq 0 ]
+	[ "$(count_points "$FAKE_QDRANT")" -eq "$N" ]
+	[ ! -e dl.ndjson ]
+	# the failures really happened, and the summary counts the retries
+	[ "$(fake_stats '.qdrant.status_counts["503"] // 0')" -gt 3 ]
+	summary=$(grep '"kind":"summary"' <<<"$output")
+	[ "$(jq .retry.succeeded <<<"$summary")" -gt 0 ]
+	[ "$(jq .retry.failed <<<"$summary")" -eq 0 ]
+	[ "$(jq .upserted <<<"$summary")" -eq "$N" ]
+}
+
+@test "upsert-failures: Qdrant failing for good mid-run: the rest is dead-lettered, exit 4, replay lands it all" {
+	fake_start
+	fake_config '{"qdrant":{"fail_after":4,"fail_status":503,"retry_after":0}}'
+	run upsert --batch-size 20 --retries 2 --concurrency 2 --dead-letter dl.ndjson points.ndjson
+	[ "$status" -eq 4 ]
+	summary=$(grep '"kind":"summary"' <<<"$output")
+	up=$(jq .upserted <<<"$summary")
+	dl=$(jq .dead_lettered <<<"$summary")
+	[ "$up" -ge 20 ]
+	[ $((up + dl)) -eq "$N" ]
+	[ "$(jq -s '[.[] | select(.kind=="points") | .points[]] | length' dl.ndjson)" -eq "$dl" ]
+	# spooled without more attempts: far fewer upserts than batches x attempts
+	# without spooling: 4 + 16 batches x 3 attempts = 52; with it at most
+	# 4 + 3 x (3 failures in a row + 5 batches already in the pipeline) = 28
+	[ "$(fake_stats '.qdrant.by_endpoint["PUT /collections/{c}/points"]')" -le 28 ]
+	grep -q 'replay' err.log
+	# the file ends with an incomplete end record, so a replay exits 0 and never cleans up
+	[ "$(tail -1 dl.ndjson | jq -c '[.kind, .complete]')" = '["end",false]' ]
+	fake_reset '{"knobs":true}'
+	run upsert --dead-letter dl2.ndjson dl.ndjson
+	[ "$status" -eq 0 ]
+	[ "$(count_points "$FAKE_QDRANT")" -eq "$N" ]
+	[ ! -e dl2.ndjson ]
+}
+
+@test "upsert-failures: Qdrant stopped mid-run: the rest is in the dead-letter file, exit 4; replay into a healthy Qdrant lands it" {
+	fake_start --dir "$BATS_TEST_TMPDIR/one"
+	q1=$FAKE_QDRANT
+	mkfifo in.fifo
+	timeout 120 "$PLEXPIPE_BIN/qdrant-upsert" --qdrant-url "$q1" --dense none --backoff 0.01 \
+		--retries 2 --timeout 2 --batch-size 32 --dead-letter dl.ndjson <in.fifo >out.ndjson 2>err.log &
+	pid=$!
+	exec 4>in.fifo
+	head -n 5 points.ndjson >&4
+	# wait (bounded) until the first batches are written
+	for _ in $(seq 100); do
+		[ "$(grep -c '"kind":"result"' out.ndjson)" -ge 4 ] && break
+		sleep 0.1
+	done
+	[ "$(grep -c '"kind":"result"' out.ndjson)" -ge 4 ]
+	fake_stop
+	tail -n +6 points.ndjson >&4
+	exec 4>&-
+	rc=0
+	wait "$pid" || rc=$?
+	[ "$rc" -eq 4 ]
+	summary=$(grep '"kind":"summary"' out.ndjson)
+	up=$(jq .upserted <<<"$summary")
+	dl=$(jq .dead_lettered <<<"$summary")
+	[ $((up + dl)) -eq "$N" ]
+	[ "$dl" -gt 0 ]
+	[ "$(jq -s '[.[] | select(.kind=="points") | .points[]] | length' dl.ndjson)" -eq "$dl" ]
+	# a healthy Qdrant takes the replay whole
+	fake_start --dir "$BATS_TEST_TMPDIR/two"
+	[ "$FAKE_QDRANT" != "$q1" ]
+	run upsert --dead-letter dl2.ndjson dl.ndjson
+	[ "$status" -eq 0 ]
+	[ "$(count_points "$FAKE_QDRANT")" -eq "$dl" ]
+}
