@@ -373,9 +373,9 @@ class QdrantApp(App):
             return Response(401, msg, "text/plain")
         if status == 429:
             msg = "Rate limiting exceeded: Write rate limit exceeded, retry later"
-        elif status == 503:
-            msg = "Service unavailable: " + msg
-        elif status >= 500:
+        elif status == 503 and not msg.startswith("Service"):
+            msg = "Shard temporarily unavailable: " + msg
+        elif status >= 500 and not msg.startswith("Service"):
             msg = "Service internal error: " + msg
         return jresp({"status": {"error": msg}, "time": 0.0001}, status)
 

@@ -38,9 +38,8 @@ class TmdbApp(App):
         self.key = key
 
     def route_name(self, req):
-        p = re.sub(r"/\d+", "/{n}", req.path)
-        p = re.sub(r"^/3/find/[^/]+", "/3/find/{id}", p)
-        return p
+        p = re.sub(r"^/3/find/[^/]+", "/3/find/{id}", req.path)
+        return "/3" + re.sub(r"/\d+", "/{n}", p[2:]) if p.startswith("/3/") else p
 
     def error(self, req, status, msg):
         return tmdb_error(CODE_FOR_STATUS.get(status, 11), status)
