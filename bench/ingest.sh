@@ -49,7 +49,7 @@ run_one() {
 	local label=$1
 	shift
 	start_fake "$@"
-	PLEX_TOKEN=plex-test-token /usr/bin/time -f '%M' -o "$work/rss" \
+	PLEX_TOKEN=plex-test-token /usr/bin/time -f '%M %U %S' -o "$work/rss" \
 		timeout 900 "$bin/plex-ingest" --plex-url "$plex" --plex-chunk-size "$chunk" \
 		-q 2>"$work/err" | tail -n 1 >"$work/end.json"
 	local items reqs listing meta secs ips served
@@ -60,9 +60,11 @@ run_one() {
 	secs=$(jq '.stats["plex-ingest"].seconds' "$work/end.json")
 	ips=$(jq '.stats["plex-ingest"].items_per_s' "$work/end.json")
 	served=$(curl -sS --max-time 10 "$control/stats" | jq .plex.requests)
-	rss=$(tail -n 1 "$work/rss")
-	printf '%-7s items=%-6s requests=%-4s (listing %s, metadata %s; fake saw %s) peak_rss_kb=%-6s seconds=%-7s items_per_s=%s\n' \
-		"$label" "$items" "$reqs" "$listing" "$meta" "$served" "$rss" "$secs" "$ips"
+	local cpu
+	read -r rss cpu <<<"$(tail -n 1 "$work/rss" | awk '{ printf "%s %.2f", $1, $2 + $3 }')"
+	# cpu: plex-ingest's own CPU seconds; the rest of the wall time is the fake
+	printf '%-7s items=%-6s requests=%-4s (listing %s, metadata %s; fake saw %s) peak_rss_kb=%-6s seconds=%-7s cpu_s=%-6s items_per_s=%s\n' \
+		"$label" "$items" "$reqs" "$listing" "$meta" "$served" "$rss" "$secs" "$cpu" "$ips"
 	stop_fake
 }
 

@@ -165,10 +165,10 @@ env_sections(struct config *c, char **keep)
 }
 
 static void
-configure(struct config *c, int argc, char **argv, char **env_keep)
+configure(struct config *c, int argc, char **argv)
 {
 	const char *v;
-	int ch, cli_sections = 0;
+	int ch;
 
 	memset(c, 0, sizeof(*c));
 	c->types = "movie,episode";
@@ -205,9 +205,7 @@ configure(struct config *c, int argc, char **argv, char **env_keep)
 			c->token_file = optarg;
 			break;
 		case OPT_SECTION:
-			/* the command line replaces PLEX_SECTIONS */
-			if (!cli_sections++)
-				c->nsections = 0;
+			/* PLEX_SECTIONS is read only when no --section is given */
 			add_section(c, optarg);
 			break;
 		case OPT_TYPES:
@@ -250,7 +248,6 @@ configure(struct config *c, int argc, char **argv, char **env_keep)
 		    argv[optind]);
 		usage();
 	}
-	(void)env_keep;
 }
 
 static struct plex_source *
@@ -373,7 +370,7 @@ main(int argc, char **argv)
 	int i, n, want, rc, to_end, complete = 1;
 
 	log_init(PROG);
-	configure(&c, argc, argv, &env_keep);
+	configure(&c, argc, argv);
 	if (c.nsections == 0)
 		env_sections(&c, &env_keep);
 	if ((want = ingest_parse_types(c.types, &bad, &badlen)) <= 0) {
@@ -432,6 +429,9 @@ main(int argc, char **argv)
 	}
 	/* a filter or a limit hides items: stale cleanup must not run */
 	if (since >= 0 || c.limit > 0 || i < n)
+		complete = 0;
+	/* nothing read proves nothing: never let that clean up a collection */
+	if (n == 0)
 		complete = 0;
 	if (src->excerpt && complete) {
 		log_info("the sample holds excerpts of listings: the run is "
