@@ -67,6 +67,7 @@ struct req {
 	enum step	 step;
 	size_t		*idx;		/* points this request carries */
 	size_t		 n;
+	TAILQ_ENTRY(req) entry;		/* in run->reqs until handled */
 };
 
 struct done {
@@ -92,6 +93,7 @@ struct upsert_run {
 	struct http_multi	*qm, *em;
 	struct batch		*cur;
 	TAILQ_HEAD(, batch)	 batches;	/* started, not finished */
+	TAILQ_HEAD(, req)	 reqs;		/* sent, not yet handled */
 	size_t			 active;
 	struct done		*doneq;		/* completions to handle */
 	size_t			 ndone, donecap;
@@ -130,6 +132,7 @@ upsert_run_new(const struct upsert_config *cfg, struct upsert_qdrant *q,
 	if (embed != NULL && !cfg->dry_run)
 		run->em = http_multi_new(embed, cfg->concurrency);
 	TAILQ_INIT(&run->batches);
+	TAILQ_INIT(&run->reqs);
 	return run;
 }
 
@@ -150,22 +153,24 @@ void
 upsert_run_free(struct upsert_run *run)
 {
 	struct batch	*b;
+	struct req	*r;
 	size_t		 i;
 
 	if (run == NULL)
 		return;
+	/* after a fatal error requests may still be pending: aborted here */
 	if (run->qm != NULL)
 		http_multi_free(run->qm);
 	if (run->em != NULL)
 		http_multi_free(run->em);
-	for (i = 0; i < run->ndone; i++) {
+	for (i = 0; i < run->ndone; i++)
 		free(run->doneq[i].body);
-		free(run->doneq[i].r->idx);
-		free(run->doneq[i].r);
-	}
 	free(run->doneq);
-	/* requests aborted by http_multi_free() leave their req behind: leaked
-	 * only on the fatal path, where the process exits right after */
+	while ((r = TAILQ_FIRST(&run->reqs)) != NULL) {
+		TAILQ_REMOVE(&run->reqs, r, entry);
+		free(r->idx);
+		free(r);
+	}
 	while ((b = TAILQ_FIRST(&run->batches)) != NULL) {
 		TAILQ_REMOVE(&run->batches, b, entry);
 		batch_free(b);
@@ -334,6 +339,7 @@ req_new(struct batch *b, enum step step, size_t cap)
 	r->b = b;
 	r->step = step;
 	r->idx = xreallocarray(NULL, cap + 1, sizeof(*r->idx));
+	TAILQ_INSERT_TAIL(&b->run->reqs, r, entry);
 	return r;
 }
 
@@ -606,6 +612,7 @@ handle(struct upsert_run *run, struct done *d)
 			finish(run, b);
 		break;
 	}
+	TAILQ_REMOVE(&run->reqs, r, entry);
 	free(r->idx);
 	free(r);
 	free(d->body);
@@ -625,11 +632,9 @@ process_done(struct upsert_run *run)
 			break;
 	}
 	if (i < run->ndone) {
-		for (i++; i < run->ndone; i++) {
+		/* fatal: the rest are dropped; their reqs are freed with the run */
+		for (i++; i < run->ndone; i++)
 			free(run->doneq[i].body);
-			free(run->doneq[i].r->idx);
-			free(run->doneq[i].r);
-		}
 	}
 	run->ndone = 0;
 }

@@ -99,3 +99,14 @@ count_points() {
 	[ "$status" -eq 0 ]
 	[ "$(count_points "$FAKE_QDRANT")" -eq "$dl" ]
 }
+
+@test "upsert-failures: a 401 mid-run is exit 2 at once, without dead letters" {
+	fake_start
+	fake_config '{"qdrant":{"fail_after":2,"fail_status":401}}'
+	run upsert --batch-size 20 --dead-letter dl.ndjson points.ndjson
+	[ "$status" -eq 2 ]
+	grep -q 401 err.log
+	[ ! -e dl.ndjson ]
+	# stopped at once: nowhere near all 20 batches were tried
+	[ "$(fake_stats '.qdrant.by_endpoint["PUT /collections/{c}/points"]')" -le 12 ]
+}

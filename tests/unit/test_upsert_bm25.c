@@ -6,7 +6,7 @@
 
 #include "tap.h"
 #include "buf.h"
-#include "upsert.h"
+#include "../../upsert/upsert.h"
 
 struct expect {
 	uint32_t	 id;
