@@ -1,4 +1,5 @@
 /* worker.c: the worker process: reads batches from the parent, enriches them, sends points back in order. */
+#include <sys/prctl.h>
 #include <sys/types.h>
 
 #include <errno.h>
@@ -104,7 +105,7 @@ enrich_worker_start(struct enrich_worker *ws, int n, int idx,
     const struct enrich_opts *o)
 {
 	int to[2], from[2], i, fd;
-	pid_t pid;
+	pid_t pid, parent;
 
 	if (pipe2(to, O_CLOEXEC) == -1)
 		return -1;
@@ -115,6 +116,7 @@ enrich_worker_start(struct enrich_worker *ws, int n, int idx,
 	}
 	fflush(stdout);
 	fflush(stderr);
+	parent = getpid();
 	if ((pid = fork()) == -1) {
 		close(to[0]);
 		close(to[1]);
@@ -123,6 +125,10 @@ enrich_worker_start(struct enrich_worker *ws, int n, int idx,
 		return -1;
 	}
 	if (pid == 0) {
+		/* an orphaned worker has no one to report to: die with the parent */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(1);
 		close(to[1]);
 		close(from[0]);
 		/* other workers' ends: holding them would hide their EOF */

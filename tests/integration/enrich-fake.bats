@@ -1,0 +1,165 @@
+#!/usr/bin/env bats
+# enrich-fake.bats: meta-enrich against the fake TMDb and IMDb: request counts, warm cache, rate limit, worker death, poison ids.
+
+load helpers
+
+KEY=0123456789abcdef0123456789abcdef
+
+setup() {
+	cd "$BATS_TEST_TMPDIR"
+	export TMDB_API_KEY=$KEY
+}
+
+teardown() {
+	fake_stop
+}
+
+# enrich ARGS...: meta-enrich against the fakes, bounded in time.
+enrich() {
+	timeout 120 "$PLEXPIPE_BIN/meta-enrich" --tmdb-url "$FAKE_TMDB" --imdb-url "$FAKE_IMDB" \
+		--imdb-queue "$BATS_TEST_TMPDIR/queue.json" "$@"
+}
+
+# ingest OUT: the fake Plex library as plex-ingest writes it.
+ingest() {
+	timeout 60 "$PLEXPIPE_BIN/plex-ingest" --plex-url "$FAKE_PLEX" --plex-token "$FAKE_PLEX_TOKEN" >"$1" 2>ingest.err
+}
+
+@test "meta-enrich fake: recorded 74 movies + 100 episodes: TMDb <= movies + shows, IMDb <= ids/5 per batch; warm run makes no request" {
+	skip_without_shared
+	fake_start --movies 1 --shows 1
+	timeout 60 "$PLEXPIPE_BIN/plex-ingest" --sample-dir "$SHARED/fixtures/mcp-plex-sample-data" >raw.ndjson 2>/dev/null
+	# a real Plex gives each show its TMDb series id in Guid; the recorded episodes lack their shows, so number them
+	jq -c 'if .kind=="plex" then .shows |= (to_entries | to_entries
+		| map(.value.value += {Guid:[{id:("tmdb://" + (970001 + .key | tostring))}]} | .value) | from_entries) else . end' \
+		raw.ndjson >in.ndjson
+	movies=$(jq -s '[.[] | select(.kind=="plex") | .items[] | select(.type=="movie")] | length' in.ndjson)
+	episodes=$(jq -s '[.[] | select(.kind=="plex") | .items[] | select(.type=="episode")] | length' in.ndjson)
+	shows=$(jq -s '[.[] | select(.kind=="plex") | .items[] | select(.type=="episode") | .grandparentRatingKey] | unique | length' in.ndjson)
+	[ "$movies" -ge 74 ] && [ "$shows" -ge 6 ]
+	# IMDb bound: ceil(ids/5) within each batch (batches are enriched independently)
+	imdb_bound=$(jq -s '[.[] | select(.kind=="plex") | [.items[] | (.Guid // [])[] | .id | select(startswith("imdb://"))] | unique | length
+		| (. + 4) / 5 | floor] | add' in.ndjson)
+	ids=$(jq -s '[.[] | select(.kind=="plex") | .items[] | (.Guid // [])[] | .id | select(startswith("imdb://"))] | unique | length' in.ndjson)
+	enrich -j4 --enrichment-batch-size 200 --cache-dir cache <in.ndjson >out1 2>err1
+	tmdb=$(fake_stats .tmdb.requests)
+	imdb=$(fake_stats .imdb.requests)
+	echo "# cold: tmdb=$tmdb (bound $((movies + shows))) imdb=$imdb (bound $imdb_bound, ids $ids)" >&3
+	[ "$tmdb" -le $((movies + shows)) ]
+	[ "$imdb" -le "$imdb_bound" ]
+	[ "$imdb" -le $(( (ids + 4) / 5 + 1 )) ]
+	[ "$(jq -s '[.[] | select(.kind=="points") | .points[]] | length' out1)" -eq $((movies + episodes)) ]
+	fake_reset
+	enrich -j4 --enrichment-batch-size 200 --cache-dir cache <in.ndjson >out2 2>err2
+	[ "$(fake_stats .tmdb.requests)" -eq 0 ]
+	[ "$(fake_stats .imdb.requests)" -eq 0 ]
+	cmp out1 out2
+}
+
+@test "meta-enrich fake: -j1 and -j8 give byte-identical output; episodes get season data" {
+	fake_start --movies 40 --shows 3 --seasons 3 --episodes 5
+	ingest in.ndjson
+	enrich -j1 --enrichment-batch-size 7 --cache-dir c1 <in.ndjson >o1 2>e1
+	fake_reset
+	enrich -j8 --enrichment-batch-size 7 --cache-dir c8 <in.ndjson >o8 2>e8
+	cmp o1 o8
+	# most episodes resolved to their own TMDb episode object
+	[ "$(jq -s '[.[] | select(.kind=="points") | .points[] | select(.payload.type=="episode" and .payload.data.tmdb.episode_number != null)] | length' o1)" -ge 40 ]
+}
+
+@test "meta-enrich fake: --tmdb-rps 20 with -j4: the fake never sees more than 21 requests in a second" {
+	fake_start --movies 120 --shows 0
+	ingest in.ndjson
+	enrich -j4 --enrichment-batch-size 10 --tmdb-rps 20 --no-imdb --cache-dir c <in.ndjson >o 2>e
+	peak=$(fake_stats .tmdb.peak_rps)
+	n=$(fake_stats .tmdb.requests)
+	echo "# tmdb requests $n, peak_rps $peak" >&3
+	[ "$n" -ge 100 ]
+	[ "$peak" -le 21 ]
+}
+
+@test "meta-enrich fake: kill -9 of a worker mid-run: output complete and in order, exit 0" {
+	fake_start --movies 120 --shows 0
+	fake_config '{"tmdb":{"latency_ms":80},"imdb":{"latency_ms":80}}'
+	ingest in.ndjson
+	enrich -j3 --enrichment-batch-size 4 --cache-dir c <in.ndjson >o 2>e &
+	pid=$!
+	sleep 1
+	# $pid is the shell running timeout(1) and meta-enrich: a worker is a
+	# meta-enrich three levels below it (never touch other processes)
+	victim=
+	for t in $(pgrep -P "$pid"); do
+		for me in $(pgrep -P "$t" -x meta-enrich); do
+			victim=$(pgrep -P "$me" -x meta-enrich | head -n 1)
+		done
+	done
+	if [ -z "$victim" ]; then
+		for me in $(pgrep -P "$pid" -x meta-enrich); do
+			victim=$(pgrep -P "$me" -x meta-enrich | head -n 1)
+		done
+	fi
+	[ -n "$victim" ]
+	kill -9 "$victim"
+	wait "$pid"
+	diff <(jq -r 'select(.kind=="plex") | .items[].ratingKey' in.ndjson) \
+		<(jq -r 'select(.kind=="points") | .points[].payload.data.plex.rating_key' o)
+	[ "$(tail -n 1 o | jq -r .kind)" = end ]
+	grep -q "killed by signal 9" e
+}
+
+@test "meta-enrich fake: a poison IMDb id in a batch of 5: the other 4 enriched, the bad one in the retry queue" {
+	fake_start --movies 5 --shows 0 --collections 0
+	ingest in.ndjson
+	bad=$(jq -rs '[.[] | select(.kind=="plex") | .items[] | .Guid[]?.id | select(startswith("imdb://"))][0] | sub("imdb://";"")' in.ndjson)
+	# baseline without the poison: which titles the fake knows
+	enrich -j1 --cache-dir c0 <in.ndjson >o0 2>e0
+	base=$(jq -s '[.[] | select(.kind=="points") | .points[] | select(.payload.data.imdb != null)] | length' o0)
+	[ "$base" -ge 4 ]
+	fake_reset
+	fake_config "{\"imdb\":{\"poison_ids\":[\"$bad\"]}}"
+	enrich -j1 --cache-dir c <in.ndjson >o 2>e
+	jq -c 'select(.kind=="points") | .points[] | [(.payload.data.plex.guids | map(.id) | map(select(startswith("imdb://")))[0]), (.payload.data.imdb != null)]' o >got
+	[ "$(grep -c ',true]' got)" -eq $((base - 1)) ]
+	grep -q "\"imdb://$bad\",false" got
+	[ "$(jq -c . queue.json)" = "[\"$bad\"]" ]
+	# one batch of 5, then halves until the bad id is alone: 1 + 2 + 2 + ... stays small
+	[ "$(fake_stats .imdb.requests)" -le 7 ]
+	[ ! -e "c/imdb/$bad.json" ]
+	# next start: the queue is retried first; the id is still refused, so it stays
+	fake_reset
+	enrich -j1 --cache-dir c </dev/null >/dev/null 2>e2 || true
+	[ "$(fake_stats .imdb.requests)" -eq 1 ]
+	[ "$(jq -c . queue.json)" = "[\"$bad\"]" ]
+}
+
+@test "meta-enrich fake: IMDb 429 after the retries: ids queued; the next run retries them first and empties the queue" {
+	fake_start --movies 5 --shows 0 --collections 0
+	ingest in.ndjson
+	fake_config '{"imdb":{"fail_rate":1.0,"fail_status":429,"retry_after":1}}'
+	enrich -j1 --imdb-max-retries 1 --imdb-backoff 0.1 --cache-dir c <in.ndjson >o 2>e
+	[ "$(jq length queue.json)" -eq 5 ]
+	[ "$(fake_stats .imdb.status_429)" -ge 2 ]
+	fake_reset '{"knobs":true}'
+	enrich -j1 --cache-dir c </dev/null >/dev/null 2>e2 || true
+	[ "$(fake_stats .imdb.requests)" -eq 1 ]
+	[ "$(jq length queue.json)" -eq 0 ]
+	[ "$(ls c/imdb | wc -l)" -eq 5 ]
+}
+
+@test "meta-enrich fake: a refused TMDb key stops the run at once with exit 2; the key is never logged" {
+	fake_start --movies 30 --shows 0
+	ingest in.ndjson
+	TMDB_API_KEY=ffffffffffffffffffffffffffffffff run enrich -j2 --cache-dir c <in.ndjson
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"401"* ]]
+	[[ "$output" != *"ffffffffffffffffffffffffffffffff"* ]]
+	[ "$(fake_stats .tmdb.requests)" -le 4 ]
+}
+
+@test "meta-enrich fake: a Bearer token (not 32 hex) goes in the Authorization header, not the URL" {
+	fake_start --movies 3 --shows 0 --tmdb-key not-a-v3-key-but-a-read-token
+	ingest in.ndjson
+	TMDB_API_KEY=not-a-v3-key-but-a-read-token enrich -j1 --no-imdb --cache-dir c <in.ndjson >o 2>e
+	[ "$(fake_stats .tmdb.token_in_url)" -eq 0 ]
+	[ "$(fake_stats '.tmdb.status_counts["200"]')" -ge 3 ]
+}
