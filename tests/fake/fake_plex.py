@@ -2,6 +2,7 @@
 
 import html
 import re
+import threading
 from xml.sax.saxutils import quoteattr
 
 from library import (ADJ, COLL_BASE, NOUN, hexid, person, slugify)
@@ -102,6 +103,7 @@ class PlexApp(App):
         self.lib = lib
         self.dirlib = dirlib
         self.token = token
+        self.tl = threading.local()   # per-request: build full tag lists or listing-sized ones
 
     # ---- plumbing --------------------------------------------------------
     def route_name(self, req):
@@ -219,7 +221,7 @@ class PlexApp(App):
         items = []
         for pos in range(start, end):
             rk = self.lib.listing_key(sec, mtype, pos, incl_coll)
-            it = self.item(rk)
+            it = self.item(rk, False)
             if it is not None:
                 items.append(truncate(it, guids))
         mc = self.section_container(sec, sec["type"])
@@ -320,7 +322,7 @@ class PlexApp(App):
         total = len(keys)
         keys = keys[start:start + size] if size is not None else keys
         guids = req.q("includeGuids") == "1"
-        items = [truncate(self.item(k), guids) for k in keys]
+        items = [truncate(self.item(k, False), guids) for k in keys]
         sec = lib.section(str(lib.n_msec + 1))
         mc = self.section_container(sec, "show")
         mc.update({"size": len(items), "totalSize": total, "offset": start})
@@ -329,12 +331,17 @@ class PlexApp(App):
         return self.container(req, mc)
 
     # ---- generated items -------------------------------------------------------
-    def item(self, rk):
+    def item(self, rk, full=True):
+        """Details form of rk (or None); full=False builds only the first tags (listings truncate anyway)."""
         d = self.lib.decode(rk)
         if d is None:
             return None
         kind, ix = d
+        self.tl.full = full
         return getattr(self, "gen_" + kind)(rk, *ix)
+
+    def cut(self, lst, kind):
+        return lst if getattr(self.tl, "full", True) else lst[:LISTING_LIMITS.get(kind, len(lst))]
 
     def sec_fields(self, sec):
         return {"librarySectionTitle": sec["title"], "librarySectionID": int(sec["key"]),
@@ -382,7 +389,7 @@ class PlexApp(App):
                         {"image": "themoviedb://image.rating", "value": f["audience"], "type": "audience"}]
         it["Director"] = [tag("director", p) for p in f["directors"]]
         it["Writer"] = [tag("writer", p) for p in f["writers"]]
-        it["Role"] = [tag("actor", p, role=self.character(p, n)) for n, p in enumerate(f["cast"])]
+        it["Role"] = [tag("actor", p, role=self.character(p, n)) for n, p in enumerate(self.cut(f["cast"], "Role"))]
         if f["producers"]:
             it["Producer"] = [tag("producer", p) for p in f["producers"]]
         colls = lib.movie_collections(s, j)
@@ -439,7 +446,7 @@ class PlexApp(App):
         it["Genre"] = [{"id": gid, "filter": "genre=%d" % gid, "tag": name} for gid, name in f["genres"]]
         it["Guid"] = [{"id": "imdb://%s" % f["imdb"]}, {"id": "tmdb://%d" % f["tmdb"]},
                       {"id": "tvdb://%d" % f["tvdb"]}]
-        it["Role"] = [tag("actor", p, role=self.character(p, n)) for n, p in enumerate(f["cast"])]
+        it["Role"] = [tag("actor", p, role=self.character(p, n)) for n, p in enumerate(self.cut(f["cast"], "Role"))]
         return it
 
     def season_title(self, i, k):
@@ -504,7 +511,7 @@ class PlexApp(App):
         it["Rating"] = [{"image": "themoviedb://image.rating", "value": f["rating"], "type": "audience"}]
         it["Director"] = [tag("director", p) for p in f["directors"]]
         it["Writer"] = [tag("writer", p) for p in f["writers"]]
-        it["Role"] = [tag("actor", p, role=self.character(p, n)) for n, p in enumerate(f["cast"])]
+        it["Role"] = [tag("actor", p, role=self.character(p, n)) for n, p in enumerate(self.cut(f["cast"], "Role"))]
         return it
 
     def gen_artist(self, rk, a):

@@ -68,6 +68,7 @@ def hexid(n, *parts):
     return hashlib.sha1(("%s" % (parts,)).encode()).hexdigest()[:n]
 
 
+@lru_cache(maxsize=None)
 def person(p):
     """Person p of a fixed pool: stable name, Plex tag id and tagKey."""
     p %= PEOPLE
@@ -79,9 +80,14 @@ def person(p):
             "nm": "nm%07d" % (3_000_000 + p)}
 
 
+_srng = random.Random(7)
+_STREAM = [_srng.choice(WORDS) for _ in range(20_000)]
+
+
 def sentence(r, n):
-    ws = [r.choice(WORDS) for _ in range(n)]
-    return (" ".join(ws)).capitalize() + "."
+    """n pseudo-random words: a slice of a fixed word stream (one RNG draw, cheap)."""
+    start = r.randrange(len(_STREAM) - n)
+    return " ".join(_STREAM[start:start + n]).capitalize() + "."
 
 
 def make_title(r, idx):
