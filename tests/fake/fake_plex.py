@@ -26,7 +26,9 @@ def to_xml(name, obj):
         if isinstance(v, list):
             for e in v:
                 if isinstance(e, dict):
-                    kids.append(to_xml(k, e))
+                    # PMS XML names items by kind: <Video> for movies/episodes, <Directory> otherwise
+                    kn = k if k != "Metadata" else ("Video" if e.get("type") in ("movie", "episode") else "Directory")
+                    kids.append(to_xml(kn, e))
         elif isinstance(v, dict):
             kids.append(to_xml(k, v))
         elif isinstance(v, bool):
@@ -285,10 +287,14 @@ class PlexApp(App):
         if size is not None:
             items = items[start:start + size]
         first = items[0] if items else {}
+        uuid = first.get("librarySectionUUID")
+        if uuid is None and self.dirlib is None and first.get("librarySectionID") is not None:
+            sec = self.lib.section(str(first["librarySectionID"]))
+            uuid = sec["uuid"] if sec else None
         mc = {"size": len(items), "allowSync": True, "identifier": "com.plexapp.plugins.library",
               "librarySectionID": first.get("librarySectionID"),
               "librarySectionTitle": first.get("librarySectionTitle"),
-              "librarySectionUUID": first.get("librarySectionUUID"),
+              "librarySectionUUID": uuid,
               "mediaTagPrefix": "/system/bundle/media/flags/", "mediaTagVersion": MEDIA_TAG_VERSION}
         mc = {k: v for k, v in mc.items() if v is not None}
         if size is not None:

@@ -100,6 +100,13 @@ class Service:
         app.service = self
 
     def configure(self, conf):
+        """Merge knobs; all are checked before any is applied (a refused config changes nothing)."""
+        for k, v in conf.items():
+            if k in KNOBS:
+                if v is not None and (isinstance(v, bool) and bool not in KNOBS[k] or not isinstance(v, KNOBS[k])):
+                    raise ValueError("%s.%s: bad value %r" % (self.name, k, v))
+            elif k not in getattr(self.app, "EXTRA_KNOBS", ()):
+                raise ValueError("%s: unknown knob %r" % (self.name, k))
         for k, v in conf.items():
             if k in KNOBS:
                 if v is None:
