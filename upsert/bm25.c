@@ -66,7 +66,8 @@ struct upsert_bm25 {
 	struct sb_stemmer	*stemmer;
 	locale_t		 loc;		/* C.UTF-8 for non-ASCII classes */
 	const char		**stop;		/* sorted copy for bsearch */
-	struct buf		 token;		/* the current lowercase token */
+	char			 token[UPSERT_BM25_MAX_TOKEN * 4 + 8];	/* lowercase UTF-8 */
+	size_t			 toklen;	/* bytes in token (stops growing past the limit) */
 	struct buf		 arena;		/* stems of this document */
 	struct stem_slot	*slots;		/* open addressing by stem hash */
 	size_t			 nslots;
@@ -107,7 +108,6 @@ upsert_bm25_free(struct upsert_bm25 *bm)
 	if (bm->loc != (locale_t)0)
 		freelocale(bm->loc);
 	free(bm->stop);
-	buf_free(&bm->token);
 	buf_free(&bm->arena);
 	free(bm->slots);
 	free(bm->order);
@@ -202,32 +202,33 @@ bad:
 	return 1;
 }
 
+/* Appends c to the token; a token too long to keep only counts code points. */
 static void
-utf8_append(struct buf *b, uint32_t c)
+token_add(struct upsert_bm25 *bm, uint32_t c)
 {
-	char	 o[4];
-	size_t	 n;
+	char	*o = bm->token + bm->toklen;
 
+	if (bm->toklen + 4 >= sizeof(bm->token) - 1)
+		return;
 	if (c < 0x80) {
 		o[0] = (char)c;
-		n = 1;
+		bm->toklen += 1;
 	} else if (c < 0x800) {
 		o[0] = (char)(0xc0 | c >> 6);
 		o[1] = (char)(0x80 | (c & 0x3f));
-		n = 2;
+		bm->toklen += 2;
 	} else if (c < 0x10000) {
 		o[0] = (char)(0xe0 | c >> 12);
 		o[1] = (char)(0x80 | (c >> 6 & 0x3f));
 		o[2] = (char)(0x80 | (c & 0x3f));
-		n = 3;
+		bm->toklen += 3;
 	} else {
 		o[0] = (char)(0xf0 | c >> 18);
 		o[1] = (char)(0x80 | (c >> 12 & 0x3f));
 		o[2] = (char)(0x80 | (c >> 6 & 0x3f));
 		o[3] = (char)(0x80 | (c & 0x3f));
-		n = 4;
+		bm->toklen += 4;
 	}
-	buf_append(b, o, n);
 }
 
 static int
@@ -326,19 +327,20 @@ static int
 take_token(struct upsert_bm25 *bm, size_t ncodepoints)
 {
 	const sb_symbol	*st;
+	const char	*t = bm->token;
 	int		 stlen;
 
-	if (bm->token.len == 0)
+	if (bm->toklen == 0)
 		return 0;
-	if (bm->token.len == 1 && bm->token.data[0] == '_')
+	if (bm->toklen == 1 && t[0] == '_')
 		return 0;
 	if (ncodepoints > UPSERT_BM25_MAX_TOKEN)
 		return 0;
-	if (bsearch(&bm->token.data, bm->stop, upsert_bm25_nstopwords,
+	bm->token[bm->toklen] = '\0';
+	if (bsearch(&t, bm->stop, upsert_bm25_nstopwords,
 	    sizeof(*bm->stop), cmpstr) != NULL)
 		return 0;
-	st = sb_stemmer_stem(bm->stemmer, (const sb_symbol *)bm->token.data,
-	    (int)bm->token.len);
+	st = sb_stemmer_stem(bm->stemmer, (const sb_symbol *)t, (int)bm->toklen);
 	if (st == NULL)
 		return 0;
 	stlen = sb_stemmer_length(bm->stemmer);
@@ -357,18 +359,18 @@ analyse(struct upsert_bm25 *bm, const char *text)
 	uint32_t		 c = 0;
 
 	slots_reset(bm, n / 4 + 1);
-	buf_reset(&bm->token);
+	bm->toklen = 0;
 	while (i <= n) {
 		size_t	 l = 1;
 
 		if (i < n)
 			l = utf8_decode(s + i, n - i, &c);
 		if (i < n && is_word(bm, c)) {
-			utf8_append(&bm->token, lower(bm, c));
+			token_add(bm, lower(bm, c));
 			cps++;
-		} else if (bm->token.len > 0) {
+		} else if (cps > 0) {
 			doclen += take_token(bm, cps);
-			buf_reset(&bm->token);
+			bm->toklen = 0;
 			cps = 0;
 		}
 		i += l;
@@ -450,18 +452,33 @@ upsert_float32_text(float f, char *out, size_t len)
 void
 upsert_sparse_json(const struct upsert_sparse *sv, struct buf *b)
 {
-	char	 num[32];
-	size_t	 i;
+	/*
+	 * A document has few distinct values (one per term frequency), and
+	 * finding the shortest text of a float is the costly part: remember
+	 * the texts already made for this vector.
+	 */
+	struct {
+		float	 f;
+		char	 text[32];
+	}	 memo[8];
+	size_t	 i, j, nmemo = 0;
 
 	buf_appends(b, "{\"indices\":[");
 	for (i = 0; i < sv->n; i++)
 		buf_printf(b, "%s%u", i ? "," : "", (unsigned)sv->indices[i]);
 	buf_appends(b, "],\"values\":[");
 	for (i = 0; i < sv->n; i++) {
-		upsert_float32_text(sv->values[i], num, sizeof(num));
+		for (j = 0; j < nmemo && memo[j].f != sv->values[i]; j++)
+			;
+		if (j == nmemo) {
+			j = nmemo < 8 ? nmemo++ : 7;
+			memo[j].f = sv->values[i];
+			upsert_float32_text(sv->values[i], memo[j].text,
+			    sizeof(memo[j].text));
+		}
 		if (i)
 			buf_append(b, ",", 1);
-		buf_appends(b, num);
+		buf_appends(b, memo[j].text);
 	}
 	buf_appends(b, "]}");
 }

@@ -715,7 +715,7 @@ read_input(struct state *s, FILE *fp, const char *name)
 		/* keep requests moving while waiting for input or for room */
 		if (s->run != NULL && upsert_run_active(s->run) > 0 &&
 		    (upsert_run_active(s->run) >= limit || !input_ready(fp))) {
-			upsert_run_drive(s->run, 10);
+			upsert_run_drive(s->run, 2);
 			continue;
 		}
 		st = ndjson_read(rd, &o, &err);
@@ -885,7 +885,7 @@ main(int argc, char **argv)
 		upsert_run_flush(s.run);
 		while (upsert_run_active(s.run) > 0 && !signal_received &&
 		    (rc = upsert_run_fatal(s.run)) == 0)
-			upsert_run_drive(s.run, 100);
+			upsert_run_drive(s.run, 50);
 	}
 	if (rc == 0 && !signal_received && s.run != NULL)
 		rc = maybe_cleanup(&s, &deleted);

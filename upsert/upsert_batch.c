@@ -10,8 +10,8 @@
  *   UPSERT  PUT /collections/C/points, split so no body exceeds
  *           --max-request-bytes
  *
- * Completions are queued by the multi callbacks and handled outside
- * http_multi_run(), so a step may start the next one freely. A request
+ * Completions are handled in the multi callbacks, which queue the next
+ * step's request at once (http.h allows http_multi_add there). A request
  * that fails after the HTTP layer's retries dead-letters its points as a
  * `points` record (replayable input). After SPOOL_AFTER consecutive
  * failed requests Qdrant is taken to be down: every point not yet written
@@ -73,7 +73,7 @@ struct req {
 struct done {
 	struct req	*r;
 	long		 status;
-	char		*body;
+	const char	*body;		/* borrowed from the response */
 	size_t		 len;
 	int		 attempts;
 	char		 error[512];
@@ -154,7 +154,6 @@ upsert_run_free(struct upsert_run *run)
 {
 	struct batch	*b;
 	struct req	*r;
-	size_t		 i;
 
 	if (run == NULL)
 		return;
@@ -163,8 +162,6 @@ upsert_run_free(struct upsert_run *run)
 		http_multi_free(run->qm);
 	if (run->em != NULL)
 		http_multi_free(run->em);
-	for (i = 0; i < run->ndone; i++)
-		free(run->doneq[i].body);
 	free(run->doneq);
 	while ((r = TAILQ_FIRST(&run->reqs)) != NULL) {
 		TAILQ_REMOVE(&run->reqs, r, entry);
@@ -289,13 +286,32 @@ upsert_run_dead_letter_path(const struct upsert_run *run)
 
 /* --- requests --- */
 
+static void	handle(struct upsert_run *, struct done *);
+
+/*
+ * A request's final outcome. Real answers are handled right here, inside
+ * http_multi_run(), so the next step of a batch starts without waiting
+ * for the run to return (a callback may queue requests). Dry-run answers
+ * are queued instead, so that req_send() never recurses into handle().
+ */
 static void
 on_done(void *arg, long status, struct http_response *resp)
 {
 	struct req		*r = arg;
 	struct upsert_run	*run = r->b->run;
-	struct done		*d;
+	struct done		*d, now;
 
+	if (resp != NULL) {
+		memset(&now, 0, sizeof(now));
+		now.r = r;
+		now.status = status;
+		now.body = resp->body.data;
+		now.len = resp->body.len;
+		now.attempts = resp->attempts;
+		strlcpy(now.error, resp->error, sizeof(now.error));
+		handle(run, &now);
+		return;
+	}
 	if (run->ndone == run->donecap) {
 		run->donecap = run->donecap ? run->donecap * 2 : 16;
 		run->doneq = xreallocarray(run->doneq, run->donecap, sizeof(*run->doneq));
@@ -304,15 +320,7 @@ on_done(void *arg, long status, struct http_response *resp)
 	memset(d, 0, sizeof(*d));
 	d->r = r;
 	d->status = status;
-	if (resp != NULL) {
-		if (resp->body.data != NULL) {
-			d->body = xstrndup(resp->body.data, resp->body.len);
-			d->len = resp->body.len;
-		}
-		d->attempts = resp->attempts;
-		strlcpy(d->error, resp->error, sizeof(d->error));
-	} else
-		d->attempts = 1;
+	d->attempts = 1;
 }
 
 static void
@@ -547,6 +555,13 @@ handle(struct upsert_run *run, struct done *d)
 	size_t		 i;
 	int		 ok = http_ok(d->status);
 
+	if (run->fatal) {
+		/* stopping: the batch is freed with the run */
+		TAILQ_REMOVE(&run->reqs, r, entry);
+		free(r->idx);
+		free(r);
+		return;
+	}
 	b->outstanding--;
 	if (d->attempts > b->attempts)
 		b->attempts = d->attempts;
@@ -615,7 +630,6 @@ handle(struct upsert_run *run, struct done *d)
 	TAILQ_REMOVE(&run->reqs, r, entry);
 	free(r->idx);
 	free(r);
-	free(d->body);
 }
 
 static void
@@ -628,13 +642,6 @@ process_done(struct upsert_run *run)
 	for (i = 0; i < run->ndone; i++) {
 		d = run->doneq[i];
 		handle(run, &d);
-		if (run->fatal)
-			break;
-	}
-	if (i < run->ndone) {
-		/* fatal: the rest are dropped; their reqs are freed with the run */
-		for (i++; i < run->ndone; i++)
-			free(run->doneq[i].body);
 	}
 	run->ndone = 0;
 }
@@ -721,8 +728,9 @@ upsert_run_drive(struct upsert_run *run, int ms)
 	qp = run->qm ? http_multi_pending(run->qm) : 0;
 	ep = run->em ? http_multi_pending(run->em) : 0;
 	if (qp > 0 && ep > 0) {
-		http_multi_run(run->qm, ms < 5 ? ms : 5);
-		http_multi_run(run->em, ms < 5 ? ms : 5);
+		/* both busy: alternate short slices so neither starves */
+		http_multi_run(run->qm, ms < 2 ? ms : 2);
+		http_multi_run(run->em, ms < 2 ? ms : 2);
 	} else if (qp > 0)
 		http_multi_run(run->qm, ms);
 	else if (ep > 0)
