@@ -611,12 +611,13 @@ dispatch(struct disp *d)
 	for (w = 0; w < d->nw && d->res->fatal == 0; w++) {
 		if (d->ws[w].pid <= 0 || d->ws[w].unit >= 0)
 			continue;
+		u = NULL;
 		for (k = 0; k < d->count; k++) {
 			u = unit_at(d, d->head + k);
 			if (u->kind == U_BATCH && !u->done && u->worker == -1)
 				break;
 		}
-		if (k == d->count)
+		if (k == d->count || u == NULL)
 			return;
 		memset(&h, 0, sizeof(h));
 		h.type = MSG_JOB;

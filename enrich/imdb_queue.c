@@ -68,7 +68,8 @@ enrich_queue_save(const char *path, char **ids, size_t n)
 	FILE *f;
 	int rc = 0;
 
-	qsort(ids, n, sizeof(*ids), cmp_str);
+	if (n > 1)
+		qsort(ids, n, sizeof(*ids), cmp_str);
 	for (i = 0; i < n; i++)
 		if (i == 0 || strcmp(ids[i - 1], ids[i]) != 0)
 			json_object_array_add(a, json_object_new_string(ids[i]));
