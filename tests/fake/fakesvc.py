@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 
+sys.dont_write_bytecode = True   # leave no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from fake_embed import EmbedApp, embed, model_dim  # noqa: E402

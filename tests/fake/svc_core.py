@@ -149,10 +149,14 @@ class Service:
             st.peak_rps = max(st.peak_rps, n)
             return n
 
-    def end(self, route, status):
+    def done(self):
+        with self.stats.lock:
+            self.stats.concurrency -= 1
+
+    def record(self, route, status):
+        """Count an answer before it is sent, so a client that has it always sees it in the stats."""
         st = self.stats
         with st.lock:
-            st.concurrency -= 1
             st.by_endpoint[route] += 1
             if status is None:
                 st.dropped += 1
@@ -236,16 +240,17 @@ class Handler(BaseHTTPRequestHandler):
         req = Request(self.command, self.path, self.headers, body)
         in_window = svc.begin()
         route = "%s %s" % (self.command, app.route_name(req))
-        status = None
         try:
             k = dict(svc.knobs)
             if k.get("down"):
+                svc.record(route, None)
                 self.drop()
                 return
             if k.get("latency_ms"):
                 time.sleep(k["latency_ms"] / 1000.0)
             fp = k.get("fail_path")
             if k.get("drop_rate", 0) > 0 and (fp is None or fp in req.target) and svc.draw() < k["drop_rate"]:
+                svc.record(route, None)
                 self.drop()
                 return
             lim = k.get("rps_limit")
@@ -265,12 +270,12 @@ class Handler(BaseHTTPRequestHandler):
                         import traceback
                         traceback.print_exc()
                         resp = app.error(req, 500, "fake internal error: %s" % e)
-            status = resp.status
+            svc.record(route, resp.status)
             self.send(resp, req, k.get("stall_ms", 0))
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
         finally:
-            svc.end(route, status)
+            svc.done()
 
 
 class Server(ThreadingHTTPServer):

@@ -4,8 +4,8 @@
 : "${PLEXPIPE_TOP:=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}"
 : "${PLEXPIPE_BIN:=$PLEXPIPE_TOP/bin}"
 FAKESVC="$PLEXPIPE_TOP/tests/fake/fakesvc.py"
-FAKE_PLEX_TOKEN=plex-test-token
-FAKE_TMDB_KEY=0123456789abcdef0123456789abcdef
+export FAKE_PLEX_TOKEN=plex-test-token
+export FAKE_TMDB_KEY=0123456789abcdef0123456789abcdef
 
 # fake_start [--dir DIR] [fakesvc options...]
 # Starts the fakes in the background (port file and log in DIR, default
@@ -54,8 +54,8 @@ fake_start() {
 fake_stop() {
 	[ -n "${FAKE_PID:-}" ] || return 0
 	kill -TERM "$FAKE_PID" 2>/dev/null || true
-	local i
-	for i in $(seq 50); do
+	local _
+	for _ in $(seq 50); do
 		kill -0 "$FAKE_PID" 2>/dev/null || break
 		sleep 0.1
 	done
