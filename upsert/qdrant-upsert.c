@@ -887,6 +887,8 @@ main(int argc, char **argv)
 		    (rc = upsert_run_fatal(s.run)) == 0)
 			upsert_run_drive(s.run, 50);
 	}
+	if (signal_received && s.run != NULL)
+		upsert_run_spool_pending(s.run);
 	if (rc == 0 && !signal_received && s.run != NULL)
 		rc = maybe_cleanup(&s, &deleted);
 	if (s.run != NULL && upsert_run_close_dead_letter(s.run) != 0 && rc == 0)

@@ -190,6 +190,8 @@ void	 upsert_run_flush(struct upsert_run *);
 /* Drives requests for up to ms; returns active batches. */
 size_t	 upsert_run_drive(struct upsert_run *, int ms);
 size_t	 upsert_run_active(const struct upsert_run *);
+/* After a signal: dead-letter every point not yet written. */
+void	 upsert_run_spool_pending(struct upsert_run *);
 /* Non-zero exit status when the run must stop at once (401/403: 2). */
 int	 upsert_run_fatal(const struct upsert_run *);
 const struct upsert_stats *upsert_run_stats(const struct upsert_run *);

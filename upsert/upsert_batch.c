@@ -739,6 +739,31 @@ upsert_run_drive(struct upsert_run *run, int ms)
 	return run->active;
 }
 
+/*
+ * Interrupted: every point not known to be written goes to the dead-letter
+ * file (a point whose upsert was in flight may be both; upserts are
+ * idempotent), so a signal never loses upstream work.
+ */
+void
+upsert_run_spool_pending(struct upsert_run *run)
+{
+	struct batch	*b;
+
+	if (run->cur != NULL) {
+		b = run->cur;
+		run->cur = NULL;
+		TAILQ_INSERT_TAIL(&run->batches, b, entry);
+		run->active++;
+	}
+	while ((b = TAILQ_FIRST(&run->batches)) != NULL) {
+		if (run->dlw == NULL && dl_open(run) != 0)
+			return;
+		snprintf(b->error, sizeof(b->error), "interrupted");
+		dl_rest(run, b);
+		finish(run, b);
+	}
+}
+
 size_t
 upsert_run_active(const struct upsert_run *run)
 {

@@ -111,3 +111,30 @@ count_points() {
 	# stopped at once: nowhere near all 20 batches were tried
 	[ "$(fake_stats '.qdrant.by_endpoint["PUT /collections/{c}/points"]')" -le 12 ]
 }
+
+@test "upsert-failures: SIGTERM mid-run: exit 143, every point read is written or dead-lettered" {
+	fake_start
+	fake_config '{"qdrant":{"latency_ms":300}}'
+	mkfifo in.fifo
+	timeout 60 "$PLEXPIPE_BIN/qdrant-upsert" --qdrant-url "$FAKE_QDRANT" --dense none \
+		--batch-size 32 --dead-letter dl.ndjson <in.fifo >out.ndjson 2>err.log &
+	pid=$!
+	exec 4>in.fifo
+	head -n 6 points.ndjson >&4
+	for _ in $(seq 100); do
+		[ "$(fake_stats '.qdrant.by_endpoint["PUT /collections/{c}/points"] // 0')" -ge 1 ] && break
+		sleep 0.1
+	done
+	kill -TERM "$pid"
+	rc=0
+	wait "$pid" || rc=$?
+	exec 4>&-
+	[ "$rc" -eq 143 ]
+	summary=$(grep '"kind":"summary"' out.ndjson)
+	in=$(jq .points <<<"$summary")
+	up=$(jq .upserted <<<"$summary")
+	dl=$(jq .dead_lettered <<<"$summary")
+	[ "$in" -gt 0 ]
+	[ $((up + dl)) -eq "$in" ]
+	[ "$(jq -s '[.[] | select(.kind=="points") | .points[]] | length' dl.ndjson)" -eq "$dl" ]
+}
