@@ -136,7 +136,7 @@ qdrant_keys() { qdrant_dump '.payload.data.plex.rating_key' | jq -r . | sort; }
 	pl
 	[ "$status" -eq 2 ]
 	[[ "$(last_line)" == *"failed: qdrant-upsert exited with status 2"* ]]
-	! grep -q 'wrong-key' "$T/err"
+	if grep -q 'wrong-key' "$T/err"; then false; fi
 }
 
 # Wrappers that record each stage's pid before becoming it.
@@ -265,7 +265,7 @@ wait_file() {	# wait_file SECONDS FILE
 		    "$T/rec/points.ndjson" >"$T/points.$j.$SECONDS.$RANDOM"
 		cp "$T/rec/plex.ndjson" "$T/plex.ndjson"
 	done
-	n=$(ls "$T"/points.[14].* | wc -l)
+	n=$(find "$T" -maxdepth 1 -name 'points.[14].*' | wc -l)
 	[ "$n" -eq 4 ]
 	[ "$(md5sum "$T"/points.[14].* | cut -d' ' -f1 | sort -u | wc -l)" -eq 1 ]
 	[ "$(jq -s 'map(.points | length) | add' "$T"/points.1.* | head -n1)" -gt 0 ]
