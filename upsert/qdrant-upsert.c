@@ -721,6 +721,8 @@ read_input(struct state *s, FILE *fp, const char *name)
 		st = ndjson_read(rd, &o, &err);
 		if (st == NDJSON_EOF)
 			break;
+		if (st == NDJSON_IOERR && errno == EINTR && signal_received)
+			break;	/* stopping: main() dead-letters what is pending */
 		if (st == NDJSON_IOERR) {
 			log_error("%s: read error: %s", name, strerror(errno));
 			rc = EXIT_FATAL;
