@@ -190,7 +190,7 @@ bounded_wait() {	# bounded_wait PID SECONDS: wait for PID, its status in $rc; fa
 	return 0
 }
 
-@test "SIGTERM is forwarded to every stage; exit 143" {
+@test "SIGTERM: forwarded upstream first; the last stage drains its input; exit 143" {
 	FAKE_PLEX_INGEST_LINES=100000 FAKE_PLEX_INGEST_DELAY=0.02 start_bg --record "$T/rec"
 	wait_for 10 stages_running
 	sleep 0.5
@@ -199,10 +199,40 @@ bounded_wait() {	# bounded_wait PID SECONDS: wait for PID, its status in $rc; fa
 	[ "$rc" -eq 143 ]
 	grep -qx 'plex-ingest got TERM' "$FAKE_LOG"
 	grep -qx 'meta-enrich got TERM' "$FAKE_LOG"
-	grep -qx 'qdrant-upsert got TERM' "$FAKE_LOG"
+	# qdrant-upsert read its input to the end (no end record: 5) before any signal
+	if grep -qx 'qdrant-upsert got TERM' "$FAKE_LOG"; then false; fi
+	grep -qx 'qdrant-upsert exit 5' "$FAKE_LOG"
 	grep -q 'stopped by SIGTERM' "$T/stderr"
-	# the recording tees outlived the signal: nothing the stages wrote is lost
+	# the recording tees outlived the signal, and the last stage read all
+	# that meta-enrich wrote: one result per record
 	[ "$(wc -l <"$T/rec/points.ndjson")" -eq "$(wc -l <"$T/rec/results.ndjson")" ]
+	[ "$(wc -l <"$T/rec/points.ndjson")" -gt 0 ]
+}
+
+@test "SIGTERM: a last stage still busy after PLEXLOAD_DRAIN_SECONDS gets the signal too" {
+	PLEXLOAD_DRAIN_SECONDS=1 FAKE_PLEX_INGEST_LINES=2000 FAKE_QDRANT_UPSERT_DELAY=0.5 start_bg
+	wait_for 10 stages_running
+	sleep 1
+	t0=$SECONDS
+	kill -TERM "$LOADPID"
+	bounded_wait "$LOADPID" 15
+	[ "$rc" -eq 143 ]
+	grep -qx 'qdrant-upsert got TERM' "$FAKE_LOG"
+	[ $((SECONDS - t0)) -le 4 ]
+}
+
+@test "a second SIGTERM goes to every stage at once" {
+	PLEXLOAD_DRAIN_SECONDS=30 FAKE_PLEX_INGEST_LINES=2000 FAKE_QDRANT_UPSERT_DELAY=0.5 start_bg
+	wait_for 10 stages_running
+	sleep 1
+	kill -TERM "$LOADPID"
+	wait_for 5 grep -qx 'meta-enrich got TERM' "$FAKE_LOG"
+	sleep 0.5
+	if grep -qx 'qdrant-upsert got TERM' "$FAKE_LOG"; then false; fi
+	kill -TERM "$LOADPID"
+	bounded_wait "$LOADPID" 10
+	[ "$rc" -eq 143 ]
+	grep -qx 'qdrant-upsert got TERM' "$FAKE_LOG"
 }
 
 @test "SIGINT is forwarded to every stage; exit 130" {
@@ -211,7 +241,8 @@ bounded_wait() {	# bounded_wait PID SECONDS: wait for PID, its status in $rc; fa
 	kill -INT "$LOADPID"
 	bounded_wait "$LOADPID" 15
 	[ "$rc" -eq 130 ]
-	[ "$(grep -c ' got INT$' "$FAKE_LOG")" -eq 3 ]
+	grep -qx 'plex-ingest got INT' "$FAKE_LOG"
+	grep -qx 'meta-enrich got INT' "$FAKE_LOG"
 }
 
 @test "a stage ignoring the signal is killed after PLEXLOAD_KILL_AFTER" {
