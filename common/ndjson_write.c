@@ -5,6 +5,12 @@
  * Something in the process (libcurl does, for instance) may have set
  * SIGPIPE to SIG_IGN, turning it into EPIPE; on EPIPE we put the default
  * action back and raise the signal ourselves.
+ *
+ * Lines are buffered here and written with write(2), not stdio: the stop
+ * signals are installed without SA_RESTART (so blocking reads return), and
+ * a stdio write interrupted by one fails and drops what it held, leaving a
+ * half line on the pipe. This loop resumes after EINTR and partial writes,
+ * so a line is always written whole.
  */
 #include <errno.h>
 #include <signal.h>
@@ -15,16 +21,21 @@
 
 #include <json-c/json.h>
 
+#include "buf.h"
 #include "log.h"
 #include "ndjson_write.h"
 #include "xalloc.h"
 
 #define WRITE_FLAGS	(JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 
+#define WRITE_BUFSIZE	(64 * 1024)	/* flush threshold: few syscalls, bounded memory */
+
 struct ndjson_writer {
-	FILE	*fp;		/* not owned unless closed with close_file */
-	char	*name;		/* "stdout" or a path, for messages */
-	int	 error;		/* errno of the first failed write, 0 if none */
+	FILE		*fp;	/* not owned unless closed with close_file */
+	int		 fd;	/* fileno(fp): the lines bypass its stdio buffer */
+	char		*name;	/* "stdout" or a path, for messages */
+	int		 error;	/* errno of the first failed write, 0 if none */
+	struct buf	 out;	/* whole lines not yet written */
 };
 
 /* Dies of SIGPIPE whatever its disposition was. */
@@ -49,6 +60,9 @@ ndjson_writer_new(FILE *fp, const char *name)
 
 	w = xcalloc(1, sizeof(*w));
 	w->fp = fp;
+	/* whatever stdio already holds for fp goes first */
+	fflush(fp);
+	w->fd = fileno(fp);
 	w->name = xstrdup(name != NULL ? name : "stdout");
 	return w;
 }
@@ -68,6 +82,29 @@ write_failed(struct ndjson_writer *w)
 	return -1;
 }
 
+/* Writes the buffer out, resuming after EINTR and short writes. */
+static int
+drain(struct ndjson_writer *w)
+{
+	size_t	 off = 0;
+	ssize_t	 n;
+
+	while (off < w->out.len) {
+		n = write(w->fd, w->out.data + off, w->out.len - off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;
+			buf_reset(&w->out);
+			return write_failed(w);
+		}
+		off += (size_t)n;
+	}
+	buf_reset(&w->out);
+	return 0;
+}
+
 int
 ndjson_write_raw(struct ndjson_writer *w, const char *s, size_t len)
 {
@@ -75,9 +112,10 @@ ndjson_write_raw(struct ndjson_writer *w, const char *s, size_t len)
 		errno = w->error;
 		return -1;
 	}
-	errno = 0;
-	if (fwrite(s, 1, len, w->fp) != len || putc_unlocked('\n', w->fp) == EOF)
-		return write_failed(w);
+	buf_append(&w->out, s, len);
+	buf_append(&w->out, "\n", 1);
+	if (w->out.len >= WRITE_BUFSIZE)
+		return drain(w);
 	return 0;
 }
 
@@ -115,10 +153,7 @@ ndjson_flush(struct ndjson_writer *w)
 		errno = w->error;
 		return -1;
 	}
-	errno = 0;
-	if (fflush(w->fp) != 0)
-		return write_failed(w);
-	return 0;
+	return drain(w);
 }
 
 int
@@ -126,7 +161,7 @@ ndjson_writer_close(struct ndjson_writer *w, int close_file)
 {
 	int	 rc = 0, e = 0;
 
-	if (ndjson_flush(w) != 0 || ferror(w->fp)) {
+	if (ndjson_flush(w) != 0) {
 		rc = -1;
 		e = w->error != 0 ? w->error : EIO;
 	}
@@ -140,6 +175,7 @@ ndjson_writer_close(struct ndjson_writer *w, int close_file)
 			log_error("%s: close: %s", w->name, strerror(e));
 		}
 	}
+	buf_free(&w->out);
 	free(w->name);
 	free(w);
 	if (rc != 0)

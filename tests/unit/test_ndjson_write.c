@@ -1,4 +1,5 @@
 /* test_ndjson_write.c: the NDJSON writer: compact stable lines, sticky errors, death by SIGPIPE. */
+#include <sys/time.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -75,10 +76,12 @@ test_sticky_error(void)
 		tap_skip("no /dev/full");
 		return;
 	}
-	setvbuf(fp, NULL, _IONBF, 0);
 	w = ndjson_writer_new(fp, "full");
 	o = json_object_new_object();
 	json_object_object_add(o, "a", json_object_new_int(1));
+	/* lines are buffered: the first flush meets the error */
+	is_int(ndjson_write(w, o), 0, "a buffered write succeeds");
+	is_int(ndjson_flush(w), -1, "the flush reports the failure");
 	for (i = 0; i < 3; i++)
 		rc |= ndjson_write(w, o) != 0 ? 1 << i : 0;
 	is_int(rc, 7, "every write after a failure reports -1");
@@ -189,11 +192,78 @@ test_sigpipe(void)
 	    "ndjson_check_stdout on a full disk exits 1 (status %#x)", st);
 }
 
+static void
+on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * A 4 MiB line into a slow pipe while a timer signal (no SA_RESTART, as
+ * signals.c installs the stop signals) keeps interrupting write(2): the
+ * reader must get the line whole, not a half line.
+ */
+static void
+test_eintr_whole_line(void)
+{
+	struct sigaction	 sa;
+	struct itimerval	 it;
+	int			 fds[2], status;
+	pid_t			 pid;
+	size_t			 n = 4u << 20, got = 0, nl = 0;
+	char			*big, rbuf[65536];
+	ssize_t			 r;
+
+	if (pipe(fds) == -1) {
+		tap_skip("no pipe");
+		return;
+	}
+	if ((pid = fork()) == 0) {
+		struct ndjson_writer	*w;
+		FILE			*fp;
+
+		close(fds[0]);
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_alarm;	/* no SA_RESTART */
+		sigaction(SIGALRM, &sa, NULL);
+		memset(&it, 0, sizeof(it));
+		it.it_interval.tv_usec = it.it_value.tv_usec = 1000;
+		setitimer(ITIMER_REAL, &it, NULL);
+		big = malloc(n);
+		memset(big, 'x', n);
+		big[0] = '"';
+		big[n - 1] = '"';
+		fp = fdopen(fds[1], "w");
+		w = ndjson_writer_new(fp, "pipe");
+		_exit(ndjson_write_raw(w, big, n) == 0 &&
+		    ndjson_writer_close(w, 1) == 0 ? 0 : 1);
+	}
+	close(fds[1]);
+	/* read slowly so the writer blocks and the timer hits it mid-write */
+	while ((r = read(fds[0], rbuf, sizeof(rbuf))) != 0) {
+		if (r == -1) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		got += (size_t)r;
+		nl += memchr(rbuf, '\n', (size_t)r) != NULL;
+		usleep(200);
+	}
+	close(fds[0]);
+	waitpid(pid, &status, 0);
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "writer interrupted by signals still succeeds");
+	is_int((long long)got, (long long)n + 1, "the whole line arrives");
+	is_int((long long)nl, 1, "with its one newline");
+}
+
 int
 main(void)
 {
 	test_lines();
 	test_sticky_error();
 	test_sigpipe();
+	test_eintr_whole_line();
 	return done_testing();
 }
