@@ -306,8 +306,10 @@ sigterm_run() {
 	done
 	status=0
 	wait "$LOADPID" || status=$?
-	echo "# plex-load stopped $((SECONDS - t0)) s after SIGTERM" >&3
+	echo "# plex-load stopped $((SECONDS - t0)) s after SIGTERM: $(last_line | sed 's/.*(statuses/(statuses/')" >&3
 	[ "$status" -eq 143 ]
+	# meta-enrich was stopped mid-run by the signal, not done already
+	[[ "$(last_line)" == *"meta-enrich 143"* ]]
 	# every process of the pipeline (stages and meta-enrich workers) is gone within 10 s
 	while [ -n "$(pgrep -g "$pgid" || true)" ]; do
 		if [ $((SECONDS - t0)) -gt 10 ]; then
