@@ -124,8 +124,8 @@ qdrant_keys() { qdrant_dump '.payload.data.plex.rating_key' | jq -r . | sort; }
 	use_fakes
 	export TMDB_API_KEY=ffffffffffffffffffffffffffffffff
 	pl
-	[ "$status" -ne 0 ]
-	[[ "$(last_line)" == *"failed: meta-enrich exited with status $status"* ]]
+	[ "$status" -eq 2 ]	# a refused key is a configuration error
+	[[ "$(last_line)" == *"failed: meta-enrich exited with status 2"* ]]
 	grep -q '^meta-enrich: .*401' "$T/err" || grep -qi '^meta-enrich: .*tmdb' "$T/err"
 }
 
