@@ -214,7 +214,7 @@ season_cached(struct enrich_ctx *ctx, struct show_memo *sm,
  */
 static enum src_result
 show_call(struct enrich_ctx *ctx, struct show_memo *sm, int with_show,
-    struct season_memo **want, size_t n)
+    const size_t *want, size_t n)
 {
 	struct json_object *j = NULL, *s;
 	struct buf path = BUF_INIT;
@@ -229,7 +229,7 @@ show_call(struct enrich_ctx *ctx, struct show_memo *sm, int with_show,
 			buf_appends(&path, "reviews");
 		else
 			buf_printf(&path, "season/%lld",
-			    (long long)want[i - (with_show ? 1 : 0)]->num);
+			    (long long)sm->seasons[want[i - (with_show ? 1 : 0)]].num);
 	}
 	r = tmdb_call(ctx, path.data, &j);
 	buf_free(&path);
@@ -239,17 +239,17 @@ show_call(struct enrich_ctx *ctx, struct show_memo *sm, int with_show,
 		sm->show_r = SRC_NOTFOUND;
 	}
 	for (i = 0; i < n; i++)
-		want[i]->tried = 1;
+		sm->seasons[want[i]].tried = 1;
 	if (r != SRC_OK)
 		return r;
 	for (i = 0; i < n; i++) {
 		snprintf(member, sizeof(member), "season/%lld",
-		    (long long)want[i]->num);
+		    (long long)sm->seasons[want[i]].num);
 		s = jget_obj(j, member);
 		if (s != NULL && jget_arr(s, "episodes") != NULL)
-			want[i]->obj = json_object_get(s);
-		season_key(key, sizeof(key), sm->id, want[i]->num);
-		enrich_cache_store(ctx, key, want[i]->obj);
+			sm->seasons[want[i]].obj = json_object_get(s);
+		season_key(key, sizeof(key), sm->id, sm->seasons[want[i]].num);
+		enrich_cache_store(ctx, key, sm->seasons[want[i]].obj);
 	}
 	/* every season/N member goes, requested or not, per the cache layout */
 	for (;;) {
@@ -279,15 +279,18 @@ show_call(struct enrich_ctx *ctx, struct show_memo *sm, int with_show,
 	return SRC_OK;
 }
 
-/* Seasons the episodes of this show need (resolved against the show when known). */
+/*
+ * Seasons the episodes of this show need (resolved against the show when
+ * known), as indices into sm->seasons: season_slot() may move that array,
+ * so pointers into it would dangle.
+ */
 static void
 want_seasons(struct enrich_ctx *ctx, struct show_memo *sm,
-    struct enrich_item *items, size_t n, struct season_memo ***want,
-    size_t *nwant)
+    struct enrich_item *items, size_t n, size_t **want, size_t *nwant)
 {
 	struct season_memo *s;
 	int64_t num;
-	size_t i, k;
+	size_t i, k, idx;
 
 	*nwant = 0;
 	for (i = 0; i < n; i++) {
@@ -301,12 +304,13 @@ want_seasons(struct enrich_ctx *ctx, struct show_memo *sm,
 		s = season_slot(sm, num);
 		if (season_cached(ctx, sm, s))
 			continue;
+		idx = (size_t)(s - sm->seasons);
 		for (k = 0; k < *nwant; k++)
-			if ((*want)[k] == s)
+			if ((*want)[k] == idx)
 				break;
 		if (k == *nwant) {
 			*want = xreallocarray(*want, *nwant + 1, sizeof(**want));
-			(*want)[(*nwant)++] = s;
+			(*want)[(*nwant)++] = idx;
 		}
 	}
 }
@@ -316,7 +320,7 @@ static void
 load_show(struct enrich_ctx *ctx, struct show_memo *sm,
     struct enrich_item *items, size_t n)
 {
-	struct season_memo **want = NULL;
+	size_t *want = NULL;
 	char key[64];
 	size_t nwant, off, chunk;
 	int tok = -1, pass;
