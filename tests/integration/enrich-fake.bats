@@ -143,7 +143,7 @@ ingest() {
 	enrich -j1 --cache-dir c </dev/null >/dev/null 2>e2 || true
 	[ "$(fake_stats .imdb.requests)" -eq 1 ]
 	[ "$(jq length queue.json)" -eq 0 ]
-	[ "$(ls c/imdb | wc -l)" -eq 5 ]
+	[ "$(find c/imdb -name "*.json" | wc -l)" -eq 5 ]
 }
 
 @test "meta-enrich fake: a refused TMDb key stops the run at once with exit 2; the key is never logged" {

@@ -21,7 +21,8 @@ setup() {
 # page_all SECTION TYPE SIZE: every ratingKey of a listing, paged with the headers.
 # (jq costs ~50 ms a start, so the loop counts rows in bash and one jq checks the pages at the end.)
 page_all() {
-	local sec=$1 type=$2 size=$3 start=0 total=1 out rest n pages=$BATS_TEST_TMPDIR/pages.$sec.$type.$size
+	local sec=$1 type=$2 size=$3 start=0 total=1 out rest n pages
+	pages=$BATS_TEST_TMPDIR/pages.$sec.$type.$size
 	: >"$pages"
 	while [ "$start" -lt "$total" ]; do
 		out=$(plex_get "/library/sections/$sec/all?type=$type&includeGuids=1" \
@@ -238,6 +239,7 @@ q() { # q METHOD PATH [JSON]: Qdrant call, body on stdout, HTTP status on the la
 		all+=$(curl -sS --max-time 5 "$FAKE_TMDB/3/movie/$tm?api_key=$K&append_to_response=reviews")
 	done
 	[[ "$all" == *'\r\n'* ]]
+	# shellcheck disable=SC1112 # the curly quote is what is looked for
 	[[ "$all" == *'’'* ]]
 	[[ "$all" == *'"rating":null'* ]]
 }
@@ -529,7 +531,7 @@ q() { # q METHOD PATH [JSON]: Qdrant call, body on stdout, HTTP status on the la
 	python3 "$FAKESVC" --port-file "$BATS_TEST_TMPDIR/m.json" --max-seconds 1 3>&- &
 	pid=$!
 	for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-	! kill -0 "$pid" 2>/dev/null
+	! kill -0 "$pid" 2>/dev/null || false
 	[ -s "$BATS_TEST_TMPDIR/m.json" ]
 	run python3 "$FAKESVC" --port-file "$BATS_TEST_TMPDIR/bad.json" --movies -1
 	[ "$status" -eq 2 ]

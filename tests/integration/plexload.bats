@@ -176,7 +176,7 @@ wait_for() {	# wait_for SECONDS CMD...: poll until CMD succeeds
 	done
 }
 
-runs_done() { [ "$(cat "$FAKE_LOG" 2>/dev/null | grep -c 'plex-ingest exit 0')" -ge "$1" ]; }
+runs_done() { [ "$(grep -c 'plex-ingest exit 0' "$FAKE_LOG" 2>/dev/null)" -ge "$1" ]; }
 stages_running() { grep -q 'args' "$FAKE_LOG" 2>/dev/null && [ "$(grep -c ' args' "$FAKE_LOG")" -eq 3 ]; }
 
 bounded_wait() {	# bounded_wait PID SECONDS: wait for PID, its status in $rc; fails on timeout
