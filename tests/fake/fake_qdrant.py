@@ -129,6 +129,15 @@ def same(a, b):
     return a == b and type(a) is type(b) or (isinstance(a, (int, float)) and isinstance(b, (int, float)) and a == b)
 
 
+def norm(v):
+    """A hashable key that is equal exactly when same() is true."""
+    if isinstance(v, bool):
+        return ("bool", v)
+    if isinstance(v, (int, float)):
+        return ("num", v)
+    return (type(v).__name__, v)
+
+
 class Collection:
     def __init__(self, name, body):
         self.name = name
@@ -295,7 +304,13 @@ class Collection:
             if "any" in m:
                 return any(same(v, x) for v in vals for x in m["any"])
             if "except" in m:
-                return bool(vals) and not any(same(v, x) for v in vals for x in m["except"])
+                # a set makes cleanup filters with tens of thousands of keys linear
+                exc = m["except"]
+                try:
+                    excset = {norm(x) for x in exc}
+                    return bool(vals) and not any(norm(v) in excset for v in vals)
+                except TypeError:  # unhashable values: the slow way
+                    return bool(vals) and not any(same(v, x) for v in vals for x in exc)
             if "text" in m or "phrase" in m:
                 t = (m.get("text") or m.get("phrase")).lower()
                 return any(isinstance(v, str) and t in v.lower() for v in vals)
@@ -320,6 +335,23 @@ class Collection:
         return [p for p in pts if self.match_filter(p, flt)]
 
 
+def pick(payload, keys):
+    """Qdrant's payload selector: top-level keys or dotted paths into objects
+    ("data.plex.rating_key" gives {"data":{"plex":{"rating_key":...}}})."""
+    out = {}
+    for k in keys:
+        src, dst, parts = payload, out, k.split(".")
+        for i, part in enumerate(parts):
+            if not isinstance(src, dict) or part not in src:
+                break
+            if i == len(parts) - 1:
+                dst[part] = src[part]
+            else:
+                src = src[part]
+                dst = dst.setdefault(part, {})
+    return out
+
+
 def project(p, with_payload, with_vector, score=None):
     out = {"id": p["id"], "version": p.get("version", 0)}
     if score is not None:
@@ -327,12 +359,12 @@ def project(p, with_payload, with_vector, score=None):
     if with_payload is True:
         out["payload"] = p["payload"]
     elif isinstance(with_payload, list):
-        out["payload"] = {k: p["payload"][k] for k in with_payload if k in p["payload"]}
+        out["payload"] = pick(p["payload"], with_payload)
     elif isinstance(with_payload, dict):
         if "include" in with_payload:
             inc = with_payload["include"]
             inc = [inc] if isinstance(inc, str) else inc
-            out["payload"] = {k: p["payload"][k] for k in inc if k in p["payload"]}
+            out["payload"] = pick(p["payload"], inc)
         elif "exclude" in with_payload:
             exc = with_payload["exclude"]
             exc = [exc] if isinstance(exc, str) else exc

@@ -394,6 +394,13 @@ q() { # q METHOD PATH [JSON]: Qdrant call, body on stdout, HTTP status on the la
 	run q POST '/collections/c3/points/delete?wait=true' '{"points":[3,4]}'
 	run q POST /collections/c3/points/count '{}'
 	[ "$(head -1 <<<"$output" | jq .result.count)" -eq 21 ]
+	# a dotted with_payload path selects inside objects, as Qdrant does
+	out=$(q POST /collections/c3/points/scroll '{"limit":1,"with_payload":["data.plex.rating_key","type"]}' | head -1)
+	[ "$(jq -c '.result.points[0].payload' <<<"$out")" = '{"data":{"plex":{"rating_key":"5"}},"type":"episode"}' ]
+	# except over many values stays an exact "not one of"
+	ex=$(jq -nc '[range(0;10000)|tostring] - ["7"]')
+	run q POST /collections/c3/points/count "{\"filter\":{\"must\":[{\"key\":\"data.plex.rating_key\",\"match\":{\"except\":$ex}}]}}"
+	[ "$(head -1 <<<"$output" | jq .result.count)" -eq 1 ]
 }
 
 @test "qdrant: RRF hybrid query returns the matching point first with score 1.0" {
