@@ -35,6 +35,7 @@
 
 #include "buf.h"
 #include "cache.h"
+#include "fdio.h"
 #include "log.h"
 #include "xalloc.h"
 
@@ -227,24 +228,6 @@ out:
 	return rc;
 }
 
-static int
-write_all(int fd, const void *data, size_t len)
-{
-	const char	*p = data;
-	ssize_t		 n;
-
-	while (len > 0) {
-		n = write(fd, p, len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int
 cache_put(struct cache *c, const char *key, const void *data, size_t len)
 {
@@ -277,7 +260,7 @@ cache_put(struct cache *c, const char *key, const void *data, size_t len)
 		tmp = NULL;
 		goto out;
 	}
-	if (write_all(fd, data, len) == -1) {
+	if (write_full(fd, data, len) == -1) {
 		log_warn("cache: %s: %s", tmp, strerror(errno));
 		goto out;
 	}

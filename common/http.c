@@ -42,6 +42,7 @@
 #include "log.h"
 #include "ratelimit.h"
 #include "redact.h"
+#include "timeutil.h"
 #include "version.h"
 #include "xalloc.h"
 
@@ -105,15 +106,6 @@ static int			 global_done;
 
 /* ---------------------------------------------------------------- time */
 
-static double
-mono_now(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static int
 cancelled(void)
 {
@@ -127,8 +119,8 @@ nap(double s)
 	struct timespec	 ts;
 	double		 end, left;
 
-	end = mono_now() + s;
-	while ((left = end - mono_now()) > 0) {
+	end = now_monotonic() + s;
+	while ((left = end - now_monotonic()) > 0) {
 		if (cancelled())
 			return -1;
 		if (left > NAP_SLICE)
@@ -735,7 +727,7 @@ multi_start(struct http_multi *hm)
 	CURL		*easy;
 	double		 now, w, soonest = -1;
 
-	now = mono_now();
+	now = now_monotonic();
 	for (x = TAILQ_FIRST(&hm->waiting); x != NULL; x = next) {
 		next = TAILQ_NEXT(x, entry);
 		if (hm->in_flight >= hm->max)
@@ -798,7 +790,7 @@ multi_collect(struct http_multi *hm)
 		if ((w = retry_verdict(x)) >= 0) {
 			hm->c->st.retries++;
 			log_retry(x, w);
-			x->not_before = mono_now() + w;
+			x->not_before = now_monotonic() + w;
 			TAILQ_INSERT_TAIL(&hm->waiting, x, entry);
 			continue;
 		}
@@ -818,7 +810,7 @@ http_multi_run(struct http_multi *hm, int timeout_ms)
 	double	 deadline, next, left;
 	int	 running, wait_ms;
 
-	deadline = timeout_ms < 0 ? -1 : mono_now() + timeout_ms / 1000.0;
+	deadline = timeout_ms < 0 ? -1 : now_monotonic() + timeout_ms / 1000.0;
 	while (hm->pending > 0 && !cancelled()) {
 		next = multi_start(hm);
 		curl_multi_perform(hm->m, &running);
@@ -830,13 +822,13 @@ http_multi_run(struct http_multi *hm, int timeout_ms)
 		if (next >= 0 && next * 1000 < wait_ms)
 			wait_ms = (int)(next * 1000) + 1;
 		if (deadline >= 0) {
-			if ((left = deadline - mono_now()) <= 0)
+			if ((left = deadline - now_monotonic()) <= 0)
 				break;
 			if (left * 1000 < wait_ms)
 				wait_ms = (int)(left * 1000) + 1;
 		}
 		curl_multi_poll(hm->m, NULL, 0, wait_ms, NULL);
-		if (deadline >= 0 && mono_now() >= deadline) {
+		if (deadline >= 0 && now_monotonic() >= deadline) {
 			curl_multi_perform(hm->m, &running);
 			multi_collect(hm);
 			break;

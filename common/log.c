@@ -19,6 +19,7 @@
 #include <json-c/json.h>
 
 #include "buf.h"
+#include "fdio.h"
 #include "log.h"
 #include "redact.h"
 #include "timeutil.h"
@@ -74,22 +75,11 @@ log_prog(void)
 	return prog;
 }
 
-/* Writes all of s to stderr, retrying short writes and EINTR. */
+/* Writes all of s to stderr; a failure has nowhere left to be reported. */
 static void
 write_all(const char *s, size_t len)
 {
-	ssize_t	 n;
-
-	while (len > 0) {
-		n = write(STDERR_FILENO, s, len);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			return;	/* nowhere left to report it */
-		}
-		s += n;
-		len -= (size_t)n;
-	}
+	(void)write_full(STDERR_FILENO, s, len);
 }
 
 static void

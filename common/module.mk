@@ -2,6 +2,7 @@
 COMMON_SRCS = \
 	common/buf.c \
 	common/cache.c \
+	common/fdio.c \
 	common/http.c \
 	common/jsonutil.c \
 	common/log.c \

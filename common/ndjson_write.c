@@ -22,6 +22,7 @@
 #include <json-c/json.h>
 
 #include "buf.h"
+#include "fdio.h"
 #include "log.h"
 #include "ndjson_write.h"
 #include "xalloc.h"
@@ -86,23 +87,11 @@ write_failed(struct ndjson_writer *w)
 static int
 drain(struct ndjson_writer *w)
 {
-	size_t	 off = 0;
-	ssize_t	 n;
+	int	 rc;
 
-	while (off < w->out.len) {
-		n = write(w->fd, w->out.data + off, w->out.len - off);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (n == 0)
-				errno = EIO;
-			buf_reset(&w->out);
-			return write_failed(w);
-		}
-		off += (size_t)n;
-	}
+	rc = write_full(w->fd, w->out.data, w->out.len);
 	buf_reset(&w->out);
-	return 0;
+	return rc == -1 ? write_failed(w) : 0;
 }
 
 int

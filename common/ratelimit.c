@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "ratelimit.h"
+#include "timeutil.h"
 
 struct ratelimit {
 	pthread_mutex_t	 mu;		/* process-shared, robust */
@@ -29,15 +30,6 @@ struct ratelimit {
 	double		 last;		/* monotonic time of the last refill */
 	double		 paused_until;	/* monotonic; no token before it */
 };
-
-static double
-rl_now(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void
 rl_lock(struct ratelimit *rl)
@@ -77,7 +69,7 @@ ratelimit_new(double rate, double burst)
 	rl->rate = rate;
 	rl->burst = burst < 1 ? 1 : burst;
 	rl->tokens = rl->burst;		/* a fresh bucket starts full */
-	rl->last = rl_now();
+	rl->last = now_monotonic();
 	rl->paused_until = 0;
 	return rl;
 fail:
@@ -95,7 +87,7 @@ ratelimit_try(struct ratelimit *rl, double *wait_s)
 	if (rl == NULL)
 		return 1;
 	rl_lock(rl);
-	now = rl_now();
+	now = now_monotonic();
 	if (now < rl->paused_until) {
 		w = rl->paused_until - now;
 		goto out;
@@ -148,7 +140,7 @@ ratelimit_pause(struct ratelimit *rl, double seconds)
 	if (rl == NULL || seconds <= 0)
 		return;
 	rl_lock(rl);
-	until = rl_now() + seconds;
+	until = now_monotonic() + seconds;
 	if (until > rl->paused_until) {
 		rl->paused_until = until;
 		rl->tokens = 0;

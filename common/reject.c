@@ -13,6 +13,7 @@
 #include <json-c/json.h>
 
 #include "buf.h"
+#include "fdio.h"
 #include "jsonutil.h"
 #include "log.h"
 #include "reject.h"
@@ -96,8 +97,6 @@ utf8_repair(struct buf *b, const char *raw, size_t len)
 static int
 write_line(struct reject_file *rf, const char *s, size_t len)
 {
-	ssize_t	 n;
-
 	if (rf->fd == -1) {
 		rf->fd = open(rf->path, O_WRONLY | O_CREAT | O_APPEND |
 		    O_CLOEXEC, 0666);
@@ -106,15 +105,9 @@ write_line(struct reject_file *rf, const char *s, size_t len)
 			return -1;
 		}
 	}
-	while (len > 0) {
-		if ((n = write(rf->fd, s, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			log_error("%s: write: %s", rf->path, strerror(errno));
-			return -1;
-		}
-		s += n;
-		len -= (size_t)n;
+	if (write_full(rf->fd, s, len) == -1) {
+		log_error("%s: write: %s", rf->path, strerror(errno));
+		return -1;
 	}
 	return 0;
 }

@@ -230,8 +230,6 @@ struct msg_hdr {
 	uint64_t	 len2;		/* result: retry-queue ids, a JSON array */
 };
 
-int	 enrich_write_full(int fd, const void *, size_t);
-int	 enrich_read_full(int fd, void *, size_t);	/* 1 ok, 0 EOF, -1 error */
 int	 enrich_msg_send(int fd, const struct msg_hdr *, const uint64_t *stats,
 	    const void *p1, const void *p2);
 

@@ -12,6 +12,7 @@
 #include <json-c/json.h>
 
 #include "enrich.h"
+#include "fdio.h"
 #include "log.h"
 #include "ndjson_write.h"
 #include "xalloc.h"
@@ -58,14 +59,14 @@ proc_worker(int in, int out, const struct enrich_opts *o)
 	if (enrich_ctx_init(&ctx, o) == -1)
 		exit(1);
 	for (;;) {
-		if ((rc = enrich_read_full(in, &h, sizeof(h))) == 0)
+		if ((rc = read_full(in, &h, sizeof(h))) == 0)
 			break;
 		if (rc == -1 || h.type != MSG_JOB || h.len1 > MAX_JOB_BYTES) {
 			log_error("worker: bad message from the parent");
 			exit(1);
 		}
 		job = xmalloc(h.len1 + 1);
-		if (enrich_read_full(in, job, h.len1) != 1) {
+		if (read_full(in, job, h.len1) != 1) {
 			log_error("worker: short job from the parent");
 			exit(1);
 		}
