@@ -109,7 +109,11 @@ qdrant_keys() { qdrant_dump '.payload.data.plex.rating_key' | jq -r . | sort; }
 	[ ! -s "$T/dead.ndjson" ]
 	# a clean run: no stage process crashed on the way (meta-enrich replaces dead workers)
 	crashes=$(grep 'killed by signal' "$T/err" || true)
-	[ -z "$crashes" ] || { sed 's/^/# /' <<<"$crashes" >&3; false; }
+	if [ -n "$crashes" ]; then
+		mapfile -t crash_lines <<<"$crashes"
+		printf '# %s\n' "${crash_lines[@]}" >&3
+		false
+	fi
 }
 
 @test "Plex 500 mid-listing: plex-ingest is the root cause, exit 1, no cleanup downstream" {
