@@ -133,23 +133,28 @@ find_by_ids(struct enrich_ctx *ctx, const struct ext_ids *ids,
 	return id;
 }
 
+/*
+ * A movie or a show: one call with its reviews appended (DESIGN 4); without
+ * a TMDb id, /3/find by the IMDb or TVDB id first. kind is "movie" or "tv".
+ */
 static void
-movie(struct enrich_ctx *ctx, struct enrich_item *it)
+title_item(struct enrich_ctx *ctx, struct enrich_item *it, const char *kind,
+    const char *find_list, enum tmdb_kind tk)
 {
 	struct json_object *j = NULL;
 	char key[64], path[96];
 	int64_t id = it->ids.tmdb;
 
 	if (id == 0)
-		id = find_by_ids(ctx, &it->ids, "movie_results", "id");
+		id = find_by_ids(ctx, &it->ids, find_list, "id");
 	if (id == 0)
 		return;
-	snprintf(key, sizeof(key), "tmdb/movie/%lld", (long long)id);
-	snprintf(path, sizeof(path), "/3/movie/%lld?append_to_response=reviews",
-	    (long long)id);
+	snprintf(key, sizeof(key), "tmdb/%s/%lld", kind, (long long)id);
+	snprintf(path, sizeof(path), "/3/%s/%lld?append_to_response=reviews",
+	    kind, (long long)id);
 	if (tmdb_get(ctx, key, path, &j) == SRC_OK) {
 		it->tmdb = j;
-		it->tmdb_kind = TK_MOVIE;
+		it->tmdb_kind = tk;
 	}
 }
 
@@ -450,26 +455,6 @@ series_id(struct enrich_ctx *ctx, struct enrich_item *it)
 	return id;
 }
 
-static void
-show_item(struct enrich_ctx *ctx, struct enrich_item *it)
-{
-	struct json_object *j = NULL;
-	char key[64], path[96];
-	int64_t id = it->ids.tmdb;
-
-	if (id == 0)
-		id = find_by_ids(ctx, &it->ids, "tv_results", "id");
-	if (id == 0)
-		return;
-	snprintf(key, sizeof(key), "tmdb/tv/%lld", (long long)id);
-	snprintf(path, sizeof(path), "/3/tv/%lld?append_to_response=reviews",
-	    (long long)id);
-	if (tmdb_get(ctx, key, path, &j) == SRC_OK) {
-		it->tmdb = j;
-		it->tmdb_kind = TK_SHOW;
-	}
-}
-
 /*
  * 1 when an earlier episode of the same show in this batch already looked
  * for the series id and found none: one /3/find per show, not per episode.
@@ -502,9 +487,10 @@ enrich_tmdb_batch(struct enrich_ctx *ctx, struct enrich_item *items, size_t n)
 		return;
 	for (i = 0; i < n && !ctx->fatal; i++) {
 		if (strcmp(items[i].type, "movie") == 0)
-			movie(ctx, &items[i]);
+			title_item(ctx, &items[i], "movie", "movie_results",
+			    TK_MOVIE);
 		else if (strcmp(items[i].type, "show") == 0)
-			show_item(ctx, &items[i]);
+			title_item(ctx, &items[i], "tv", "tv_results", TK_SHOW);
 		else if (strcmp(items[i].type, "episode") == 0) {
 			/* episodes of one show in the batch share its series id */
 			rk = jget_str(items[i].plex, "grandparentRatingKey");
