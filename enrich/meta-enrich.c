@@ -91,6 +91,7 @@ static const char usage_text[] =
 "                               token (sent as a Bearer header); env TMDB_API_KEY.\n"
 "                               Without one, TMDb data comes from the cache only\n"
 "      --tmdb-api-key-file F    read the key from the first line of F\n"
+"                               (env TMDB_API_KEY_FILE)\n"
 "      --tmdb-url URL           API root (env TMDB_URL, default\n"
 "                               https://api.themoviedb.org)\n"
 "      --tmdb-rps N             requests per second shared by all workers\n"
@@ -264,6 +265,7 @@ from_env(struct enrich_opts *o)
 		{ "ENRICHMENT_WORKERS", 'j', 0 },
 		{ "ENRICHMENT_BATCH_SIZE", OPT_BATCH, 0 },
 		{ "TMDB_API_KEY", OPT_TMDB_KEY, 0 },
+		{ "TMDB_API_KEY_FILE", OPT_TMDB_KEY_FILE, 0 },
 		{ "TMDB_URL", OPT_TMDB_URL, 0 },
 		{ "IMDB_URL", OPT_IMDB_URL, 0 },
 		{ "TMDB_RPS", OPT_TMDB_RPS, 0 },
