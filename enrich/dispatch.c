@@ -34,10 +34,12 @@
 #include "record.h"
 #include "reject.h"
 #include "signals.h"
+#include "timeutil.h"
 #include "xalloc.h"
 
 #define READ_CHUNK	(256 * 1024)	/* bytes per read(2) of stdin */
 #define REJECT_RAW_MAX	4096		/* raw bytes kept for an over-long line */
+#define STOP_GRACE	10.0		/* s a stop signal leaves workers to finish */
 
 enum unit_kind { U_BATCH = 1, U_PASS, U_END };
 
@@ -640,8 +642,9 @@ shutdown_workers(struct disp *d)
 		if (d->ws[w].pid <= 0)
 			continue;
 		close(d->ws[w].to_fd);
+		/* workers ignore the stop signals (worker.c): KILL the busy ones */
 		if (d->res->fatal || signal_received)
-			kill(d->ws[w].pid, SIGTERM);
+			kill(d->ws[w].pid, SIGKILL);
 	}
 	for (w = 0; w < d->nw; w++) {
 		if (d->ws[w].pid <= 0)
@@ -656,24 +659,55 @@ shutdown_workers(struct disp *d)
 	}
 }
 
+/* Workers holding a batch now. */
+static int
+busy(const struct disp *d)
+{
+	int w, n = 0;
+
+	for (w = 0; w < d->nw; w++)
+		if (d->ws[w].pid > 0 && d->ws[w].unit >= 0)
+			n++;
+	return n;
+}
+
 static void
 loop(struct disp *d)
 {
 	struct pollfd *pfd;
+	double stop_at = 0;
 	int w, n, r, stdin_at;
 
 	pfd = xcalloc((size_t)d->nw + 1, sizeof(*pfd));
 	for (;;) {
-		if (d->res->fatal || signal_received)
+		if (d->res->fatal)
 			break;
-		take_lines(d);
-		dispatch(d);
-		emit(d);
-		if (d->input_done && d->count == 0)
-			break;
+		/*
+		 * A stop signal: read and hand out nothing more, but let the
+		 * batches already at workers finish (for a while) and write
+		 * them in order, so the work they did is not thrown away.
+		 */
+		if (signal_received) {
+			if (stop_at == 0) {
+				stop_at = now_monotonic() + STOP_GRACE;
+				if (busy(d) > 0)
+					log_info("stopping: finishing %d batches at "
+					    "workers", busy(d));
+			}
+			emit(d);
+			if (busy(d) == 0 || now_monotonic() > stop_at)
+				break;
+		} else {
+			take_lines(d);
+			dispatch(d);
+			emit(d);
+			if (d->input_done && d->count == 0)
+				break;
+		}
 		n = 0;
 		stdin_at = -1;
-		if (!d->eof && d->count + 2 <= d->cap && !has_line(d)) {
+		if (!signal_received && !d->eof && d->count + 2 <= d->cap &&
+		    !has_line(d)) {
 			stdin_at = n;
 			pfd[n].fd = STDIN_FILENO;
 			pfd[n++].events = POLLIN;
@@ -682,7 +716,7 @@ loop(struct disp *d)
 			pfd[n].fd = d->ws[w].pid > 0 ? d->ws[w].from_fd : -1;
 			pfd[n++].events = POLLIN;
 		}
-		r = poll(pfd, (nfds_t)n, 1000);
+		r = poll(pfd, (nfds_t)n, signal_received ? 100 : 1000);
 		if (r == -1) {
 			if (errno == EINTR)
 				continue;

@@ -145,9 +145,15 @@ enrich_worker_start(struct enrich_worker *ws, int n, int idx,
 			if (fd > STDERR_FILENO)
 				close(fd);
 		}
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGHUP, SIG_DFL);
+		/*
+		 * The parent decides when a worker stops: Ctrl-C reaches the
+		 * whole process group, and a worker killed by it would throw
+		 * away a batch the parent means to finish and write. The
+		 * parent ends workers by closing their input, or with SIGKILL.
+		 */
+		signal(SIGINT, SIG_IGN);
+		signal(SIGTERM, SIG_IGN);
+		signal(SIGHUP, SIG_IGN);
 		signal(SIGPIPE, SIG_DFL);
 		proc_worker(to[0], from[1], o);
 	}

@@ -163,3 +163,36 @@ ingest() {
 	[ "$(fake_stats .tmdb.token_in_url)" -eq 0 ]
 	[ "$(fake_stats '.tmdb.status_counts["200"]')" -ge 3 ]
 }
+
+@test "meta-enrich fake: SIGTERM: nothing more is read, batches at workers are finished and written whole, exit 143" {
+	fake_start --movies 200 --shows 0 --collections 0
+	ingest in.ndjson
+	fake_config '{"tmdb":{"latency_ms":150},"imdb":{"latency_ms":150}}'
+	jq -c 'select(.kind=="plex") | .items[]' in.ndjson >bare.ndjson
+	# timeout (not a shell function) is the background job: it passes the signal on
+	timeout 120 "$PLEXPIPE_BIN/meta-enrich" --tmdb-url "$FAKE_TMDB" -j2 \
+		--enrichment-batch-size 10 --cache-dir c --no-imdb \
+		--imdb-queue "$BATS_TEST_TMPDIR/queue.json" <bare.ndjson >o 2>e &
+	pid=$!
+	# wait for the first batch out, then stop it while two more are at workers
+	for _ in $(seq 100); do
+		[ -s o ] && break
+		sleep 0.1
+	done
+	[ -s o ]
+	kill -TERM "$pid"
+	start=$SECONDS
+	rc=0
+	wait "$pid" || rc=$?
+	[ "$rc" -eq 143 ]
+	[ $((SECONDS - start)) -le 12 ]
+	grep -q "stopping: finishing" e
+	# every line whole, batches in input order from 0 with no gap, each of 10 points
+	jq -e . o >/dev/null
+	[ "$(jq -s '[.[].seq] == [range(0; length)]' o)" = true ]
+	[ "$(jq -s 'map(.points | length) | all(. == 10)' o)" = true ]
+	# a batch started before the signal was written, not dropped: more than the first
+	[ "$(wc -l <o)" -ge 2 ]
+	# no end record: the run was stopped
+	[ "$(jq -s 'map(select(.kind == "end")) | length' o)" -eq 0 ]
+}
