@@ -2,28 +2,11 @@
 # bench/enrich.sh: meta-enrich figures: -j1 vs -j4 on 400 movies with 50 ms fake latency, request counts cold and warm, warm items/s per worker.
 set -euo pipefail
 
-top=$(cd "$(dirname "$0")/.." && pwd)
-bin=${PLEXPIPE_BIN:-$top/bin}
-work=$(mktemp -d)
-fake_pid=
-cleanup() {
-	if [ -n "$fake_pid" ]; then
-		kill "$fake_pid" 2>/dev/null || true
-		wait "$fake_pid" 2>/dev/null || true
-	fi
-	rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 
-python3 "$top/tests/fake/fakesvc.py" --port-file "$work/ports.json" --max-seconds 600 \
-	--movies 400 --collections 0 --shows 0 >"$work/fake.log" 2>&1 &
-fake_pid=$!
-for _ in $(seq 150); do
-	[ -s "$work/ports.json" ] && break
-	sleep 0.1
-done
-url() { jq -er --arg n "$1" '.[$n]' "$work/ports.json"; }
-plex=$(url plex) tmdb=$(url tmdb) imdb=$(url imdb) control=$(url control)
+start_fake --movies 400 --collections 0 --shows 0
+plex=$(fake_url plex) tmdb=$(fake_url tmdb) imdb=$(fake_url imdb) control=$(fake_url control)
 stats() { curl -sS -f --max-time 10 "$control/stats" | jq -cr "$1"; }
 reset() { curl -sS -f --max-time 10 -X POST --data-binary '{}' "$control/reset" >/dev/null; }
 curl -sS -f --max-time 10 -X POST --data-binary '{"tmdb":{"latency_ms":50},"imdb":{"latency_ms":50}}' \

@@ -7,48 +7,16 @@
 # when it is not).
 set -euo pipefail
 
-top=$(cd "$(dirname "$0")/.." && pwd)
-bin=${PLEXPIPE_BIN:-$top/bin}
 chunk=${1:-200}
-work=$(mktemp -d)
-fake_pid=
-
-cleanup() {
-	if [ -n "$fake_pid" ]; then
-		kill -TERM "$fake_pid" 2>/dev/null || true
-		wait "$fake_pid" 2>/dev/null || true
-	fi
-	rm -rf "$work"
-}
-trap cleanup EXIT
-
-# start_fake ARGS...: the fake services with this library; sets fake_pid, plex, control
-start_fake() {
-	rm -f "$work/ports.json"
-	python3 "$top/tests/fake/fakesvc.py" --port-file "$work/ports.json" \
-		--max-seconds 900 "$@" >"$work/fake.log" 2>&1 &
-	fake_pid=$!
-	local _
-	for _ in $(seq 150); do
-		[ -s "$work/ports.json" ] && break
-		kill -0 "$fake_pid" 2>/dev/null || { cat "$work/fake.log" >&2; exit 1; }
-		sleep 0.1
-	done
-	plex=$(jq -r .plex "$work/ports.json")
-	control=$(jq -r .control "$work/ports.json")
-}
-
-stop_fake() {
-	kill -TERM "$fake_pid" 2>/dev/null || true
-	wait "$fake_pid" 2>/dev/null || true
-	fake_pid=
-}
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 # run_one LABEL ARGS...: one library size; prints a line and sets rss
 run_one() {
 	local label=$1
 	shift
 	start_fake "$@"
+	plex=$(fake_url plex) control=$(fake_url control)
 	PLEX_TOKEN=plex-test-token /usr/bin/time -f '%M %U %S' -o "$work/rss" \
 		timeout 900 "$bin/plex-ingest" --plex-url "$plex" --plex-chunk-size "$chunk" \
 		-q 2>"$work/err" | tail -n 1 >"$work/end.json"

@@ -7,35 +7,16 @@
 # server that keeps up), the --dry-run rate (no network at all), and peak
 # RSS. Peak memory must not grow with the input: the 20,000-point RSS must
 # be within 20% of the 2,000-point one (checked: exit 1 when it is not).
-# Stale cleanup is off (--no-cleanup): the fake evaluates its match-except
-# filter in Python, quadratically. The fake is a Python server and is usually the bottleneck of the
+# Stale cleanup is off (--no-cleanup): this measures loading. The fake is a Python server and is usually the bottleneck of the
 # wall-clock figure; the CPU figure is the program's own cost.
 set -euo pipefail
 
-top=$(cd "$(dirname "$0")/.." && pwd)
-bin=${PLEXPIPE_BIN:-$top/bin}
-work=$(mktemp -d)
-fake_pid=
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 
-cleanup() {
-	if [ -n "$fake_pid" ]; then
-		kill -TERM "$fake_pid" 2>/dev/null || true
-		wait "$fake_pid" 2>/dev/null || true
-	fi
-	rm -rf "$work"
-}
-trap cleanup EXIT
-
-python3 "$top/tests/fake/fakesvc.py" --port-file "$work/ports.json" --max-seconds 900 \
-	>"$work/fake.log" 2>&1 &
-fake_pid=$!
-for _ in $(seq 150); do
-	[ -s "$work/ports.json" ] && break
-	kill -0 "$fake_pid" 2>/dev/null || { cat "$work/fake.log" >&2; exit 1; }
-	sleep 0.1
-done
-qdrant=$(jq -r .qdrant "$work/ports.json")
-control=$(jq -r .control "$work/ports.json")
+start_fake --movies 1 --shows 0	# Qdrant is what is measured; a token library
+qdrant=$(fake_url qdrant)
+control=$(fake_url control)
 
 # run N [ARGS...]: one timed load of N synthetic points into an empty collection
 run() {
