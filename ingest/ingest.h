@@ -102,6 +102,14 @@ struct ingest_listing {
 int	 ingest_select(struct json_object *sections_root, const char *const *names,
 	    size_t nnames, int want, struct ingest_listing **out, char *err,
 	    size_t errlen);
+/*
+ * How many movie or show sections holding a type the run loads were left
+ * out by --section (0 without names); *first names one of them. Points
+ * don't record their section, so stale cleanup after such a run could
+ * delete those sections' points: the run must not be complete.
+ */
+int	 ingest_left_out(struct json_object *sections_root, const char *const *names,
+	    size_t nnames, int want, const char **first);
 void	 ingest_listings_free(struct ingest_listing *, size_t);
 const char *ingest_type_name(int plex_type);
 

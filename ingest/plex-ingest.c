@@ -113,8 +113,9 @@ help(void)
 "%s"
 "\n"
 "The end record is \"complete\" only when every selected section was listed to\n"
-"its end with no --updated-since or --limit; only then may qdrant-upsert remove\n"
-"stale points.\n"
+"its end with no --updated-since or --limit, and --section left out no other\n"
+"section of the same types (points do not record their section); only then\n"
+"may qdrant-upsert remove stale points.\n"
 "\n"
 "Exit status: 0 done; 1 server unreachable or failing (no end record is\n"
 "written, batches already written are whole); 2 usage or configuration error,\n"
@@ -367,7 +368,8 @@ main(int argc, char **argv)
 	size_t badlen = 0;
 	int64_t since = -1;
 	long total;
-	int i, n, want, rc, to_end, complete = 1;
+	const char *left_name = NULL;
+	int i, n, want, rc, to_end, complete = 1, left, partial_selection = 0;
 
 	log_init(PROG);
 	configure(&c, argc, argv);
@@ -404,6 +406,14 @@ main(int argc, char **argv)
 		fail(src, rc, &run);
 	n = ingest_select(root, c.sections, c.nsections, want, &ls, err,
 	    sizeof(err));
+	if (n > 0 && (left = ingest_left_out(root, c.sections, c.nsections,
+	    want, &left_name)) > 0) {
+		log_warn("--section leaves out %d other section%s of the same "
+		    "types (\"%s\"%s): the run is not complete, so no stale "
+		    "point is removed (points do not record their section)", left,
+		    left > 1 ? "s" : "", left_name, left > 1 ? ", ..." : "");
+		partial_selection = 1;
+	}
 	json_object_put(root);
 	if (n < 0) {
 		log_error("%s", err);
@@ -428,7 +438,7 @@ main(int argc, char **argv)
 		json_object_array_add(secs, sec);
 	}
 	/* a filter or a limit hides items: stale cleanup must not run */
-	if (since >= 0 || c.limit > 0 || i < n)
+	if (since >= 0 || c.limit > 0 || i < n || partial_selection)
 		complete = 0;
 	/* nothing read proves nothing: never let that clean up a collection */
 	if (n == 0)

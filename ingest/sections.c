@@ -140,6 +140,36 @@ ingest_select(struct json_object *root, const char *const *names, size_t nnames,
 	return (int)n;
 }
 
+int
+ingest_left_out(struct json_object *root, const char *const *names,
+    size_t nnames, int want, const char **first)
+{
+	struct json_object *dirs, *d;
+	const char *type;
+	size_t i, len;
+	int n = 0, holds;
+
+	*first = NULL;
+	if (nnames == 0)
+		return 0;
+	dirs = plex_rows(root, "Directory");
+	len = dirs == NULL ? 0 : json_object_array_length(dirs);
+	for (i = 0; i < len; i++) {
+		d = json_object_array_get_idx(dirs, i);
+		if ((type = jget_str(d, "type")) == NULL || named(d, names, nnames))
+			continue;
+		holds = (strcmp(type, "movie") == 0 && (want & INGEST_WANT_MOVIE)) ||
+		    (strcmp(type, "show") == 0 &&
+		    (want & (INGEST_WANT_SHOW | INGEST_WANT_EPISODE)));
+		if (!holds)
+			continue;
+		if (n++ == 0)
+			*first = jget_str(d, "title") ? jget_str(d, "title") :
+			    jget_str(d, "key");
+	}
+	return n;
+}
+
 void
 ingest_listings_free(struct ingest_listing *v, size_t n)
 {

@@ -69,6 +69,24 @@ main(void)
 		    "in server order");
 	ingest_listings_free(ls, n > 0 ? (size_t)n : 0);
 
+	/* --section leaving out a section of a loaded type: not complete */
+	names[0] = "Films";
+	is_int(ingest_left_out(root, names, 1, INGEST_WANT_MOVIE, &bad), 1,
+	    "movie section 3 left out of a movie run");
+	is_str(bad, "Documentaries", "  and named");
+	is_int(ingest_left_out(root, names, 1,
+	    INGEST_WANT_MOVIE | INGEST_WANT_EPISODE, &bad), 2,
+	    "with episodes, the show section is left out too");
+	names[1] = "Documentaries";
+	is_int(ingest_left_out(root, names, 2, INGEST_WANT_MOVIE, &bad), 0,
+	    "every movie section named: nothing left out");
+	is_int(ingest_left_out(root, NULL, 0,
+	    INGEST_WANT_MOVIE | INGEST_WANT_EPISODE, &bad), 0,
+	    "no --section: nothing left out");
+	names[0] = "Series";
+	is_int(ingest_left_out(root, names, 1, INGEST_WANT_EPISODE, &bad), 0,
+	    "a show run does not care about movie sections");
+
 	names[0] = "Nope";
 	n = select_n(root, names, 1, INGEST_WANT_MOVIE, &ls, err, sizeof(err));
 	is_int(n, -1, "unknown section name");
