@@ -13,7 +13,9 @@
  * Completions are handled in the multi callbacks, which queue the next
  * step's request at once (http.h allows http_multi_add there). A request
  * that fails after the HTTP layer's retries dead-letters its points as a
- * `points` record (replayable input). After SPOOL_AFTER consecutive
+ * `points` record (replayable input); an upsert whose content Qdrant
+ * refuses (400, 413, 422) is first retried in halves, so one bad point
+ * does not take its neighbours along. After SPOOL_AFTER consecutive
  * failed requests Qdrant is taken to be down: every point not yet written
  * goes straight to the dead-letter file, without more attempts.
  * In --dry-run nothing is sent: each request is written to stdout and
@@ -394,18 +396,18 @@ finish(struct upsert_run *run, struct batch *b)
 	batch_free(b);
 }
 
+/* Sends the points idx[0..n) as upserts, split so no body exceeds the limit. */
 static void
-send_upserts(struct upsert_run *run, struct batch *b)
+send_points(struct upsert_run *run, struct batch *b, const size_t *idx, size_t n)
 {
 	struct buf		 body = BUF_INIT, pt = BUF_INIT;
 	struct upsert_point_in	 in;
 	struct req		*r = NULL;
 	char			 why[256];
-	size_t			 i, max = run->cfg->max_request_bytes;
+	size_t			 i, k, max = run->cfg->max_request_bytes;
 
-	for (i = 0; i < b->n; i++) {
-		if (b->pts[i].skip)
-			continue;
+	for (k = 0; k < n; k++) {
+		i = idx[k];
 		buf_reset(&pt);
 		in.point = b->pts[i].pt;
 		in.dense = b->pts[i].dense;
@@ -420,13 +422,14 @@ send_upserts(struct upsert_run *run, struct batch *b)
 			dl_write(run, b, &i, 1);
 			continue;
 		}
-		if (r != NULL && body.len + pt.len + 2 > max) {
+		/* "," + point + "]}" must still fit */
+		if (r != NULL && body.len + pt.len + 3 > max) {
 			buf_appends(&body, "]}");
 			req_send(run, r, "PUT", run->upsert_path, body.data, body.len);
 			r = NULL;
 		}
 		if (r == NULL) {
-			r = req_new(b, STEP_UPSERT, b->n);
+			r = req_new(b, STEP_UPSERT, n);
 			buf_reset(&body);
 			buf_appends(&body, "{\"points\":[");
 		} else
@@ -440,8 +443,33 @@ send_upserts(struct upsert_run *run, struct batch *b)
 	}
 	buf_free(&body);
 	buf_free(&pt);
+}
+
+static void
+send_upserts(struct upsert_run *run, struct batch *b)
+{
+	size_t	*idx, i, n = 0;
+
+	idx = xreallocarray(NULL, b->n + 1, sizeof(*idx));
+	for (i = 0; i < b->n; i++)
+		if (!b->pts[i].skip)
+			idx[n++] = i;
+	send_points(run, b, idx, n);
+	free(idx);
 	if (b->outstanding == 0)
 		finish(run, b);
+}
+
+/*
+ * Qdrant refused the request's content (a bad point, a body too large):
+ * it is up and answering, and the same body would fail again. Retrying
+ * the halves isolates the bad points, so the good ones still land and
+ * only the bad ones are dead-lettered.
+ */
+static int
+content_refused(long status)
+{
+	return status == 400 || status == 413 || status == 422;
 }
 
 static int
@@ -617,8 +645,14 @@ handle(struct upsert_run *run, struct done *d)
 			b->upserted += r->n;
 			for (i = 0; i < r->n; i++)
 				b->pts[r->idx[i]].done = 1;
+		} else if (content_refused(d->status) && r->n > 1 &&
+		    !run->st.spooled) {
+			log_info("batch %lld: %zu points refused (%s); retrying them "
+			    "in halves", (long long)b->seq, r->n, d->error);
+			send_points(run, b, r->idx, r->n / 2);
+			send_points(run, b, r->idx + r->n / 2, r->n - r->n / 2);
 		} else {
-			failure(run, b, d, 1);
+			failure(run, b, d, !content_refused(d->status));
 			log_warn("batch %lld: %zu points dead-lettered: %s",
 			    (long long)b->seq, r->n, d->error);
 			dl_write(run, b, r->idx, r->n);

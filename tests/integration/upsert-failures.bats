@@ -138,3 +138,27 @@ count_points() {
 	[ $((up + dl)) -eq "$in" ]
 	[ "$(jq -s '[.[] | select(.kind=="points") | .points[]] | length' dl.ndjson)" -eq "$dl" ]
 }
+
+@test "upsert-failures: one bad point per batch (400 from Qdrant): only the bad points are dead-lettered, no spooling, exit 4" {
+	fake_start
+	# points 3, 20 and 37 (in the first three batches of 16) get a dense vector of the wrong size
+	jq -c 'if .kind == "points" and .seq == 0 then
+		.points |= [to_entries[] | if .key == 3 or .key == 20 then .value.vector.dense = [0.5, 0.5] | .value else .value end]
+	elif .kind == "points" and .seq == 1 then
+		.points |= [to_entries[] | if .key == 5 then .value.vector.dense = [0.5, 0.5] | .value else .value end]
+	else . end' points.ndjson >bad.ndjson
+	[ "$(grep -c '\[0.5,0.5\]' bad.ndjson)" -eq 2 ]
+	run upsert --batch-size 16 --retries 1 --dead-letter dl.ndjson bad.ndjson
+	[ "$status" -eq 4 ]
+	summary=$(grep '"kind":"summary"' <<<"$output")
+	[ "$(jq .dead_lettered <<<"$summary")" -eq 3 ]
+	[ "$(jq .upserted <<<"$summary")" -eq $((N - 3)) ]
+	[ "$(count_points "$FAKE_QDRANT")" -eq $((N - 3)) ]
+	# the dead-letter file holds exactly the three bad points
+	[ "$(jq -s -c '[.[] | select(.kind=="points") | .points[] | .vector.dense] | unique' dl.ndjson)" = '[[0.5,0.5]]' ]
+	[ "$(jq -s '[.[] | select(.kind=="points") | .points[]] | length' dl.ndjson)" -eq 3 ]
+	# Qdrant answered: it was not taken to be down
+	run grep -c 'without more attempts' err.log
+	[ "$output" = 0 ]
+	grep -q 'dimension' err.log
+}
