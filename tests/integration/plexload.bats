@@ -285,3 +285,39 @@ bounded_wait() {	# bounded_wait PID SECONDS: wait for PID, its status in $rc; fa
 	[ "$status" -eq 2 ]
 	grep '"prog":"plex-load"' "$T/stderr" | tail -n 1 | jq -e '.level == "error" and (.msg | test("meta-enrich exited with status 2"))'
 }
+
+# A pid plex-load once read from a stage may belong to another process by
+# the time a signal comes (the stage exited, the pid was reused): it must
+# not be signalled. The victim stands in for that other process.
+@test "a signal between continuous runs reaches no stale stage pid" {
+	mkdir "$T/tmp"
+	sleep 60 &
+	victim=$!
+	TMPDIR="$T/tmp" FAKE_PLEX_INGEST_LINES=1 start_bg --continuous --delay 30
+	wait_for 20 grep -q 'next run in 30 s' "$T/stderr"
+	for f in "$T"/tmp/plex-load.*/pid.*; do echo "$victim" >"$f"; done
+	kill -TERM "$LOADPID"
+	bounded_wait "$LOADPID" 10
+	[ "$rc" -eq 143 ]
+	alive=0
+	kill -0 "$victim" 2>/dev/null && alive=1
+	kill "$victim" 2>/dev/null || true
+	[ "$alive" -eq 1 ]
+}
+
+@test "a signal mid-run reaches no stale pid of a stage that already exited" {
+	mkdir "$T/tmp"
+	sleep 60 &
+	victim=$!
+	# plex-ingest is done at once; meta-enrich and qdrant-upsert are slow
+	TMPDIR="$T/tmp" FAKE_PLEX_INGEST_LINES=2 FAKE_META_ENRICH_DELAY=1 start_bg
+	wait_for 10 grep -qsx "plex-ingest exit 0" "$FAKE_LOG"
+	echo "$victim" >"$(echo "$T"/tmp/plex-load.*)/pid.0"
+	kill -TERM "$LOADPID"
+	bounded_wait "$LOADPID" 15
+	[ "$rc" -eq 143 ]
+	alive=0
+	kill -0 "$victim" 2>/dev/null && alive=1
+	kill "$victim" 2>/dev/null || true
+	[ "$alive" -eq 1 ]
+}
