@@ -207,8 +207,13 @@ one_page(struct ingest_run *run, const struct ingest_listing *l,
 		return PLEX_OK;
 	}
 	if (ingest_emit_batch(run->out, json_object_get(l->section), items,
-	    shows) != 0)
+	    shows) != 0) {
+		/* the writer said why; don't leave an older, recovered error */
+		snprintf(run->src->error, sizeof(run->src->error),
+		    "stdout: cannot write batch %lld",
+		    (long long)run->out->seq);
 		return PLEX_ERR_FAIL;
+	}
 	log_progress(run->out->items);
 	return PLEX_OK;
 }

@@ -200,10 +200,13 @@ configure(struct config *c, int argc, char **argv)
 			c->url = optarg;
 			break;
 		case OPT_TOKEN:
+			/* an option beats PLEX_TOKEN_FILE from the environment */
 			c->token = opt_secret(optarg);
+			c->token_file = NULL;
 			break;
 		case OPT_TOKEN_FILE:
 			c->token_file = optarg;
+			c->token = NULL;
 			break;
 		case OPT_SECTION:
 			/* PLEX_SECTIONS is read only when no --section is given */

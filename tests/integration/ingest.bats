@@ -263,3 +263,24 @@ check_library() {
 	jq -se '[.[] | select(.kind == "plex") | . as $b | .items[] | select(.type == "episode") |
 		$b.shows[.grandparentRatingKey].title != null] | all' "$out"
 }
+
+@test "plex-ingest: --plex-token wins over PLEX_TOKEN_FILE in the environment" {
+	fake_start "${LIB[@]}"
+	printf 'stale-token-from-env-file\n' >"$BATS_TEST_TMPDIR/old"
+	unset PLEX_TOKEN
+	PLEX_TOKEN_FILE=$BATS_TEST_TMPDIR/old ingest --plex-url "$FAKE_PLEX" \
+		--plex-token "$FAKE_PLEX_TOKEN" --retries 0 --types movie --limit 1
+	cat "$err"
+	[ "$rc" -eq 0 ]
+	tail -n 1 "$out" | jq -e '.kind == "end"'
+}
+
+@test "plex-ingest: a write error on stdout says so, with no empty error line" {
+	rc=0
+	timeout 60 "$ING" --sample-dir "$PLEXPIPE_TOP/sample" --plex-chunk-size 2 \
+		>/dev/full 2>"$BATS_TEST_TMPDIR/err" || rc=$?
+	cat "$BATS_TEST_TMPDIR/err"
+	[ "$rc" -eq 1 ]
+	grep -q 'No space left' "$BATS_TEST_TMPDIR/err"
+	! grep -Eq 'error: *$' "$BATS_TEST_TMPDIR/err" || false
+}
