@@ -321,3 +321,17 @@ bounded_wait() {	# bounded_wait PID SECONDS: wait for PID, its status in $rc; fa
 	kill "$victim" 2>/dev/null || true
 	[ "$alive" -eq 1 ]
 }
+
+@test "a secret option wins over its *_FILE variable from the environment" {
+	mkdir -p "$T/bin/real"
+	ln -s "$PLEXPIPE_BIN/fake-stage" "$T/bin/real/plex-ingest"
+	ln -s "$PLEXPIPE_BIN/fake-stage" "$T/bin/meta-enrich"
+	ln -s "$PLEXPIPE_BIN/fake-stage" "$T/bin/qdrant-upsert"
+	printf '#!/bin/bash\n[ "$1" = --list-options ] || echo "file=${PLEX_TOKEN_FILE-unset}" >>"$FAKE_LOG"\nexec "%s" "$@"\n' \
+		"$T/bin/real/plex-ingest" >"$T/bin/plex-ingest"
+	chmod +x "$T/bin/plex-ingest"
+	PLEXPIPE_BIN="$T/bin" PLEX_TOKEN_FILE=/etc/old-token load --plex-token new-token-4711
+	[ "$status" -eq 0 ]
+	grep -qx 'plex-ingest env PLEX_TOKEN=new-token-4711 .*' "$FAKE_LOG"
+	grep -qx 'file=unset' "$FAKE_LOG"
+}
