@@ -335,3 +335,11 @@ bounded_wait() {	# bounded_wait PID SECONDS: wait for PID, its status in $rc; fa
 	grep -qx 'plex-ingest env PLEX_TOKEN=new-token-4711 .*' "$FAKE_LOG"
 	grep -qx 'file=unset' "$FAKE_LOG"
 }
+
+@test "an explicit --batch-size wins over QDRANT_UPSERT_BUFFER_SIZE" {
+	QDRANT_UPSERT_BUFFER_SIZE=77 load --batch-size 7
+	[ "$status" -eq 0 ]
+	args=$(grep '^qdrant-upsert args ' "$FAKE_LOG")
+	# getopt: the last --batch-size counts
+	[ "${args##*--batch-size }" = 7 ]
+}
