@@ -1,5 +1,6 @@
 /* qdrant-upsert.c: read points (NDJSON), write them to Qdrant with BM25 and dense vectors, report per batch. */
 #include <sys/types.h>
+#include <sys/stat.h>
 
 #include <errno.h>
 #include <getopt.h>
@@ -119,7 +120,8 @@ static const char synopsis[] =
 "                            default ./qdrant-dead-letter.ndjson, made only when\n"
 "                            needed). After 3 failed requests in a row the rest\n"
 "                            of the input is written there without more tries.\n"
-"                            Replay: qdrant-upsert [options] FILE\n"
+"                            Replay: qdrant-upsert [options] --dead-letter\n"
+"                            OTHER-FILE FILE (never into itself: exit 2)\n"
 "  --skip-unchanged          (default; QDRANT_UPSERT_SKIP_UNCHANGED) fetch stored\n"
 "  --no-skip-unchanged       content_hash values first and skip equal points\n"
 "  --reject-file FILE        bad input records (QDRANT_UPSERT_REJECT_FILE)\n"
@@ -840,9 +842,24 @@ summary(struct state *s, double secs, size_t deleted)
 	json_object_put(o);
 	if (st->dead_lettered > 0)
 		log_warn("%zu points are in %s%s; when Qdrant is healthy replay them "
-		    "with: qdrant-upsert [same options] %s", st->dead_lettered,
+		    "with: qdrant-upsert [same options] --dead-letter OTHER-FILE %s",
+		    st->dead_lettered,
 		    s->cfg.dead_letter, st->spooled ? " (Qdrant was down: the rest "
 		    "of the input was spooled there)" : "", s->cfg.dead_letter);
+}
+
+/*
+ * Is the dead-letter file the input? Replaying a dead-letter file with the
+ * default --dead-letter would append to the file being read, and read
+ * those new dead letters again, without end while Qdrant fails.
+ */
+static int
+dead_letter_is_input(FILE *fp, const char *path)
+{
+	struct stat	 in, dl;
+
+	return fstat(fileno(fp), &in) == 0 && stat(path, &dl) == 0 &&
+	    S_ISREG(in.st_mode) && in.st_dev == dl.st_dev && in.st_ino == dl.st_ino;
 }
 
 int
@@ -861,6 +878,21 @@ main(int argc, char **argv)
 	env_defaults(&s);
 	parse_args(&s, argc, argv);
 	check_config(&s);
+	if (s.input != NULL && (fp = fopen(s.input, "r")) == NULL) {
+		log_error("%s: %s", s.input, strerror(errno));
+		free(s.key_file_value);
+		free(s.embed_key_file_value);
+		return EXIT_FATAL;
+	}
+	if (dead_letter_is_input(fp, s.cfg.dead_letter)) {
+		log_error("the input is the dead-letter file %s: give another "
+		    "--dead-letter FILE to replay it", s.cfg.dead_letter);
+		if (fp != stdin)
+			fclose(fp);
+		free(s.key_file_value);
+		free(s.embed_key_file_value);
+		return EXIT_USAGE;
+	}
 	if ((s.bm = upsert_bm25_new()) == NULL) {
 		log_error("libstemmer has no English stemmer");
 		return EXIT_FATAL;
@@ -875,10 +907,6 @@ main(int argc, char **argv)
 	s.out = ndjson_writer_new(stdout, "stdout");
 	s.rej = reject_open(s.reject_path);
 	make_clients(&s);
-	if (s.input != NULL && (fp = fopen(s.input, "r")) == NULL) {
-		log_error("%s: %s", s.input, strerror(errno));
-		return EXIT_FATAL;
-	}
 	t0 = now_monotonic();
 	rc = read_input(&s, fp, s.input ? s.input : "stdin");
 	if (rc == 0 && !s.ensured && !signal_received)

@@ -162,3 +162,25 @@ count_points() {
 	[ "$output" = 0 ]
 	grep -q 'dimension' err.log
 }
+
+@test "upsert-failures: replaying the dead-letter file into itself is refused (it would read its own new dead letters forever)" {
+	fake_start
+	fake_config '{"qdrant":{"fail_after":2,"fail_status":503,"retry_after":0}}'
+	run upsert --batch-size 20 --retries 0 points.ndjson
+	[ "$status" -eq 4 ]
+	[ -s qdrant-dead-letter.ndjson ]
+	before=$(cksum <qdrant-dead-letter.ndjson)
+	# Qdrant still failing; the default --dead-letter is the file being replayed
+	run upsert --batch-size 20 --retries 0 qdrant-dead-letter.ndjson
+	[ "$status" -eq 2 ]
+	grep -q 'dead-letter' err.log
+	run upsert --batch-size 20 --retries 0 <qdrant-dead-letter.ndjson
+	[ "$status" -eq 2 ]
+	[ "$(cksum <qdrant-dead-letter.ndjson)" = "$before" ]
+	# another dead-letter file works
+	run upsert --batch-size 20 --retries 0 --dead-letter dl2.ndjson qdrant-dead-letter.ndjson
+	[ "$status" -eq 4 ]
+	[ "$(cksum <qdrant-dead-letter.ndjson)" = "$before" ]
+	[ "$(jq -s '[.[] | select(.kind=="points") | .points[]] | length' dl2.ndjson)" -eq \
+		"$(jq -s '[.[] | select(.kind=="points") | .points[]] | length' qdrant-dead-letter.ndjson)" ]
+}
