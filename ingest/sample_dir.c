@@ -180,10 +180,17 @@ sd_metadata(void *ctx, const char *const *keys, size_t n,
 		if (s->plexdir == NULL || !safe_name(keys[i]))
 			continue;	/* unknown: absent, as on a server */
 		xasprintf(&path, "%s/metadata/%s.json", s->plexdir, keys[i]);
-		one = exists(path) ? load(path, err, errlen) : NULL;
-		free(path);
-		if (one == NULL)
+		if (!exists(path)) {
+			free(path);
 			continue;
+		}
+		/* a broken recording is an error, not a deleted item */
+		one = load(path, err, errlen);
+		free(path);
+		if (one == NULL) {
+			json_object_put(rows);
+			return PLEX_ERR_FAIL;
+		}
 		r = plex_rows(one, "Metadata");
 		len = r == NULL ? 0 : json_object_array_length(r);
 		for (j = 0; j < len; j++)

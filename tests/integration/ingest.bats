@@ -284,3 +284,14 @@ check_library() {
 	grep -q 'No space left' "$BATS_TEST_TMPDIR/err"
 	! grep -Eq 'error: *$' "$BATS_TEST_TMPDIR/err" || false
 }
+
+@test "plex-ingest: a broken metadata file in a sample exits 1, no end record (not a vanished item)" {
+	cp -r "$PLEXPIPE_TOP/sample/plex" "$BATS_TEST_TMPDIR/"
+	f=$(find "$BATS_TEST_TMPDIR/plex/metadata" -name '*.json' | sort | head -n 1)
+	printf '{"MediaContainer":' >"$f"
+	ingest --sample-dir "$BATS_TEST_TMPDIR/plex"
+	cat "$err"
+	[ "$rc" -eq 1 ]
+	! grep -q '"kind":"end"' "$out" || false
+	grep -q "$(basename "$f")" "$err"
+}
