@@ -909,6 +909,9 @@ main(int argc, char **argv)
 	make_clients(&s);
 	t0 = now_monotonic();
 	rc = read_input(&s, fp, s.input ? s.input : "stdin");
+	/* stopped by the input (--strict, a read error): keep what was read */
+	if (rc != 0 && s.run != NULL && upsert_run_fatal(s.run) == 0)
+		upsert_run_spool_pending(s.run);
 	if (rc == 0 && !s.ensured && !signal_received)
 		rc = ensure(&s, NULL);	/* no points: still check, maybe clean up */
 	if (s.run != NULL && rc == 0) {

@@ -184,3 +184,18 @@ count_points() {
 	[ "$(jq -s '[.[] | select(.kind=="points") | .points[]] | length' dl2.ndjson)" -eq \
 		"$(jq -s '[.[] | select(.kind=="points") | .points[]] | length' qdrant-dead-letter.ndjson)" ]
 }
+
+@test "upsert-failures: --strict stopping at a bad line mid-run: every point read before it is written or dead-lettered" {
+	fake_start
+	fake_config '{"qdrant":{"latency_ms":300}}'
+	{ head -n 8 points.ndjson; echo '{"kind":"points","v":1,"seq":99,"points":"not an array"}'; tail -n +9 points.ndjson; } >bad.ndjson
+	run upsert --batch-size 16 --strict --dead-letter dl.ndjson bad.ndjson
+	[ "$status" -eq 3 ]
+	summary=$(grep '"kind":"summary"' <<<"$output")
+	in=$(jq .points <<<"$summary")
+	up=$(jq .upserted <<<"$summary")
+	dl=$(jq .dead_lettered <<<"$summary")
+	[ "$in" -eq 256 ]
+	[ $((up + dl)) -eq "$in" ]
+	[ "$(jq -s '[.[] | select(.kind=="points") | .points[]] | length' dl.ndjson)" -eq "$dl" ]
+}
