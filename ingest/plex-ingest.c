@@ -278,8 +278,10 @@ open_source(const struct config *c, char **token_buf)
 	}
 	if (strncmp(pc.url, "http://", 7) != 0 &&
 	    strncmp(pc.url, "https://", 8) != 0) {
-		log_error("--plex-url \"%s\" is not an http:// or https:// URL",
-		    pc.url);
+		/* only the scheme: the rest may hold user:password@ */
+		log_error("--plex-url must start with http:// or https:// "
+		    "(it starts \"%.*s\")",
+		    (int)strcspn(pc.url, ":/@"), pc.url);
 		exit(EXIT_USAGE);
 	}
 	if (c->token_file != NULL)

@@ -295,3 +295,11 @@ check_library() {
 	! grep -q '"kind":"end"' "$out" || false
 	grep -q "$(basename "$f")" "$err"
 }
+
+@test "plex-ingest: a URL of the wrong scheme is refused without echoing its credentials" {
+	ingest --plex-url 'ftp://me:hunter2secret@127.0.0.1:9'
+	cat "$err"
+	[ "$rc" -eq 2 ]
+	grep -q 'http' "$err"
+	! grep -q 'hunter2secret' "$err" || false
+}
