@@ -343,3 +343,12 @@ bounded_wait() {	# bounded_wait PID SECONDS: wait for PID, its status in $rc; fa
 	# getopt: the last --batch-size counts
 	[ "${args##*--batch-size }" = 7 ]
 }
+
+@test "plex-load's own flags refuse a value (--dry-run=no must not mean a dry run)" {
+	for f in --dry-run=no --continuous=false --qdrant-https=false --no-qdrant-prefer-grpc=1; do
+		load "$f"
+		[ "$status" -eq 2 ] || { echo "$f: $status"; false; }
+		[[ "$ERR" == *"takes no value"* ]]
+	done
+	[ ! -e "$FAKE_LOG" ]
+}
