@@ -156,13 +156,21 @@ static void
 env_sections(struct config *c, char **keep)
 {
 	const char *v = opt_env("PLEX_SECTIONS");
-	char *p, *tok, *save = NULL;
+	char *p, *tok, *e, *save = NULL;
 
 	if (v == NULL)
 		return;
 	*keep = xstrdup(v);
-	for (p = *keep; (tok = strtok_r(p, ",", &save)) != NULL; p = NULL)
-		add_section(c, tok);
+	for (p = *keep; (tok = strtok_r(p, ",", &save)) != NULL; p = NULL) {
+		/* "Movies, TV Shows": the blanks around a comma are not the title's */
+		while (*tok == ' ' || *tok == '\t')
+			tok++;
+		e = tok + strlen(tok);
+		while (e > tok && (e[-1] == ' ' || e[-1] == '\t'))
+			*--e = '\0';
+		if (*tok != '\0')
+			add_section(c, tok);
+	}
 }
 
 static void

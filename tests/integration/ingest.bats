@@ -235,6 +235,20 @@ check_library() {
 		$b.shows[.grandparentRatingKey] != null] | all' "$out"
 }
 
+@test "plex-ingest: PLEX_SECTIONS is a comma list; blanks around the commas are not part of a title" {
+	local dir=$PLEXPIPE_TOP/sample
+	[ -f "$dir/plex/sections.json" ] || skip "no bundled sample library in $dir"
+	PLEX_SECTIONS="Movies , TV Shows" ingest --sample-dir "$dir"
+	[ "$rc" -eq 0 ]
+	[ "$(tail -n 1 "$out" | jq -c '[.sections[].key]')" = '["1","2"]' ]
+	PLEX_SECTIONS=" TV Shows" ingest --sample-dir "$dir"
+	[ "$rc" -eq 0 ]
+	[ "$(tail -n 1 "$out" | jq -c '[.sections[].key]')" = '["2"]' ]
+	PLEX_SECTIONS="Movies, Nope" ingest --sample-dir "$dir"
+	[ "$rc" -eq 2 ]
+	grep -q '"Nope"' "$err"
+}
+
 @test "plex-ingest: sample mode on the mcp-plex fixtures emits the recorded movie, episode and listings" {
 	skip_without_shared
 	local dir=$SHARED/fixtures/mcp-plex-sample-data
