@@ -15,7 +15,8 @@
  * that fails after the HTTP layer's retries dead-letters its points as a
  * `points` record (replayable input); an upsert whose content Qdrant
  * refuses (400, 413, 422) is first retried in halves, so one bad point
- * does not take its neighbours along. After SPOOL_AFTER consecutive
+ * does not take its neighbours along; so is a refused embeddings request
+ * (a text too long for the model, say). After SPOOL_AFTER consecutive
  * failed requests Qdrant is taken to be down: every point not yet written
  * goes straight to the dead-letter file, without more attempts.
  * In --dry-run nothing is sent: each request is written to stdout and
@@ -452,7 +453,7 @@ send_upserts(struct upsert_run *run, struct batch *b)
 
 	idx = xreallocarray(NULL, b->n + 1, sizeof(*idx));
 	for (i = 0; i < b->n; i++)
-		if (!b->pts[i].skip)
+		if (!b->pts[i].skip && !b->pts[i].done)
 			idx[n++] = i;
 	send_points(run, b, idx, n);
 	free(idx);
@@ -477,6 +478,32 @@ needs_embedding(struct upsert_run *run, struct bpoint *p)
 {
 	return !p->skip && run->cfg->dense == DENSE_ENDPOINT &&
 	    upsert_point_document(p->pt, "dense") != NULL;
+}
+
+/* One embeddings request for the points idx[0..n) (one model). */
+static void
+send_embed_idx(struct upsert_run *run, struct batch *b, const size_t *idx, size_t n)
+{
+	struct buf		 body = BUF_INIT;
+	const char		**texts;
+	struct json_object	*doc;
+	struct req		*r;
+	size_t			 k;
+
+	texts = xreallocarray(NULL, n + 1, sizeof(*texts));
+	r = req_new(b, STEP_EMBED, n);
+	for (k = 0; k < n; k++) {
+		doc = upsert_point_document(b->pts[idx[k]].pt, "dense");
+		texts[k] = jget_str(doc, "text");
+		r->idx[r->n++] = idx[k];
+	}
+	doc = upsert_point_document(b->pts[idx[0]].pt, "dense");
+	upsert_embed_body(run->cfg->embed_model ? run->cfg->embed_model :
+	    jget_str(doc, "model"), texts, n, &body);
+	run->st.embed_requests++;
+	req_send(run, r, "POST", run->embed_path, body.data, body.len);
+	free(texts);
+	buf_free(&body);
 }
 
 static void
@@ -615,7 +642,18 @@ handle(struct upsert_run *run, struct done *d)
 		advance(run, b);
 		break;
 	case STEP_EMBED:
-		if (!ok) {
+		if (!ok && content_refused(d->status) && r->n > 1) {
+			/* a text the server refuses (too long, say): find it */
+			log_info("batch %lld: embeddings for %zu texts refused (%s); "
+			    "retrying them in halves", (long long)b->seq, r->n, d->error);
+			send_embed_idx(run, b, r->idx, r->n / 2);
+			send_embed_idx(run, b, r->idx + r->n / 2, r->n - r->n / 2);
+		} else if (!ok && content_refused(d->status)) {
+			log_warn("batch %lld: point %s dead-lettered: %s",
+			    (long long)b->seq, b->pts[r->idx[0]].key, d->error);
+			failure(run, b, d, 0);
+			dl_write(run, b, r->idx, 1);
+		} else if (!ok) {
 			failure(run, b, d, 0);
 			b->failed = 1;
 		} else if (!run->cfg->dry_run) {

@@ -199,3 +199,48 @@ count_points() {
 	[ $((up + dl)) -eq "$in" ]
 	[ "$(jq -s '[.[] | select(.kind=="points") | .points[]] | length' dl.ndjson)" -eq "$dl" ]
 }
+
+@test "upsert-failures: an embeddings server refusing one text (413, too long): only that point is dead-lettered" {
+	fake_start
+	# a one-file OpenAI-style embeddings server that refuses any text containing TOO-LONG,
+	# like TEI without --auto-truncate for a text over the model's 512 tokens
+	cat >embed.py <<'PY'
+import json, sys, threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+class H(BaseHTTPRequestHandler):
+    def log_message(self, *a):
+        pass
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        if any("TOO-LONG" in t for t in body["input"]):
+            out, st = {"error": "Input validation error: inputs must have less than 512 tokens"}, 413
+        else:
+            out, st = {"data": [{"index": i, "embedding": [0.01 * (i + 1)] * 384} for i in range(len(body["input"]))]}, 200
+        data = json.dumps(out).encode()
+        self.send_response(st)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+s = HTTPServer(("127.0.0.1", 0), H)
+open(sys.argv[1], "w").write(str(s.server_address[1]))
+threading.Timer(90, s.shutdown).start()
+s.serve_forever()
+PY
+	timeout 100 python3 embed.py port &
+	for _ in $(seq 50); do [ -s port ] && break; sleep 0.1; done
+	[ -s port ]
+	jq -c 'if .kind == "points" and .seq == 0 then
+		.points |= [to_entries[] | if .key == 3 or .key == 20 then .value.vector.dense.text += " TOO-LONG" | .value else .value end]
+	else . end' points.ndjson >long.ndjson
+	run timeout 120 "$PLEXPIPE_BIN/qdrant-upsert" --qdrant-url "$FAKE_QDRANT" --embed-url "http://127.0.0.1:$(cat port)" \
+		--backoff 0.01 --batch-size 16 --embed-batch-size 8 --dead-letter dl.ndjson long.ndjson
+	[ "$status" -eq 4 ]
+	summary=$(grep '"kind":"summary"' <<<"$output")
+	[ "$(jq .dead_lettered <<<"$summary")" -eq 2 ]
+	[ "$(jq .upserted <<<"$summary")" -eq $((N - 2)) ]
+	[ "$(count_points "$FAKE_QDRANT")" -eq $((N - 2)) ]
+	[ "$(jq -s '[.[] | select(.kind=="points") | .points[] | select(.vector.dense.text | endswith("TOO-LONG"))] | length' dl.ndjson)" -eq 2 ]
+	[ "$(jq -s '[.[] | select(.kind=="points") | .points[]] | length' dl.ndjson)" -eq 2 ]
+	kill %1 2>/dev/null || true
+}
