@@ -832,7 +832,7 @@ summary(struct state *s, double secs, size_t deleted)
 	pps = secs > 0 ? (double)st->points_in / secs : 0;
 	snprintf(num, sizeof(num), "%.1f", pps);
 	json_object_object_add(o, "points_per_second", json_object_new_double_s(pps, num));
-	if (st->dead_lettered > 0)
+	if (st->dead_lettered > 0 && !s->cfg.dry_run)
 		json_object_object_add(o, "dead_letter",
 		    json_object_new_string(s->cfg.dead_letter));
 	if (s->cfg.dry_run)
@@ -840,7 +840,10 @@ summary(struct state *s, double secs, size_t deleted)
 	ndjson_write(s->out, o);
 	log_summary(o);
 	json_object_put(o);
-	if (st->dead_lettered > 0)
+	if (st->dead_lettered > 0 && s->cfg.dry_run)
+		log_warn("%zu points would be dead-lettered (--dry-run wrote no "
+		    "dead-letter file)", st->dead_lettered);
+	else if (st->dead_lettered > 0)
 		log_warn("%zu points are in %s%s; when Qdrant is healthy replay them "
 		    "with: qdrant-upsert [same options] --dead-letter OTHER-FILE %s",
 		    st->dead_lettered,

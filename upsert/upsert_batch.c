@@ -208,7 +208,17 @@ dl_write(struct upsert_run *run, struct batch *b, const size_t *idx, size_t n)
 	struct json_object	*rec, *arr;
 	size_t			 i;
 
-	if (n == 0 || dl_open(run) != 0)
+	if (n == 0)
+		return;
+	if (run->cfg->dry_run) {
+		/* --dry-run writes nothing: the points are only counted */
+		for (i = 0; i < n; i++)
+			b->pts[idx ? idx[i] : i].done = 1;
+		b->dead += n;
+		run->st.dead_lettered += n;
+		return;
+	}
+	if (dl_open(run) != 0)
 		return;
 	rec = json_object_new_object();
 	json_object_object_add(rec, "kind", json_object_new_string("points"));
@@ -828,7 +838,7 @@ upsert_run_spool_pending(struct upsert_run *run)
 		run->active++;
 	}
 	while ((b = TAILQ_FIRST(&run->batches)) != NULL) {
-		if (run->dlw == NULL && dl_open(run) != 0)
+		if (!run->cfg->dry_run && run->dlw == NULL && dl_open(run) != 0)
 			return;
 		snprintf(b->error, sizeof(b->error), "interrupted");
 		dl_rest(run, b);

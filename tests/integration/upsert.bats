@@ -219,3 +219,12 @@ count_points() {
 	run upsert --dense none --strict mixed.ndjson
 	[ "$status" -eq 3 ]
 }
+
+@test "upsert: --dry-run writes no dead-letter file (a point over --max-request-bytes is only reported)" {
+	run upsert --dry-run --dense none --max-request-bytes 1024 --dead-letter dl.ndjson "$PTS"
+	[ "$status" -eq 4 ]
+	[ ! -e dl.ndjson ]
+	[ ! -e qdrant-dead-letter.ndjson ]
+	[ "$(grep '"kind":"summary"' <<<"$output" | jq .dead_lettered)" -gt 0 ]
+	grep -q 'max-request-bytes' err.log
+}
