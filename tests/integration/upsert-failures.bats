@@ -52,9 +52,13 @@ count_points() {
 	[ $((up + dl)) -eq "$N" ]
 	[ "$(jq -s '[.[] | select(.kind=="points") | .points[]] | length' dl.ndjson)" -eq "$dl" ]
 	# spooled without more attempts: far fewer upserts than batches x attempts
-	# without spooling: 4 + 16 batches x 3 attempts = 52; with it at most
-	# 4 + 3 x (3 failures in a row + 5 batches already in the pipeline) = 28
-	[ "$(fake_stats '.qdrant.by_endpoint["PUT /collections/{c}/points"]')" -le 28 ]
+	# without spooling: 4 + 16 batches x 3 attempts = 52; with it about
+	# 4 + 3 x (3 failures in a row + 5 batches already in the pipeline) = 28,
+	# seen 19-29 here: the server also counts curl's own silent re-send on a
+	# connection the fake closed after a 503, so allow some room below 52
+	n=$(fake_stats '.qdrant.by_endpoint["PUT /collections/{c}/points"]')
+	echo "# upserts seen by the fake: $n" >&3
+	[ "$n" -le 36 ]
 	grep -q 'replay' err.log
 	# the file ends with an incomplete end record, so a replay exits 0 and never cleans up
 	[ "$(tail -1 dl.ndjson | jq -c '[.kind, .complete]')" = '["end",false]' ]
