@@ -54,7 +54,7 @@ count_points() {
 	# spooled without more attempts: far fewer upserts than batches x attempts
 	# without spooling: 4 + 16 batches x 3 attempts = 52; with it about
 	# 4 + 3 x (3 failures in a row + 5 batches already in the pipeline) = 28,
-	# seen 19-29 here: the server also counts curl's own silent re-send on a
+	# seen 19-25 in six runs and once above 28: the server also counts curl's own silent re-send on a
 	# connection the fake closed after a 503, so allow some room below 52
 	n=$(fake_stats '.qdrant.by_endpoint["PUT /collections/{c}/points"]')
 	echo "# upserts seen by the fake: $n" >&3
