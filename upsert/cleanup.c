@@ -219,6 +219,52 @@ delete_ids(struct upsert_qdrant *q, const char *cpath, struct json_object *stale
 	return rc;
 }
 
+/*
+ * The delete fraction is checked per loaded type, not against the whole
+ * collection: a movie section that comes back empty (an unmounted disk)
+ * would otherwise go unnoticed in a collection that is mostly episodes.
+ * Per-type limits also bound the whole: if every type stays under F, so
+ * does their sum.
+ */
+static int
+too_many(struct upsert_qdrant *q, const char *cpath,
+    const struct upsert_keyset *ks, const char *const *types, size_t ntypes)
+{
+	struct buf	 f = BUF_INIT, t = BUF_INIT;
+	struct json_object *s;
+	long long	 stale, total;
+	size_t		 i;
+	int		 rc = 0;
+
+	for (i = 0; i < ntypes && rc == 0; i++) {
+		buf_reset(&f);
+		buf_reset(&t);
+		stale_filter(&f, ks, &types[i], 1);
+		s = json_object_new_string(types[i]);
+		buf_printf(&t, "{\"must\":[{\"key\":\"type\",\"match\":"
+		    "{\"value\":%s}}]}", json_object_to_json_string(s));
+		json_object_put(s);
+		if ((stale = count_points(q, cpath, f.data)) < 0 ||
+		    (total = count_points(q, cpath, t.data)) < 0) {
+			rc = EXIT_FATAL;
+			break;
+		}
+		if (total > 0 && (double)stale > q->cfg->max_delete_fraction *
+		    (double)total && !q->cfg->force_cleanup) {
+			log_warn("stale cleanup refused: %lld of %lld %s points "
+			    "(%.1f%%) would be deleted, more than "
+			    "--max-delete-fraction %.2f; check the input, then "
+			    "re-run with --force-cleanup to delete them", stale,
+			    total, types[i], 100.0 * (double)stale / (double)total,
+			    q->cfg->max_delete_fraction);
+			rc = EXIT_PARTIAL;
+		}
+	}
+	buf_free(&f);
+	buf_free(&t);
+	return rc;
+}
+
 int
 upsert_cleanup(struct upsert_qdrant *q, const struct upsert_keyset *ks,
     const char *const *types, size_t ntypes, size_t *deleted)
@@ -226,7 +272,7 @@ upsert_cleanup(struct upsert_qdrant *q, const struct upsert_keyset *ks,
 	struct json_object	*stale = NULL;
 	struct buf		 filter = BUF_INIT;
 	char			*esc, *cpath;
-	long long		 total, nstale;
+	long long		 nstale;
 	int			 rc = 0;
 
 	*deleted = 0;
@@ -236,8 +282,7 @@ upsert_cleanup(struct upsert_qdrant *q, const struct upsert_keyset *ks,
 	xasprintf(&cpath, "/collections/%s", esc);
 	free(esc);
 	stale_filter(&filter, ks, types, ntypes);
-	if ((nstale = count_points(q, cpath, filter.data)) < 0 ||
-	    (total = count_points(q, cpath, NULL)) < 0) {
+	if ((nstale = count_points(q, cpath, filter.data)) < 0) {
 		rc = EXIT_FATAL;
 		goto out;
 	}
@@ -245,16 +290,8 @@ upsert_cleanup(struct upsert_qdrant *q, const struct upsert_keyset *ks,
 		log_info("stale cleanup: nothing to delete");
 		goto out;
 	}
-	if (total > 0 && (double)nstale > q->cfg->max_delete_fraction * (double)total &&
-	    !q->cfg->force_cleanup) {
-		log_warn("stale cleanup refused: %lld of %lld points (%.1f%%) would be "
-		    "deleted, more than --max-delete-fraction %.2f; check the input, "
-		    "then re-run with --force-cleanup to delete them",
-		    nstale, total, 100.0 * (double)nstale / (double)total,
-		    q->cfg->max_delete_fraction);
-		rc = EXIT_PARTIAL;
+	if ((rc = too_many(q, cpath, ks, types, ntypes)) != 0)
 		goto out;
-	}
 	stale = json_object_new_array();
 	if ((rc = scan(q, cpath, filter.data, stale)) != 0)
 		goto out;

@@ -85,15 +85,17 @@ keep() {
 }
 
 @test "upsert-cleanup: refuses above --max-delete-fraction (exit 4) unless --force-cleanup" {
-	keepers=$(jq -c '[range(10000;10040)]' <<<'null')	# 30 of 70 would go: 43%
+	# 10 of 50 movies (20%) and 10 of 20 episodes (50%) would go
+	keepers=$(jq -c '[range(10000;10040)] + [range(10050;10060)]' <<<'null')
 	keep "$keepers" >big.ndjson
 	run upsert big.ndjson
 	[ "$status" -eq 4 ]
 	grep -q 'force-cleanup' err.log
+	grep -q '10 of 20 episode points' err.log
 	[ "$(count_points)" -eq 70 ]
 	run upsert --max-delete-fraction 0.5 big.ndjson
 	[ "$status" -eq 0 ]
-	[ "$(count_points)" -eq 40 ]
+	[ "$(count_points)" -eq 50 ]
 	# and with the default fraction, forced
 	run upsert full.ndjson
 	[ "$status" -eq 0 ]
@@ -101,6 +103,17 @@ keep() {
 	run upsert --force-cleanup tiny.ndjson
 	[ "$status" -eq 0 ]
 	[ "$(ids)" = '[10000]' ]
+}
+
+@test "upsert-cleanup: the fraction is per type: a type that would vanish is refused even when the whole would pass" {
+	# every episode gone (an unmounted TV disk): 20 of 70 overall (29%) is under
+	# 0.3, but 100% of the episodes is not
+	keep "$(jq -c '[range(10000;10050)]' <<<'null')" >noeps.ndjson
+	run upsert --max-delete-fraction 0.3 noeps.ndjson
+	[ "$status" -eq 4 ]
+	grep -q '20 of 20 episode points' err.log
+	[ "$(count_points)" -eq 70 ]
+	[ "$(fake_stats '.qdrant.by_endpoint["POST /collections/{c}/points/delete"] // 0')" -eq 0 ]
 }
 
 @test "upsert-cleanup: --no-cleanup and a run with dead letters delete nothing" {
