@@ -6,6 +6,7 @@
 
 #include "buf.h"
 #include "enrich.h"
+#include "jsonutil.h"
 #include "xalloc.h"
 
 /* U+00C0..U+00FF folded to ASCII; "" for signs such as U+00D7. */
@@ -27,44 +28,9 @@ static const char latin_ext_a[] =
 	"JjKkkLlLlLlLlLlNnNnNnnNnOoOoOo34RrRrRrSsSsSsSsTtTtTt"
 	"UuUuUuUuUuUuWwYyYZzZzZzs";
 
-/* Decodes one UTF-8 sequence; returns its length (1 for a bad byte, cp = 0). */
-static size_t
-utf8_next(const unsigned char *s, unsigned long *cp)
-{
-	size_t n, i;
-	unsigned long c;
-
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	}
-	if ((s[0] & 0xe0) == 0xc0) {
-		n = 2;
-		c = s[0] & 0x1f;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		n = 3;
-		c = s[0] & 0x0f;
-	} else if ((s[0] & 0xf8) == 0xf0) {
-		n = 4;
-		c = s[0] & 0x07;
-	} else {
-		*cp = 0;
-		return 1;
-	}
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80) {
-			*cp = 0;
-			return 1;
-		}
-		c = (c << 6) | (s[i] & 0x3f);
-	}
-	*cp = c;
-	return n;
-}
-
 /* The ASCII folding of one code point ("" when it has none). */
 static const char *
-fold(unsigned long cp, char one[2])
+fold(uint32_t cp, char one[2])
 {
 	static const char *const lig[] = { "IJ", "ij", "OE", "oe" };
 	char c;
@@ -103,17 +69,18 @@ char *
 enrich_slug(const char *title)
 {
 	struct buf b = BUF_INIT;
-	const unsigned char *p;
+	const unsigned char *p, *end;
 	const char *f;
 	char one[2], c;
-	unsigned long cp;
+	uint32_t cp;
 	int dash = 0;
 
 	if (title == NULL)
 		title = "";
 	p = (const unsigned char *)title + article_len(title);
-	while (*p != '\0') {
-		p += utf8_next(p, &cp);
+	end = p + strlen((const char *)p);
+	while (p < end) {
+		p += jutf8_decode(p, (size_t)(end - p), &cp);
 		for (f = fold(cp, one); *f != '\0'; f++) {
 			c = (char)tolower((unsigned char)*f);
 			if (isalnum((unsigned char)c)) {

@@ -23,6 +23,7 @@
 #include <libstemmer.h>
 
 #include "buf.h"
+#include "jsonutil.h"
 #include "xalloc.h"
 #include "upsert.h"
 
@@ -164,42 +165,6 @@ upsert_bm25_model(const char *m)
 {
 	return m != NULL && (strcasecmp(m, "qdrant/bm25") == 0 ||
 	    strcasecmp(m, "bm25") == 0);
-}
-
-/* Decodes one UTF-8 sequence; invalid bytes decode as U+FFFD of length 1. */
-static size_t
-utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
-{
-	size_t		 len, i;
-	uint32_t	 c;
-
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	}
-	if ((s[0] & 0xe0) == 0xc0) {
-		len = 2;
-		c = s[0] & 0x1f;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		len = 3;
-		c = s[0] & 0x0f;
-	} else if ((s[0] & 0xf8) == 0xf0) {
-		len = 4;
-		c = s[0] & 0x07;
-	} else
-		goto bad;
-	if (len > n)
-		goto bad;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			goto bad;
-		c = c << 6 | (s[i] & 0x3f);
-	}
-	*cp = c;
-	return len;
-bad:
-	*cp = 0xfffd;
-	return 1;
 }
 
 /* Appends c to the token; a token too long to keep only counts code points. */
@@ -364,7 +329,7 @@ analyse(struct upsert_bm25 *bm, const char *text)
 		size_t	 l = 1;
 
 		if (i < n)
-			l = utf8_decode(s + i, n - i, &c);
+			l = jutf8_decode(s + i, n - i, &c);
 		if (i < n && is_word(bm, c)) {
 			token_add(bm, lower(bm, c));
 			cps++;
