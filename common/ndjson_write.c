@@ -25,6 +25,7 @@
 #include "fdio.h"
 #include "log.h"
 #include "ndjson_write.h"
+#include "signals.h"
 #include "xalloc.h"
 
 #define WRITE_FLAGS	(JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
@@ -38,21 +39,6 @@ struct ndjson_writer {
 	int		 error;	/* errno of the first failed write, 0 if none */
 	struct buf	 out;	/* whole lines not yet written */
 };
-
-/* Dies of SIGPIPE whatever its disposition was. */
-static void
-die_of_sigpipe(void)
-{
-	sigset_t	 set;
-
-	signal(SIGPIPE, SIG_DFL);
-	sigemptyset(&set);
-	sigaddset(&set, SIGPIPE);
-	sigprocmask(SIG_UNBLOCK, &set, NULL);
-	raise(SIGPIPE);
-	/* Not reached unless SIGPIPE cannot be delivered. */
-	_exit(128 + SIGPIPE);
-}
 
 struct ndjson_writer *
 ndjson_writer_new(FILE *fp, const char *name)
@@ -74,7 +60,7 @@ write_failed(struct ndjson_writer *w)
 	int	 e = errno != 0 ? errno : EIO;
 
 	if (e == EPIPE)
-		die_of_sigpipe();
+		die_of_signal(SIGPIPE);
 	if (w->error == 0) {
 		w->error = e;
 		log_error("%s: write error: %s", w->name, strerror(e));
@@ -158,7 +144,7 @@ ndjson_writer_close(struct ndjson_writer *w, int close_file)
 		errno = 0;
 		if (fclose(w->fp) != 0 && rc == 0) {
 			if (errno == EPIPE)
-				die_of_sigpipe();
+				die_of_signal(SIGPIPE);
 			rc = -1;
 			e = errno != 0 ? errno : EIO;
 			log_error("%s: close: %s", w->name, strerror(e));
@@ -178,7 +164,7 @@ ndjson_check_stdout(void)
 	errno = 0;
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		if (errno == EPIPE)
-			die_of_sigpipe();
+			die_of_signal(SIGPIPE);
 		log_error("stdout: %s", errno != 0 ? strerror(errno) :
 		    "write error");
 		exit(1);

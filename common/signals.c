@@ -56,17 +56,22 @@ signals_install(void)
 }
 
 void
-signals_reraise(void)
+die_of_signal(int sig)
 {
 	sigset_t	 set;
-	int		 sig = signal_received;
 
-	if (sig == 0)
-		return;
 	signal(sig, SIG_DFL);
 	sigemptyset(&set);
 	sigaddset(&set, sig);
 	sigprocmask(SIG_UNBLOCK, &set, NULL);
 	raise(sig);
+	/* Not reached unless the signal cannot be delivered. */
 	_exit(128 + sig);
+}
+
+void
+signals_reraise(void)
+{
+	if (signal_received != 0)
+		die_of_signal(signal_received);
 }

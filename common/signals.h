@@ -13,6 +13,11 @@ extern volatile sig_atomic_t signal_received;
  */
 void	 signals_install(void);
 /*
+ * Dies of signal sig whatever its disposition or mask was, so the exit
+ * status is 128+sig (as a last resort, _exit(128+sig)).
+ */
+void	 die_of_signal(int sig) __attribute__((__noreturn__));
+/*
  * After cleanup: re-raise the received signal with the default action so
  * the exit status is 128+N. Returns only when no signal was received.
  */
