@@ -76,7 +76,7 @@ enrich_slug(const char *title)
 	int dash = 0;
 
 	if (title == NULL)
-		title = "";
+		return xstrdup("");
 	p = (const unsigned char *)title + article_len(title);
 	end = p + strlen((const char *)p);
 	while (p < end) {
