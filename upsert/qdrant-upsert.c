@@ -23,13 +23,15 @@
 #include "record.h"
 #include "reject.h"
 #include "signals.h"
+#include "statedir.h"
 #include "timeutil.h"
 #include "version.h"
 #include "xalloc.h"
 #include "upsert.h"
 
 #define DEFAULT_DENSE_MODEL	"BAAI/bge-small-en-v1.5"
-#define DEFAULT_DEAD_LETTER	"qdrant-dead-letter.ndjson"
+#define DEFAULT_DEAD_LETTER	"qdrant-dead-letter.ndjson"	/* in the state dir */
+#define DEFAULT_REJECTS		"qdrant-upsert-rejects.ndjson"	/* in the state dir */
 #define MAX_TYPES		8	/* distinct point types tracked for cleanup */
 
 enum {
@@ -117,14 +119,15 @@ static const char synopsis[] =
 "                            default --no-wait)\n"
 "  --dead-letter FILE        where points of batches that still fail go, as\n"
 "                            replayable `points` records (QDRANT_DEAD_LETTER;\n"
-"                            default ./qdrant-dead-letter.ndjson, made only when\n"
-"                            needed). After 3 failed requests in a row the rest\n"
+"                            default STATE/qdrant-dead-letter.ndjson, made only\n"
+"                            when needed). After 3 failed requests in a row the rest\n"
 "                            of the input is written there without more tries.\n"
 "                            Replay: qdrant-upsert [options] --dead-letter\n"
 "                            OTHER-FILE FILE (never into itself: exit 2)\n"
 "  --skip-unchanged          (default; QDRANT_UPSERT_SKIP_UNCHANGED) fetch stored\n"
 "  --no-skip-unchanged       content_hash values first and skip equal points\n"
-"  --reject-file FILE        bad input records (QDRANT_UPSERT_REJECT_FILE)\n"
+"  --reject-file FILE        bad input records (QDRANT_UPSERT_REJECT_FILE; default\n"
+"                            STATE/qdrant-upsert-rejects.ndjson; '' keeps none)\n"
 "  --strict                  the first bad input record is fatal (exit 3)\n"
 "  --dry-run                 no network: write each request it would send to\n"
 "                            stdout as {\"kind\":\"request\",\"service\":\"qdrant\"|\n"
@@ -154,6 +157,9 @@ static const char synopsis[] =
 "                            loaded type (so one emptied section is noticed)\n"
 "                            (QDRANT_MAX_DELETE_FRACTION; default 0.2; exit 4)\n"
 "  --force-cleanup           delete even above that fraction\n"
+"\n"
+"STATE is ${XDG_STATE_HOME:-~/.local/state}/plexpipe (made mode 0700 when first\n"
+"needed; its files are mode 0600).\n"
 "\n"
 "Exit status: 0 done; 1 fatal; 2 usage or configuration (bad flag, refused API\n"
 "key, collection of another shape); 3 bad input with --strict; 4 rejects, dead\n"
@@ -262,7 +268,7 @@ env_defaults(struct state *s)
 	c->concurrency = 4;
 	c->retries = 3;
 	c->backoff = 0.5;
-	c->dead_letter = DEFAULT_DEAD_LETTER;
+	c->dead_letter = statedir_file(DEFAULT_DEAD_LETTER);
 	c->sparse = SPARSE_LOCAL;
 	c->embed_batch_size = 64;
 	c->dense_distance = "Cosine";
@@ -316,7 +322,9 @@ env_defaults(struct state *s)
 		c->max_delete_fraction = opt_double(v, 0, 1, "QDRANT_MAX_DELETE_FRACTION");
 	if ((v = opt_env("QDRANT_UPSERT_SKIP_UNCHANGED")) != NULL)
 		c->skip_unchanged = opt_bool(v, "QDRANT_UPSERT_SKIP_UNCHANGED");
-	s->reject_path = opt_env("QDRANT_UPSERT_REJECT_FILE");
+	s->reject_path = statedir_file(DEFAULT_REJECTS);
+	if ((v = getenv("QDRANT_UPSERT_REJECT_FILE")) != NULL)
+		s->reject_path = v;	/* "" keeps no reject file */
 }
 
 static void
@@ -800,7 +808,7 @@ summary(struct state *s, double secs, size_t deleted)
 	struct http_stats	 hq = { 0 }, he = { 0 };
 	struct json_object	*o, *r;
 	unsigned long		 requests;
-	char			 num[64];
+	char			 num[64], *dl, *rj;
 	double			 pps;
 
 	if (s->q.client != NULL)
@@ -833,9 +841,16 @@ summary(struct state *s, double secs, size_t deleted)
 	pps = secs > 0 ? (double)st->points_in / secs : 0;
 	snprintf(num, sizeof(num), "%.1f", pps);
 	json_object_object_add(o, "points_per_second", json_object_new_double_s(pps, num));
+	dl = statedir_abspath(s->cfg.dead_letter);
 	if (st->dead_lettered > 0 && !s->cfg.dry_run)
 		json_object_object_add(o, "dead_letter",
-		    json_object_new_string(s->cfg.dead_letter));
+		    json_object_new_string(dl));
+	if (reject_count(s->rej) > 0 && reject_path(s->rej) != NULL) {
+		rj = statedir_abspath(reject_path(s->rej));
+		json_object_object_add(o, "reject_file",
+		    json_object_new_string(rj));
+		free(rj);
+	}
 	if (s->cfg.dry_run)
 		json_object_object_add(o, "dry_run", json_object_new_boolean(1));
 	ndjson_write(s->out, o);
@@ -848,8 +863,9 @@ summary(struct state *s, double secs, size_t deleted)
 		log_warn("%zu points are in %s%s; when Qdrant is healthy replay them "
 		    "with: qdrant-upsert [same options] --dead-letter OTHER-FILE %s",
 		    st->dead_lettered,
-		    s->cfg.dead_letter, st->spooled ? " (Qdrant was down: the rest "
-		    "of the input was spooled there)" : "", s->cfg.dead_letter);
+		    dl, st->spooled ? " (Qdrant was down: the rest "
+		    "of the input was spooled there)" : "", dl);
+	free(dl);
 }
 
 /*
