@@ -413,9 +413,7 @@ main(int argc, char *argv[])
 	cdir = default_cache_dir();
 	o.cache_dir = cdir;
 	from_env(&o);
-	while ((ch = getopt_long(argc, argv, "j:vq", longopts, NULL)) != -1) {
-		if (opt_common(ch, optarg))
-			continue;
+	while ((ch = opt_next(argc, argv, "j:", longopts)) != -1) {
 		switch (ch) {
 		case OPT_HELP:
 			usage(stdout);
@@ -426,20 +424,13 @@ main(int argc, char *argv[])
 		case OPT_LIST:
 			list_options();
 			exit(EXIT_OK);
-		case '?':
-		case ':':
-			usage(stderr);
-			exit(EXIT_USAGE);
 		default:
 			set_option(&o, ch, optarg);
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, "meta-enrich: unexpected argument \"%s\"\n",
+	if (optind < argc)
+		opt_usage_error("unexpected argument '%s' (the input is stdin)",
 		    argv[optind]);
-		usage(stderr);
-		exit(EXIT_USAGE);
-	}
 	if (!o.no_tmdb && !o.offline && o.tmdb_key == NULL)
 		log_warn("no TMDb key (TMDB_API_KEY): TMDb data only from the "
 		    "cache, no TMDb request");

@@ -166,13 +166,11 @@ static const char synopsis[] =
 "letters or a refused cleanup; 5 input without an end record.\n";
 
 __attribute__((__noreturn__)) static void
-usage(int status)
+usage(void)
 {
-	FILE	*fp = status == 0 ? stdout : stderr;
-
-	fputs(synopsis, fp);
-	fputs(opt_common_help, fp);
-	exit(status);
+	fputs(synopsis, stdout);
+	fputs(opt_common_help, stdout);
+	exit(0);
 }
 
 static void
@@ -223,8 +221,7 @@ parse_dense(const char *s)
 		return DENSE_SERVER;
 	if (strcmp(s, "none") == 0)
 		return DENSE_NONE;
-	fprintf(stderr, "qdrant-upsert: --dense: \"%s\" is not endpoint, server or none\n", s);
-	exit(EXIT_USAGE);
+	opt_usage_error("--dense: '%s' is not endpoint, server or none", s);
 }
 
 static enum upsert_sparse_mode
@@ -236,8 +233,7 @@ parse_sparse(const char *s)
 		return SPARSE_SERVER;
 	if (strcmp(s, "none") == 0)
 		return SPARSE_NONE;
-	fprintf(stderr, "qdrant-upsert: --sparse: \"%s\" is not local, server or none\n", s);
-	exit(EXIT_USAGE);
+	opt_usage_error("--sparse: '%s' is not local, server or none", s);
 }
 
 static const char *
@@ -249,9 +245,8 @@ parse_distance(const char *s)
 	for (i = 0; i < 4; i++)
 		if (strcasecmp(s, d[i]) == 0)
 			return d[i];
-	fprintf(stderr, "qdrant-upsert: --dense-distance: \"%s\" is not Cosine, "
-	    "Dot, Euclid or Manhattan\n", s);
-	exit(EXIT_USAGE);
+	opt_usage_error("--dense-distance: '%s' is not Cosine, Dot, Euclid or "
+	    "Manhattan", s);
 }
 
 /* Environment first, so the command line overrides it. */
@@ -333,9 +328,7 @@ parse_args(struct state *s, int argc, char **argv)
 	struct upsert_config	*c = &s->cfg;
 	int			 ch;
 
-	while ((ch = getopt_long(argc, argv, "vq", longopts, NULL)) != -1) {
-		if (opt_common(ch, optarg))
-			continue;
+	while ((ch = opt_next(argc, argv, "", longopts)) != -1) {
 		switch (ch) {
 		case OPT_QDRANT_URL:
 			s->qdrant_url = optarg;
@@ -450,17 +443,17 @@ parse_args(struct state *s, int argc, char **argv)
 			list_options();
 			break;
 		case OPT_HELP:
-			usage(0);
-			break;
+			usage();
 		case OPT_VERSION:
 			printf("qdrant-upsert plexpipe %s\n", PLEXPIPE_VERSION);
 			exit(0);
 		default:
-			usage(EXIT_USAGE);
+			opt_usage_error("unhandled option %d", ch);
 		}
 	}
 	if (argc - optind > 1)
-		usage(EXIT_USAGE);
+		opt_usage_error("unexpected argument '%s' (one input FILE at most)",
+		    argv[optind + 1]);
 	if (argc - optind == 1 && strcmp(argv[optind], "-") != 0)
 		s->input = argv[optind];
 }
@@ -785,7 +778,7 @@ maybe_cleanup(struct state *s, size_t *deleted)
 	if (!s->cfg.cleanup)
 		return 0;
 	if (s->nend != 1 || !record_end_complete(s->end)) {
-		log_info("stale cleanup skipped: the input is not one complete run");
+		log_notice("stale cleanup skipped: the input is not one complete run");
 		return 0;
 	}
 	if (st->dead_lettered > 0 || reject_count(s->rej) > 0) {
