@@ -138,7 +138,7 @@ static const char synopsis[] =
 "  --dense MODE              endpoint: vectors from --embed-url; server: pass the\n"
 "                            Document to Qdrant (Cloud inference); none: drop it.\n"
 "                            QDRANT_UPSERT_DENSE; default endpoint when EMBED_URL\n"
-"                            is set, else it must be given\n"
+"                            is set, else it must be given (--dry-run: none)\n"
 "  --embed-url URL           EMBED_URL: an OpenAI-compatible server (TEI, Ollama,\n"
 "                            llama.cpp, vLLM, OpenAI); /v1/embeddings is added\n"
 "  --embed-model NAME        EMBED_MODEL (default: the points' dense model)\n"
@@ -464,6 +464,12 @@ check_config(struct state *s)
 {
 	struct upsert_config	*c = &s->cfg;
 
+	if (c->dense == DENSE_UNSET && s->embed_url == NULL && c->dry_run) {
+		/* a dry run shows requests: it needs no embeddings server */
+		log_notice("dry run without a dense source (--embed-url or "
+		    "--dense): dense vectors are left out of the requests");
+		c->dense = DENSE_NONE;
+	}
 	if (c->dense == DENSE_UNSET) {
 		if (s->embed_url == NULL) {
 			log_error("no dense vector source: give --embed-url URL (or "
