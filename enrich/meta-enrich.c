@@ -461,6 +461,7 @@ main(int argc, char *argv[])
 		enrich_queue_save(o.imdb_queue, queue, nqueue);
 	}
 	enrich_ids_free(queue, nqueue);
+	log_progress_done();
 	summary(&st, &res, &o, now_monotonic() - t0);
 	ratelimit_free(o.tmdb_rl);
 	ratelimit_free(o.imdb_rl);

@@ -242,6 +242,8 @@ ingest_list(struct ingest_run *run, const struct ingest_listing *l,
 			*total = (long)v;
 		else if (*total < 0 && got < run->chunk)
 			*total = start + got;
+		if (start == 0 && *total > 0)	/* for plex-load's ETA */
+			log_progress_total((size_t)*total);
 		rc = one_page(run, l, rows);
 		json_object_put(root);
 		if (rc != PLEX_OK)

@@ -658,6 +658,18 @@ add_point(struct state *s, struct json_object *p, size_t line)
 	return 0;
 }
 
+/* Points landed so far (upserted or unchanged), for the progress line. */
+static void
+progress(struct state *s)
+{
+	const struct upsert_stats *st;
+
+	if (s->run != NULL) {
+		st = upsert_run_stats(s->run);
+		log_progress(st->upserted + st->skipped);
+	}
+}
+
 /* Is there input to read without blocking? (A regular file always is.) */
 static int
 input_ready(FILE *fp)
@@ -720,6 +732,7 @@ read_input(struct state *s, FILE *fp, const char *name)
 
 	rd = ndjson_reader_new(fp, name, 0);
 	while (rc == 0 && !signal_received) {
+		progress(s);
 		if (s->run != NULL && (rc = upsert_run_fatal(s->run)) != 0)
 			break;
 		/* keep requests moving while waiting for input or for room */
@@ -936,8 +949,10 @@ main(int argc, char **argv)
 	if (s.run != NULL && rc == 0) {
 		upsert_run_flush(s.run);
 		while (upsert_run_active(s.run) > 0 && !signal_received &&
-		    (rc = upsert_run_fatal(s.run)) == 0)
+		    (rc = upsert_run_fatal(s.run)) == 0) {
 			upsert_run_drive(s.run, 50);
+			progress(&s);
+		}
 	}
 	if (signal_received && s.run != NULL)
 		upsert_run_spool_pending(s.run);
@@ -945,6 +960,8 @@ main(int argc, char **argv)
 		rc = maybe_cleanup(&s, &deleted);
 	if (s.run != NULL && upsert_run_close_dead_letter(s.run) != 0 && rc == 0)
 		rc = EXIT_FATAL;
+	progress(&s);
+	log_progress_done();
 	summary(&s, now_monotonic() - t0, deleted);
 	if (rc == 0 && ((s.run && upsert_run_stats(s.run)->dead_lettered > 0) ||
 	    reject_count(s.rej) > 0))
