@@ -75,7 +75,7 @@ static const struct option longopts[] = {
 };
 
 static const char usage_text[] =
-"usage: meta-enrich [-j N] [options] < plex.ndjson > points.ndjson\n"
+"Usage: meta-enrich [-j N] [options] < plex.ndjson > points.ndjson\n"
 "\n"
 "Reads plex batches (or bare Plex items, one per line) from stdin, adds TMDb\n"
 "and IMDb metadata, and writes Qdrant points batches in input order, whatever\n"

@@ -73,7 +73,7 @@ static void
 help(void)
 {
 	printf(
-"usage: " PROG " [--plex-url URL] [--plex-token-file FILE] [--section NAME|KEY]...\n"
+"Usage: " PROG " [--plex-url URL] [--plex-token-file FILE] [--section NAME|KEY]...\n"
 "       [--types movie,episode,show] [--plex-chunk-size N] [--updated-since TIME]\n"
 "       [--limit N] [--timeout SECONDS] [--retries N] [common options]\n"
 "       " PROG " --sample-dir DIR [--types ...] [--plex-chunk-size N] [...]\n"

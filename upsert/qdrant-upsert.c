@@ -87,7 +87,7 @@ static const struct option longopts[] = {
 };
 
 static const char synopsis[] =
-"usage: qdrant-upsert [options] [FILE]\n"
+"Usage: qdrant-upsert [options] [FILE]\n"
 "\n"
 "Reads Qdrant points as NDJSON (`points` batches from meta-enrich, or bare\n"
 "points with an \"id\") from FILE or standard input, makes sure the collection\n"
