@@ -1,4 +1,5 @@
 /* jsonutil.c: null-safe json-c getters and builders shared by the stages. */
+#include <inttypes.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -169,6 +170,59 @@ canon_string(struct buf *b, const char *s, size_t len)
 	buf_append(b, "\"", 1);
 }
 
+/*
+ * Numbers by value, not by their text: jq and other tools rewrite 7.0 as
+ * 7 and 1e2 as 100, and such a round trip must not change a hash. An
+ * integer value (of either json-c type) within 64 bits prints as that
+ * integer, -0 as 0; any other double as the shortest %g text that reads
+ * back as the same double, its exponent without '+' or leading zeros.
+ */
+static void
+canon_number(struct buf *b, struct json_object *o)
+{
+	char	 t[40], *e, *w;
+	double	 d;
+	int	 prec;
+
+	if (json_object_is_type(o, json_type_int)) {
+		if (json_object_get_int64(o) < 0)
+			buf_printf(b, "%" PRId64, json_object_get_int64(o));
+		else
+			buf_printf(b, "%" PRIu64, json_object_get_uint64(o));
+		return;
+	}
+	d = json_object_get_double(o);
+	if (!isfinite(d)) {
+		buf_appends(b, "null");	/* JSON has no NaN or infinity */
+		return;
+	}
+	if (d == trunc(d) && d >= -9223372036854775808.0 &&
+	    d < 9223372036854775808.0) {
+		buf_printf(b, "%" PRId64, (int64_t)d);
+		return;
+	}
+	if (d == trunc(d) && d > 0 && d < 18446744073709551616.0) {
+		buf_printf(b, "%" PRIu64, (uint64_t)d);
+		return;
+	}
+	for (prec = 1; prec <= 17; prec++) {
+		snprintf(t, sizeof(t), "%.*g", prec, d);
+		if (strtod(t, NULL) == d)
+			break;
+	}
+	if ((e = strchr(t, 'e')) != NULL) {
+		/* "1.5e-07" -> "1.5e-7", "1e+21" -> "1e21" */
+		w = e + 1;
+		if (e[1] == '-')
+			w = e + 2;
+		e = w + (*w == '+');
+		while (*e == '0' && e[1] != '\0')
+			e++;
+		memmove(w, e, strlen(e) + 1);
+	}
+	buf_appends(b, t);
+}
+
 static int
 cmp_keys(const void *a, const void *b)
 {
@@ -191,9 +245,7 @@ canon(struct buf *b, struct json_object *o)
 		break;
 	case json_type_int:
 	case json_type_double:
-		/* Parsed doubles keep their original text (json-c). */
-		buf_appends(b, json_object_to_json_string_ext(o,
-		    JSON_C_TO_STRING_PLAIN));
+		canon_number(b, o);
 		break;
 	case json_type_string:
 		canon_string(b, json_object_get_string(o),

@@ -148,6 +148,25 @@ count_points() {
 	[ "$(qget /collections/media-items/points/10000 | jq -r .result.payload.title)" = "Changed Title" ]
 }
 
+@test "upsert: a jq -c . round trip of unchanged points (7.0 written as 7) upserts and embeds nothing" {
+	python3 "$GEN" --movies 60 --episodes 20 --ratings >rated.ndjson
+	grep -q '"vote_average":7.0' rated.ndjson
+	jq -c . rated.ndjson >jq.ndjson
+	# jq really rewrote numbers, so only the hash's canonical numbers keep them equal
+	if cmp -s rated.ndjson jq.ndjson; then false; fi
+	grep -q '"vote_average":7,' jq.ndjson
+	run upsert rated.ndjson
+	[ "$status" -eq 0 ]
+	fake_reset
+	run upsert jq.ndjson
+	[ "$status" -eq 0 ]
+	summary=$(grep '"kind":"summary"' <<<"$output")
+	[ "$(jq .skipped_unchanged <<<"$summary")" -eq 80 ]
+	[ "$(jq .upserted <<<"$summary")" -eq 0 ]
+	[ "$(fake_stats '.qdrant.by_endpoint["PUT /collections/{c}/points"] // 0')" -eq 0 ]
+	[ "$(fake_stats '.embed.requests')" -eq 0 ]
+}
+
 @test "upsert: a different dense model setting rewrites everything (the hash covers the settings)" {
 	run upsert --dense none "$PTS"
 	[ "$status" -eq 0 ]
