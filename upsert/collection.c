@@ -122,6 +122,19 @@ auth_failed(long st, const struct http_response *resp)
 	return 1;
 }
 
+/*
+ * "Already exists": 409 since Qdrant 1.8, 400 "Wrong input: Collection
+ * `x` already exists!" before. Another loader made it meanwhile, or the
+ * answer to our own PUT was lost and the retry met the collection it had
+ * made. Either way the caller reads it back and checks its shape.
+ */
+static int
+already_exists(long st, const struct http_response *resp)
+{
+	return st == 409 || (st == 400 && resp->body.data != NULL &&
+	    strstr(resp->body.data, "already exists") != NULL);
+}
+
 static int
 create(struct upsert_qdrant *q, const char *cpath, long dense_size)
 {
@@ -138,8 +151,8 @@ create(struct upsert_qdrant *q, const char *cpath, long dense_size)
 	st = upsert_qdrant_call(q, "PUT", cpath, b.data, &resp);
 	if (auth_failed(st, &resp))
 		rc = EXIT_USAGE;
-	else if (st == 409)
-		rc = 0;		/* someone else made it meanwhile; checked next */
+	else if (already_exists(st, &resp))
+		rc = 0;		/* made meanwhile, or by our own lost first try */
 	else if (!http_ok(st)) {
 		log_error("creating collection \"%s\": %s", q->cfg->collection, resp.error);
 		rc = st > 0 && st < 500 ? EXIT_USAGE : EXIT_FATAL;

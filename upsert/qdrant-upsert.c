@@ -524,6 +524,8 @@ make_clients(struct state *s)
 	base = qdrant_base(s);
 	hc.name = "qdrant";
 	hc.base_url = base;
+	/* scroll pages and retrieves of whole batches: the bulk cap */
+	hc.max_body = HTTP_MAX_BODY_BULK;
 	s->q.cfg = &s->cfg;
 	s->q.dry = s->out;
 	if (!s->cfg.dry_run && (s->q.client = http_client_new(&hc)) == NULL)
@@ -540,6 +542,15 @@ make_clients(struct state *s)
 		hdr[n] = NULL;
 		hc.name = "embed";
 		hc.base_url = ebase;
+		/*
+		 * Billed per request: never sent twice unless it cannot have
+		 * been served. The cap leaves 64 KiB per vector of a batch
+		 * (3,072 dimensions as text), 16 MiB at least.
+		 */
+		hc.retry_unsent_only = 1;
+		hc.max_body = (size_t)s->cfg.embed_batch_size << 16;
+		if (hc.max_body < HTTP_MAX_BODY_API)
+			hc.max_body = HTTP_MAX_BODY_API;
 		if (!s->cfg.dry_run && (s->embed = http_client_new(&hc)) == NULL)
 			exit(EXIT_FATAL);
 		free(ebase);
@@ -845,11 +856,14 @@ summary(struct state *s, double secs, size_t deleted)
 		log_warn("%zu points would be dead-lettered (--dry-run wrote no "
 		    "dead-letter file)", st->dead_lettered);
 	else if (st->dead_lettered > 0)
-		log_warn("%zu points are in %s%s; when Qdrant is healthy replay them "
+		log_warn("%zu points are in %s%s; when %s healthy replay them "
 		    "with: qdrant-upsert [same options] --dead-letter OTHER-FILE %s",
 		    st->dead_lettered,
 		    s->cfg.dead_letter, st->spooled ? " (Qdrant was down: the rest "
-		    "of the input was spooled there)" : "", s->cfg.dead_letter);
+		    "of the input was spooled there)" : "",
+		    st->embed_failed && st->qdrant_failed ? "Qdrant and the "
+		    "embeddings server are" : st->embed_failed ? "the embeddings "
+		    "server is" : "Qdrant is", s->cfg.dead_letter);
 }
 
 /*

@@ -178,6 +178,8 @@ struct upsert_stats {
 	size_t		 retried_ok;	/* requests that needed retries and then succeeded */
 	size_t		 retried_failed;	/* requests that failed after all retries */
 	int		 spooled;	/* Qdrant stayed down: the rest went to the dead letters */
+	int		 embed_failed;	/* some dead letters are the embeddings server's doing */
+	int		 qdrant_failed;	/* some are Qdrant's */
 };
 struct upsert_run *upsert_run_new(const struct upsert_config *,
 	    struct upsert_qdrant *, struct http_client *embed,

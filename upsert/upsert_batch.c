@@ -600,6 +600,8 @@ failure(struct upsert_run *run, struct batch *b, struct done *d, int counts)
 		log_error("%s (check the API key)", d->error);
 		run->fatal = EXIT_USAGE;
 	}
+	if (d->r->step != STEP_EMBED)
+		run->st.qdrant_failed = 1;
 	if (b->error[0] == '\0')
 		snprintf(b->error, sizeof(b->error), "%s", d->error);
 	if (counts && ++run->consec_fail >= SPOOL_AFTER && !run->st.spooled) {
@@ -664,7 +666,10 @@ handle(struct upsert_run *run, struct done *d)
 			failure(run, b, d, 0);
 			dl_write(run, b, r->idx, 1);
 		} else if (!ok) {
+			log_warn("batch %lld: %s; its points go to the dead-letter "
+			    "file", (long long)b->seq, d->error);
 			failure(run, b, d, 0);
+			run->st.embed_failed = 1;
 			b->failed = 1;
 		} else if (!run->cfg->dry_run) {
 			vv = r->n <= 1024 ? vecs : xreallocarray(NULL, r->n, sizeof(*vv));
@@ -672,6 +677,7 @@ handle(struct upsert_run *run, struct done *d)
 			    vv, why, sizeof(why)) != 0) {
 				log_error("embeddings: %s", why);
 				snprintf(b->error, sizeof(b->error), "embeddings: %s", why);
+				run->st.embed_failed = 1;
 				b->failed = 1;
 			} else
 				for (i = 0; i < r->n; i++)
