@@ -534,6 +534,7 @@ make_clients(struct state *s)
 	if (s->cfg.dense == DENSE_ENDPOINT) {
 		upsert_embed_split_url(s->embed_url, &ebase, &s->embed_path);
 		n = 1;
+		s->cfg.embed_key = s->embed_key != NULL;
 		if (s->embed_key != NULL) {
 			opt_secret(s->embed_key);
 			xasprintf(&authhdr, "Authorization: Bearer %s", s->embed_key);
@@ -599,6 +600,9 @@ ensure(struct state *s, struct json_object *point)
 	if (s->dense_size == 0)
 		log_warn("dense model \"%s\" unknown and --dense none: the collection "
 		    "gets no dense vector", model);
+	if (s->embed != NULL && (rc = upsert_embed_probe(s->embed, s->embed_path,
+	    s->cfg.embed_key)) != 0)
+		return rc;
 	if ((rc = upsert_collection_ensure(&s->q, s->dense_size)) != 0)
 		return rc;
 	settings = settings_text(s, model);

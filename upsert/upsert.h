@@ -76,6 +76,7 @@ struct upsert_config {
 	int			 force_cleanup;
 	int			 skip_unchanged;
 	int			 dry_run;
+	int			 embed_key;	/* an embeddings key was given */
 };
 
 /* --- dry_run.c: the request log that replaces the network --- */
@@ -121,6 +122,15 @@ void	 upsert_embed_body(const char *model, const char *const *texts, size_t n,
  */
 int	 upsert_embed_parse(const char *body, size_t len, size_t n, long dim,
 	    struct json_object **out, char *why, size_t whylen);
+
+/*
+ * 401/403 from the embeddings server: logs why, naming EMBED_API_KEY,
+ * and returns 1 (the run stops with exit 2); else 0.
+ */
+int	 upsert_embed_refused(long status, const char *error, int have_key);
+/* GET .../models: EXIT_USAGE when the key is refused, else 0. */
+int	 upsert_embed_probe(struct http_client *, const char *embed_path,
+	    int have_key);
 
 /* --- skip_unchanged.c --- */
 /* SHA-256 (hex) of the point's canonical JSON plus the settings string. */

@@ -596,8 +596,12 @@ mark_skip(void *arg, const char *key, const char *hash)
 static void
 failure(struct upsert_run *run, struct batch *b, struct done *d, int counts)
 {
-	if (d->status == 401 || d->status == 403) {
-		log_error("%s (check the API key)", d->error);
+	if (d->r->step == STEP_EMBED && upsert_embed_refused(d->status,
+	    d->error, run->cfg->embed_key))
+		run->fatal = EXIT_USAGE;
+	else if (d->status == 401 || d->status == 403) {
+		log_error("%s: Qdrant refused the key: check QDRANT_API_KEY (or "
+		    "--qdrant-api-key-file)", d->error);
 		run->fatal = EXIT_USAGE;
 	}
 	if (d->r->step != STEP_EMBED)
@@ -666,8 +670,9 @@ handle(struct upsert_run *run, struct done *d)
 			failure(run, b, d, 0);
 			dl_write(run, b, r->idx, 1);
 		} else if (!ok) {
-			log_warn("batch %lld: %s; its points go to the dead-letter "
-			    "file", (long long)b->seq, d->error);
+			if (d->status != 401 && d->status != 403)
+				log_warn("batch %lld: %s; its points go to the "
+				    "dead-letter file", (long long)b->seq, d->error);
 			failure(run, b, d, 0);
 			run->st.embed_failed = 1;
 			b->failed = 1;

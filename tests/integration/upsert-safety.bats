@@ -46,9 +46,8 @@ summary_of() {
 	[ "$(fake_stats '.qdrant.status_counts["400"] // 0')" -ge 1 ]
 	# and the collection was read back after it
 	[ "$(fake_stats '.qdrant.by_endpoint["GET /collections/{c}"]')" -ge 2 ]
-}
-
-@test "upsert-safety: the same with 409 'already exists' (Qdrant 1.8+)" {
+	# the same with 409 (Qdrant 1.8+)
+	fake_reset '{"data":true,"knobs":true}'
 	fake_config '{"qdrant":{"lose_create_answers":1}}'
 	run upsert --dense none "$PTS"
 	[ "$status" -eq 0 ]
@@ -56,13 +55,13 @@ summary_of() {
 	[ "$(fake_stats '.qdrant.status_counts.dropped // 0')" -ge 1 ]
 }
 
-@test "upsert-safety: embedding requests answered 500 or timing out are sent once (billed), not retried" {
+@test "upsert-safety: embedding requests answered 500 or timing out are sent once (billed), not retried; 503s are" {
 	fake_config '{"embed":{"fail_rate":1.0,"fail_status":500}}'
 	run upsert --embed-url "$FAKE_EMBED" --retries 3 "$PTS"
 	[ "$status" -eq 4 ]
 	er=$(jq .embedding_requests <<<"$(summary_of)")
 	[ "$er" -ge 1 ]
-	[ "$(fake_stats '.embed.requests')" -eq "$er" ]
+	[ "$(fake_stats '.embed.by_endpoint["POST /v1/embeddings"] // 0')" -eq "$er" ]
 	[ "$(jq -s '[.[] | select(.kind=="points") | .points[]] | length' dl.ndjson)" -eq "$N" ]
 	grep -q 'when the embeddings server is healthy' err.log
 	rm dl.ndjson
@@ -71,13 +70,12 @@ summary_of() {
 	run upsert --embed-url "$FAKE_EMBED" --retries 3 --timeout 1 "$PTS"
 	[ "$status" -eq 4 ]
 	er=$(jq .embedding_requests <<<"$(summary_of)")
-	[ "$(fake_stats '.embed.requests')" -eq "$er" ]
+	[ "$(fake_stats '.embed.by_endpoint["POST /v1/embeddings"] // 0')" -eq "$er" ]
 	grep -qi 'timed out' err.log
 	# every point is kept for a replay
 	[ "$(jq -s '[.[] | select(.kind=="points") | .points[]] | length' dl.ndjson)" -eq "$N" ]
-}
-
-@test "upsert-safety: embedding requests answered 429 or 503 (not served) are retried until they land" {
+	# 503 (and 429) say the request was not served: retried until they land
+	fake_reset '{"data":true,"knobs":true}'
 	fake_config '{"embed":{"fail_rate":0.5,"fail_status":503,"retry_after":0}}'
 	run upsert --embed-url "$FAKE_EMBED" --retries 10 --embed-batch-size 10 "$PTS"
 	[ "$status" -eq 0 ]
@@ -90,7 +88,7 @@ summary_of() {
 	run upsert --embed-url "$FAKE_EMBED" --embed-batch-size 100 "$PTS"
 	[ "$status" -eq 4 ]
 	grep -q 'embed: POST /v1/embeddings: answer over the 16 MiB cap' err.log
-	[ "$(fake_stats '.embed.requests')" -eq 1 ]
+	[ "$(fake_stats '.embed.by_endpoint["POST /v1/embeddings"] // 0')" -eq 1 ]
 	[ "$(jq -s '[.[] | select(.kind=="points") | .points[]] | length' dl.ndjson)" -eq "$N" ]
 	# just under the cap is fine
 	fake_reset '{"data":true,"knobs":true}'
@@ -99,4 +97,67 @@ summary_of() {
 	run upsert --embed-url "$FAKE_EMBED" --embed-batch-size 100 "$PTS"
 	[ "$status" -eq 0 ]
 	[ "$(count_points)" -eq "$N" ]
+}
+
+@test "upsert-safety: a refused embeddings key (401) is exit 2 naming EMBED_API_KEY, before the collection is made and before any upsert" {
+	# a second fake of its own (this test's environment only), with an embeddings key
+	FAKE_MAX_SECONDS=120 fake_start --dir "$BATS_TEST_TMPDIR/keyed" --embed-key right-embed-key
+	run upsert --embed-url "$FAKE_EMBED" --embed-api-key wrong-embed-key "$PTS"
+	[ "$status" -eq 2 ]
+	grep -q 'EMBED_API_KEY' err.log
+	grep -q '401' err.log
+	if grep -q 'wrong-embed-key' err.log; then false; fi
+	[ "$(fake_stats '.qdrant.by_endpoint["PUT /collections/{c}"] // 0')" -eq 0 ]
+	[ "$(fake_stats '.qdrant.by_endpoint["PUT /collections/{c}/index"] // 0')" -eq 0 ]
+	[ "$(fake_stats '.qdrant.by_endpoint["PUT /collections/{c}/points"] // 0')" -eq 0 ]
+	[ ! -e dl.ndjson ]
+	# no key at all: the same, saying a key is wanted
+	run upsert --embed-url "$FAKE_EMBED" "$PTS"
+	[ "$status" -eq 2 ]
+	grep -q 'wants a key: set EMBED_API_KEY' err.log
+	# the right key loads
+	run upsert --embed-url "$FAKE_EMBED" --embed-api-key right-embed-key "$PTS"
+	[ "$status" -eq 0 ]
+	[ "$(count_points)" -eq "$N" ]
+	fake_stop
+}
+
+@test "upsert-safety: an embeddings server whose /v1/models says nothing (404) and refuses embeddings (403): exit 2, no point upserted" {
+	# a server like TEI (no /v1/models) that refuses the key only on embeddings
+	cat >embed403.py <<'PY'
+import json, sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+class H(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def log_message(self, *a):
+        pass
+    def answer(self, st, out):
+        data = json.dumps(out).encode()
+        self.send_response(st)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+    def do_GET(self):
+        self.answer(404, {"error": "not found"})
+    def do_POST(self):
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self.answer(403, {"error": "forbidden"})
+s = ThreadingHTTPServer(("127.0.0.1", 0), H)
+open(sys.argv[1] + ".tmp", "w").write(str(s.server_address[1]))
+import os; os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+s.timeout = 1
+import time; end = time.time() + 60
+while time.time() < end:
+    s.handle_request()
+PY
+	python3 embed403.py port 3>&- &
+	epid=$!
+	for _ in $(seq 100); do [ -s port ] && break; sleep 0.1; done
+	run upsert --embed-url "http://127.0.0.1:$(cat port)" --embed-api-key some-key --concurrency 4 "$PTS"
+	kill "$epid" 2>/dev/null || true
+	wait "$epid" 2>/dev/null || true
+	[ "$status" -eq 2 ]
+	grep -q '403.*EMBED_API_KEY' err.log
+	[ "$(fake_stats '.qdrant.by_endpoint["PUT /collections/{c}/points"] // 0')" -eq 0 ]
 }

@@ -133,7 +133,7 @@ count_points() {
 	run upsert "$PTS"
 	[ "$status" -eq 0 ]
 	[ "$(fake_stats '.qdrant.by_endpoint["PUT /collections/{c}/points"] // 0')" -eq 0 ]
-	[ "$(fake_stats '.embed.requests')" -eq 0 ]
+	[ "$(fake_stats '.embed.by_endpoint["POST /v1/embeddings"] // 0')" -eq 0 ]
 	summary=$(grep '"kind":"summary"' <<<"$output")
 	[ "$(jq .upserted <<<"$summary")" -eq 0 ]
 	[ "$(jq .skipped_unchanged <<<"$summary")" -eq 190 ]
@@ -144,7 +144,7 @@ count_points() {
 	run upsert changed.ndjson
 	[ "$status" -eq 5 ]	# no end record in that slice
 	[ "$(jq -s 'map(select(.kind=="summary"))[0].upserted' <<<"$output")" -eq 1 ]
-	[ "$(fake_stats '.embed.requests')" -eq 1 ]
+	[ "$(fake_stats '.embed.by_endpoint["POST /v1/embeddings"] // 0')" -eq 1 ]
 	[ "$(qget /collections/media-items/points/10000 | jq -r .result.payload.title)" = "Changed Title" ]
 }
 
@@ -164,7 +164,7 @@ count_points() {
 	[ "$(jq .skipped_unchanged <<<"$summary")" -eq 80 ]
 	[ "$(jq .upserted <<<"$summary")" -eq 0 ]
 	[ "$(fake_stats '.qdrant.by_endpoint["PUT /collections/{c}/points"] // 0')" -eq 0 ]
-	[ "$(fake_stats '.embed.requests')" -eq 0 ]
+	[ "$(fake_stats '.embed.by_endpoint["POST /v1/embeddings"] // 0')" -eq 0 ]
 }
 
 @test "upsert: a different dense model setting rewrites everything (the hash covers the settings)" {
