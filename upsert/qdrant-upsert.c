@@ -786,6 +786,8 @@ maybe_cleanup(struct state *s, size_t *deleted)
 {
 	const struct upsert_stats *st = upsert_run_stats(s->run);
 	struct upsert_keyset	*ks;
+	const char *const	*held;
+	size_t			 i, nheld;
 	int			 rc;
 
 	*deleted = 0;
@@ -801,6 +803,10 @@ maybe_cleanup(struct state *s, size_t *deleted)
 	}
 	section_types(s);
 	ks = upsert_keyset_new(jget_arr(s->end, "rating_keys"));
+	/* a held-back degraded point's stored point is live, listed or not */
+	held = upsert_run_held_keys(s->run, &nheld);
+	for (i = 0; i < nheld; i++)
+		upsert_keyset_add(ks, held[i]);
 	rc = upsert_cleanup(&s->q, ks, (const char *const *)s->types, s->ntypes,
 	    deleted);
 	upsert_keyset_free(ks);
@@ -830,6 +836,8 @@ summary(struct state *s, double secs, size_t deleted)
 	json_object_object_add(o, "upserted", json_object_new_int64((int64_t)st->upserted));
 	json_object_object_add(o, "skipped_unchanged", json_object_new_int64((int64_t)st->skipped));
 	json_object_object_add(o, "dead_lettered", json_object_new_int64((int64_t)st->dead_lettered));
+	json_object_object_add(o, "held_degraded", json_object_new_int64(
+	    (int64_t)st->held_degraded));
 	json_object_object_add(o, "deleted", json_object_new_int64((int64_t)deleted));
 	json_object_object_add(o, "rejected", json_object_new_int64(
 	    (int64_t)reject_count(s->rej)));
@@ -856,6 +864,10 @@ summary(struct state *s, double secs, size_t deleted)
 	ndjson_write(s->out, o);
 	log_summary(o);
 	json_object_put(o);
+	if (st->held_degraded > 0)
+		log_warn("%zu degraded points (a TMDb or IMDb lookup failed) were "
+		    "held back: their stored points keep their data until a run "
+		    "with the services back rewrites them", st->held_degraded);
 	if (st->dead_lettered > 0 && s->cfg.dry_run)
 		log_warn("%zu points would be dead-lettered (--dry-run wrote no "
 		    "dead-letter file)", st->dead_lettered);

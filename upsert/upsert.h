@@ -141,8 +141,9 @@ int	 upsert_id_key(struct json_object *id, char *out, size_t);
 /* Appends the retrieve body {"ids":[...],"with_payload":["content_hash"],"with_vector":false}. */
 void	 upsert_fetch_body(struct json_object *const *ids, size_t n, struct buf *);
 /*
- * Reads a retrieve answer; calls found(arg, idkey, hash) for every point
- * that has a content_hash. Returns 0 or -1 on a malformed answer.
+ * Reads a retrieve answer; calls found(arg, idkey, hash) for every stored
+ * point, hash NULL when it has no content_hash. Returns 0 or -1 on a
+ * malformed answer.
  */
 int	 upsert_fetch_parse(const char *body, size_t len,
 	    void (*found)(void *, const char *, const char *), void *arg);
@@ -167,6 +168,7 @@ struct json_object *upsert_point_document(struct json_object *point, const char 
 struct upsert_keyset;
 struct upsert_keyset *upsert_keyset_new(struct json_object *rating_keys);
 int	 upsert_keyset_has(const struct upsert_keyset *, const char *);
+void	 upsert_keyset_add(struct upsert_keyset *, const char *);
 void	 upsert_keyset_free(struct upsert_keyset *);
 /*
  * Deletes the points of the given types whose data.plex.rating_key is not
@@ -183,6 +185,7 @@ struct upsert_stats {
 	size_t		 upserted;
 	size_t		 skipped;
 	size_t		 dead_lettered;
+	size_t		 held_degraded;	/* degraded points kept off stored ones */
 	size_t		 batches;
 	size_t		 embed_requests;
 	size_t		 retried_ok;	/* requests that needed retries and then succeeded */
@@ -210,6 +213,8 @@ const struct upsert_stats *upsert_run_stats(const struct upsert_run *);
 /* Closes the dead-letter file (appending an end record); -1 on I/O error. */
 int	 upsert_run_close_dead_letter(struct upsert_run *);
 const char *upsert_run_dead_letter_path(const struct upsert_run *);
+/* Rating keys of the degraded points held back: live for stale cleanup. */
+const char *const *upsert_run_held_keys(const struct upsert_run *, size_t *n);
 void	 upsert_run_free(struct upsert_run *);
 
 #endif

@@ -161,3 +161,71 @@ PY
 	grep -q '403.*EMBED_API_KEY' err.log
 	[ "$(fake_stats '.qdrant.by_endpoint["PUT /collections/{c}/points"] // 0')" -eq 0 ]
 }
+
+# degrade FILE N: the first N points of FILE lose their TMDb data and carry "degraded":["tmdb"] (points records only)
+degrade() {
+	jq -c --argjson n "$2" 'select(.kind == "points") | .points[] ' "$1" | head -n "$2" |
+		jq -c '.payload.data.tmdb = null | .degraded = ["tmdb"]'
+}
+
+@test "upsert-safety: a degraded point never overwrites a stored one (held back, live for cleanup), but is written where none exists" {
+	python3 "$GEN" --movies 100 --batch 25 --ratings >rated.ndjson
+	run upsert --dense none rated.ndjson
+	[ "$status" -eq 0 ]
+	python3 "$GEN" --movies 5 --first-key 20000 --ratings --bare >new.ndjson
+	{
+		degrade rated.ndjson 10
+		jq -c '.payload.data.tmdb = null | .degraded = ["imdb","tmdb"]' new.ndjson
+		# the end record leaves the held points out: they must stay all the same
+		jq -c 'select(.kind == "end") | .rating_keys |= (.[10:] + ["20000","20001","20002","20003","20004"])' rated.ndjson
+	} >deg.ndjson
+	run upsert --dense none deg.ndjson
+	[ "$status" -eq 0 ]
+	s=$(summary_of)
+	[ "$(jq .held_degraded <<<"$s")" -eq 10 ]
+	[ "$(jq .upserted <<<"$s")" -eq 5 ]
+	[ "$(jq .deleted <<<"$s")" -eq 0 ]
+	[ "$(count_points)" -eq 105 ]
+	grep -q '10 degraded points .* held back' err.log
+	# the stored points kept their TMDb data; the new ones are written, without the marker
+	[ "$(curl -sS --max-time 10 "$FAKE_QDRANT/collections/media-items/points/10000" | jq -c '.result.payload.data.tmdb.id')" = 500 ]
+	p=$(curl -sS --max-time 10 "$FAKE_QDRANT/collections/media-items/points/20001")
+	[ "$(jq -c '.result.payload.data.tmdb' <<<"$p")" = null ]
+	[ "$(jq -c '.result.payload | has("degraded")' <<<"$p")" = false ]
+	# without skip-unchanged the stored points are still looked up: all 15 are held now
+	run upsert --dense none --no-skip-unchanged deg.ndjson
+	[ "$status" -eq 0 ]
+	[ "$(jq .held_degraded <<<"$(summary_of)")" -eq 15 ]
+	[ "$(jq .upserted <<<"$(summary_of)")" -eq 0 ]
+	[ "$(curl -sS --max-time 10 "$FAKE_QDRANT/collections/media-items/points/10003" | jq -c '.result.payload.data.tmdb.id')" = 503 ]
+}
+
+@test "upsert-safety: a point stored by another loader (no content_hash) counts as stored for a degraded point" {
+	run upsert --dense none "$PTS"
+	[ "$status" -eq 0 ]
+	curl -sS -f --max-time 10 -X PUT -H 'Content-Type: application/json' \
+		-d '{"points":[{"id":30000,"vector":{},"payload":{"title":"from mcp-plex","data":{"plex":{"rating_key":"30000"}}}}]}' \
+		"$FAKE_QDRANT/collections/media-items/points?wait=true" >/dev/null
+	python3 "$GEN" --movies 1 --first-key 30000 --bare --no-end | jq -c '.degraded = ["tmdb"]' >one.ndjson
+	run upsert --dense none one.ndjson
+	[ "$status" -eq 5 ]	# no end record
+	[ "$(jq .held_degraded <<<"$(summary_of)")" -eq 1 ]
+	[ "$(curl -sS --max-time 10 "$FAKE_QDRANT/collections/media-items/points/30000" | jq -r .result.payload.title)" = "from mcp-plex" ]
+}
+
+@test "upsert-safety: a degraded point that is dead-lettered keeps its degraded member, so a replay holds it back too" {
+	python3 "$GEN" --movies 3 --first-key 40000 --bare | jq -c '.degraded = ["tmdb"]' >deg.ndjson
+	fake_config '{"qdrant":{"fail_rate":1.0,"fail_status":500}}'
+	run upsert --dense none --retries 0 deg.ndjson
+	[ "$status" -eq 4 ]
+	[ "$(jq -s -c '[.[] | select(.kind=="points") | .points[] | .degraded]' dl.ndjson)" = '[["tmdb"],["tmdb"],["tmdb"]]' ]
+	# meanwhile a good run stored them whole; the replay of the degraded ones is held back
+	fake_reset '{"knobs":true}'
+	python3 "$GEN" --movies 3 --first-key 40000 --bare --no-end --ratings >good.ndjson
+	run upsert --dense none --dead-letter dl2.ndjson good.ndjson
+	[ "$status" -eq 5 ]
+	run upsert --dense none --dead-letter dl2.ndjson dl.ndjson
+	[ "$status" -eq 0 ]
+	[ "$(jq .held_degraded <<<"$(summary_of)")" -eq 3 ]
+	[ "$(curl -sS --max-time 10 "$FAKE_QDRANT/collections/media-items/points/40002" | jq -c '.result.payload.data.tmdb.id')" = 502 ]
+}
