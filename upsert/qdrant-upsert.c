@@ -640,16 +640,22 @@ bad_record(struct state *s, size_t line, const char *why, const char *raw, size_
 }
 
 static int
-add_point(struct state *s, struct json_object *p, size_t line)
+add_point(struct state *s, struct json_object *p, size_t line, int64_t seq)
 {
-	struct json_object	*doc;
+	struct json_object	*doc, *rec, *arr;
 	const char		*why, *text;
 	size_t			 len;
 	int			 rc;
 
 	if ((why = record_check_point(p)) != NULL) {
-		text = ndjson_to_string(p, &len);
-		return bad_record(s, line, why, text, len);
+		/* kept as a points record of its own: replayable as is */
+		arr = json_object_new_array();
+		json_object_array_add(arr, json_object_get(p));
+		rec = record_points_new(seq, arr);
+		text = ndjson_to_string(rec, &len);
+		rc = bad_record(s, line, why, text, len);
+		json_object_put(rec);
+		return rc;
 	}
 	if (s->cfg.sparse == SPARSE_LOCAL &&
 	    (doc = upsert_point_document(p, "sparse")) != NULL &&
@@ -677,13 +683,49 @@ input_ready(FILE *fp)
 	return poll(&pfd, 1, 0) != 0;
 }
 
+static int	handle_record(struct state *, struct json_object *, size_t,
+		    const char *, size_t);
+
+/*
+ * A reject line of ours ({"kind":"reject","stage":"qdrant-upsert",
+ * "record":"<raw text>"}), say after fixing it with jq: the record is
+ * read again as if it stood on this line. Other stages' rejects pass
+ * through. Exact bytes that were not UTF-8 (record_base64) cannot be
+ * replayed; the reject line itself is rejected again, so nothing is lost.
+ */
+static int
+replay_reject(struct state *s, struct json_object *o, size_t line,
+    const char *raw, size_t rawlen)
+{
+	struct ndjson_error	 err;
+	struct json_object	*rec;
+	const char		*text;
+	size_t			 len;
+	int			 rc;
+
+	if (jget_str(o, "record_base64") != NULL)
+		return bad_record(s, line, "a rejected line that was not valid "
+		    "UTF-8 cannot be replayed (its bytes are in record_base64)",
+		    raw, rawlen);
+	if ((text = jget_str(o, "record")) == NULL)
+		return bad_record(s, line, "reject record without a record",
+		    raw, rawlen);
+	len = strlen(text);
+	if ((rec = ndjson_parse_string(text, len, &err)) == NULL)
+		return bad_record(s, line, err.reason, text, len);
+	rc = handle_record(s, rec, line, text, len);
+	json_object_put(rec);
+	return rc;
+}
+
 static int
 handle_record(struct state *s, struct json_object *o, size_t line,
     const char *raw, size_t rawlen)
 {
 	struct json_object	*pts;
-	const char		*why;
+	const char		*why, *kind;
 	size_t			 i, n;
+	int64_t			 seq = 0;
 	int			 rc;
 
 	switch (record_kind_of(o)) {
@@ -692,13 +734,14 @@ handle_record(struct state *s, struct json_object *o, size_t line,
 			return bad_record(s, line, why, raw, rawlen);
 		pts = jget_arr(o, "points");
 		n = json_object_array_length(pts);
+		jget_int(o, "seq", &seq);
 		for (i = 0; i < n; i++)
 			if ((rc = add_point(s, json_object_array_get_idx(pts, i),
-			    line)) != 0)
+			    line, seq)) != 0)
 				return rc;
 		return 0;
 	case REC_BARE_POINT:
-		return add_point(s, o, line);
+		return add_point(s, o, line, 0);
 	case REC_END:
 		if ((why = record_check_end(o)) != NULL)
 			return bad_record(s, line, why, raw, rawlen);
@@ -710,6 +753,11 @@ handle_record(struct state *s, struct json_object *o, size_t line,
 		return bad_record(s, line, "not a points, end or bare point record",
 		    raw, rawlen);
 	default:
+		kind = jget_str(o, "kind");
+		if (kind != NULL && strcmp(kind, "reject") == 0 &&
+		    jget_str(o, "stage") != NULL &&
+		    strcmp(jget_str(o, "stage"), log_prog()) == 0)
+			return replay_reject(s, o, line, raw, rawlen);
 		ndjson_write_raw(s->out, raw, rawlen);
 		return 0;
 	}

@@ -229,3 +229,35 @@ degrade() {
 	[ "$(jq .held_degraded <<<"$(summary_of)")" -eq 3 ]
 	[ "$(curl -sS --max-time 10 "$FAKE_QDRANT/collections/media-items/points/40002" | jq -c '.result.payload.data.tmdb.id')" = 502 ]
 }
+
+@test "upsert-safety: rejects are records with a kind that qdrant-upsert replays as they are; a fixed reject loads" {
+	python3 "$GEN" --movies 10 --batch 5 --no-end >pts.ndjson
+	{
+		# a batch whose second point has a negative id
+		head -n 1 pts.ndjson | jq -c '.points[1].id = -5'
+		echo '{"kind":"points","v":1,"seq":7,"points":"not an array"}'
+		echo '{"kind":"points", broken'
+		tail -n +2 pts.ndjson
+		echo '{"kind":"reject","stage":"meta-enrich","line":1,"error":"x","record":"{}"}'
+	} >in.ndjson
+	run upsert --dense none --reject-file rej.ndjson in.ndjson
+	[ "$status" -eq 4 ]
+	[ "$(wc -l <rej.ndjson)" -eq 3 ]
+	[ "$(jq -s -c 'map([.kind, .stage]) | unique' rej.ndjson)" = '[["reject","qdrant-upsert"]]' ]
+	# the bad point is kept as a points record of its own, with its batch's seq
+	[ "$(jq -c 'select(.line == 1) | .record | fromjson | [.kind, .seq, (.points | length), .points[0].id]' rej.ndjson)" = '["points",0,1,-5]' ]
+	# another stage's reject passes through untouched
+	grep -q '"stage":"meta-enrich"' <<<"$output"
+	# replayed as is: the same records are rejected again, nothing else happens
+	run upsert --dense none --reject-file rej2.ndjson rej.ndjson
+	[ "$status" -eq 4 ]
+	[ "$(jq -c .record rej.ndjson)" = "$(jq -c .record rej2.ndjson)" ]
+	[ "$(jq .upserted <<<"$(summary_of)")" -eq 0 ]
+	# fixed with jq, the reject file loads
+	jq -c 'select(.line == 1) | .record |= (fromjson | .points[0].id = 55555 | tojson)' rej.ndjson >fixed.ndjson
+	run upsert --dense none --reject-file rej3.ndjson fixed.ndjson
+	[ "$status" -eq 5 ]	# a reject file has no end record
+	[ ! -e rej3.ndjson ]
+	[ "$(jq .upserted <<<"$(summary_of)")" -eq 1 ]
+	[ "$(curl -sS --max-time 10 "$FAKE_QDRANT/collections/media-items/points/55555" | jq -r .status)" = ok ]
+}
