@@ -204,6 +204,44 @@ check_shape(struct upsert_qdrant *q, struct json_object *info, long dense_size)
 	return 0;
 }
 
+/*
+ * BM25 values are term frequencies only: without the IDF modifier Qdrant
+ * ranks every word alike. mcp-plex's own loader makes "sparse" without
+ * it, so a collection it made is upgraded in place (Qdrant applies the
+ * modifier at query time: no point needs rewriting).
+ */
+static int
+sparse_idf(struct upsert_qdrant *q, const char *cpath, struct json_object *info)
+{
+	struct http_response	 resp = { 0 };
+	struct json_object	*sparse;
+	const char		*mod;
+	long			 st;
+	int			 rc = 0;
+
+	sparse = jget_obj(jget_obj(jget_obj(jget_obj(info, "config"), "params"),
+	    "sparse_vectors"), "sparse");
+	if (sparse == NULL || q->cfg->sparse == SPARSE_NONE ||
+	    ((mod = jget_str(sparse, "modifier")) != NULL &&
+	    strcasecmp(mod, "idf") == 0))
+		return 0;
+	st = upsert_qdrant_call(q, "PATCH", cpath,
+	    "{\"sparse_vectors\":{\"sparse\":{\"modifier\":\"idf\"}}}", &resp);
+	if (auth_failed(st, &resp))
+		rc = EXIT_USAGE;
+	else if (!http_ok(st)) {
+		log_error("setting the IDF modifier on collection \"%s\": %s",
+		    q->cfg->collection, resp.error);
+		rc = st > 0 && st < 500 && st != 408 && st != 429 ?
+		    EXIT_USAGE : EXIT_FATAL;
+	} else
+		log_info("collection \"%s\": sparse vector \"sparse\" had no IDF "
+		    "modifier (made by another loader?); set it to idf for BM25",
+		    q->cfg->collection);
+	http_response_free(&resp);
+	return rc;
+}
+
 static int
 add_indexes(struct upsert_qdrant *q, const char *cpath, struct json_object *schema)
 {
@@ -296,7 +334,8 @@ upsert_collection_ensure(struct upsert_qdrant *q, long dense_size)
 		rc = EXIT_FATAL;
 		goto out;
 	}
-	if ((rc = check_shape(q, result, dense_size)) != 0)
+	if ((rc = check_shape(q, result, dense_size)) != 0 ||
+	    (rc = sparse_idf(q, cpath, result)) != 0)
 		goto out;
 	rc = add_indexes(q, cpath, jget_obj(result, "payload_schema"));
 out:

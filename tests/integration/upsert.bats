@@ -217,6 +217,30 @@ count_points() {
 	grep -q '384' err.log
 }
 
+@test "upsert: a collection from mcp-plex's loader (sparse without modifier idf) is upgraded in place with one PATCH and one info line" {
+	qput() {
+		curl -sS --max-time 10 -X PUT -H 'Content-Type: application/json' --data-binary "$2" "$FAKE_QDRANT$1"
+	}
+	qput /collections/media-items '{"vectors":{"dense":{"size":384,"distance":"Cosine"}},"sparse_vectors":{"sparse":{}}}' >/dev/null
+	[ "$(qget /collections/media-items | jq -c '.result.config.params.sparse_vectors.sparse.modifier')" = null ]
+	# the fake patches as Qdrant does: an unknown sparse vector name is refused
+	run curl -sS --max-time 10 -X PATCH -H 'Content-Type: application/json' \
+		-d '{"sparse_vectors":{"nope":{"modifier":"idf"}}}' "$FAKE_QDRANT/collections/media-items"
+	[[ "$output" == *"Not existing vector name"* ]]
+	run upsert "$PTS"
+	[ "$status" -eq 0 ]
+	[ "$(qget /collections/media-items | jq -r '.result.config.params.sparse_vectors.sparse.modifier')" = idf ]
+	[ "$(grep -c 'IDF modifier' err.log)" -eq 1 ]
+	[ "$(fake_stats '.qdrant.by_endpoint["PATCH /collections/{c}"]')" -eq 2 ]
+	# the dense vector is untouched, and a second run patches nothing
+	[ "$(qget /collections/media-items | jq -c '.result.config.params.vectors.dense.size')" = 384 ]
+	fake_reset
+	run upsert "$PTS"
+	[ "$status" -eq 0 ]
+	[ "$(fake_stats '.qdrant.by_endpoint["PATCH /collections/{c}"] // 0')" -eq 0 ]
+	if grep -q 'IDF modifier' err.log; then false; fi
+}
+
 @test "upsert: missing payload indexes are added to an existing collection" {
 	run upsert --dense none "$PTS"
 	[ "$status" -eq 0 ]
