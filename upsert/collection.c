@@ -147,7 +147,17 @@ create(struct upsert_qdrant *q, const char *cpath, long dense_size)
 	if (dense_size > 0)
 		buf_printf(&b, "\"dense\":{\"size\":%ld,\"distance\":\"%s\"}",
 		    dense_size, q->cfg->dense_distance);
-	buf_appends(&b, "},\"sparse_vectors\":{\"sparse\":{\"modifier\":\"idf\"}}}");
+	buf_appends(&b, "},\"sparse_vectors\":{\"sparse\":{\"modifier\":\"idf\"}}");
+	/* clustering: Qdrant distributes; only what was asked for is sent */
+	if (q->cfg->shard_number > 0)
+		buf_printf(&b, ",\"shard_number\":%d", q->cfg->shard_number);
+	if (q->cfg->replication_factor > 0)
+		buf_printf(&b, ",\"replication_factor\":%d",
+		    q->cfg->replication_factor);
+	if (q->cfg->write_consistency_factor > 0)
+		buf_printf(&b, ",\"write_consistency_factor\":%d",
+		    q->cfg->write_consistency_factor);
+	buf_appends(&b, "}");
 	st = upsert_qdrant_call(q, "PUT", cpath, b.data, &resp);
 	if (auth_failed(st, &resp))
 		rc = EXIT_USAGE;
@@ -157,11 +167,38 @@ create(struct upsert_qdrant *q, const char *cpath, long dense_size)
 		log_error("creating collection \"%s\": %s", q->cfg->collection, resp.error);
 		rc = st > 0 && st < 500 ? EXIT_USAGE : EXIT_FATAL;
 	} else if (q->client != NULL)
-		log_info("created collection \"%s\" (dense %ld %s, sparse idf)",
-		    q->cfg->collection, dense_size, q->cfg->dense_distance);
+		log_info("created collection \"%s\" (dense %ld %s, sparse idf%s)",
+		    q->cfg->collection, dense_size, q->cfg->dense_distance,
+		    q->cfg->shard_number || q->cfg->replication_factor ?
+		    ", clustered as asked" : "");
 	http_response_free(&resp);
 	buf_free(&b);
 	return rc;
+}
+
+/*
+ * The clustering options apply when the collection is made; an existing
+ * one keeps its own (Qdrant changes them with its cluster API, not here).
+ */
+static void
+cluster_note(struct upsert_qdrant *q, struct json_object *params)
+{
+	static const char *const names[] = { "shard_number",
+	    "replication_factor", "write_consistency_factor" };
+	int		 want[3];
+	int64_t		 have;
+	size_t		 i;
+
+	want[0] = q->cfg->shard_number;
+	want[1] = q->cfg->replication_factor;
+	want[2] = q->cfg->write_consistency_factor;
+	for (i = 0; i < 3; i++)
+		if (want[i] > 0 && jget_int(params, names[i], &have) &&
+		    have != want[i])
+			log_warn("collection \"%s\" exists with %s %lld, not %d: the "
+			    "clustering options apply only when it is created "
+			    "(--recreate, or Qdrant's cluster API)",
+			    q->cfg->collection, names[i], (long long)have, want[i]);
 }
 
 /* Checks the dense and sparse vector shape of an existing collection. */
@@ -195,6 +232,7 @@ check_shape(struct upsert_qdrant *q, struct json_object *info, long dense_size)
 			return EXIT_USAGE;
 		}
 	}
+	cluster_note(q, params);
 	sparse = jget_obj(jget_obj(params, "sparse_vectors"), "sparse");
 	if (sparse == NULL && q->cfg->sparse != SPARSE_NONE) {
 		log_error("collection \"%s\" has no sparse vector \"sparse\"; use "

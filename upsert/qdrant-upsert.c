@@ -41,7 +41,7 @@ enum {
 	OPT_EMBED_BATCH, OPT_SPARSE, OPT_DENSE_SIZE, OPT_DENSE_DISTANCE,
 	OPT_RECREATE, OPT_NO_CLEANUP, OPT_MAX_DELETE, OPT_FORCE_CLEANUP,
 	OPT_SKIP, OPT_NO_SKIP, OPT_DRY_RUN, OPT_REJECT_FILE, OPT_STRICT,
-	OPT_LIST_OPTIONS
+	OPT_SHARDS, OPT_REPLICATION, OPT_WRITE_CONSISTENCY, OPT_LIST_OPTIONS
 };
 
 static const struct option longopts[] = {
@@ -71,6 +71,9 @@ static const struct option longopts[] = {
 	{ "dense-size",		required_argument,	NULL, OPT_DENSE_SIZE },
 	{ "dense-distance",	required_argument,	NULL, OPT_DENSE_DISTANCE },
 	{ "recreate",		no_argument,		NULL, OPT_RECREATE },
+	{ "shard-number",	required_argument,	NULL, OPT_SHARDS },
+	{ "replication-factor",	required_argument,	NULL, OPT_REPLICATION },
+	{ "write-consistency-factor", required_argument, NULL, OPT_WRITE_CONSISTENCY },
 	{ "no-cleanup",		no_argument,		NULL, OPT_NO_CLEANUP },
 	{ "max-delete-fraction", required_argument,	NULL, OPT_MAX_DELETE },
 	{ "force-cleanup",	no_argument,		NULL, OPT_FORCE_CLEANUP },
@@ -102,6 +105,13 @@ static const char synopsis[] =
 "  --qdrant-api-key-file F   read the key from a file (QDRANT_API_KEY_FILE)\n"
 "  --collection NAME         QDRANT_COLLECTION (default media-items)\n"
 "  --recreate                delete and create the collection first\n"
+"  --shard-number N          shards of a new collection (QDRANT_SHARD_NUMBER;\n"
+"                            Qdrant's default: one per node)\n"
+"  --replication-factor N    copies of each shard on a cluster\n"
+"                            (QDRANT_REPLICATION_FACTOR; default 1)\n"
+"  --write-consistency-factor N  replicas that must confirm a write\n"
+"                            (QDRANT_WRITE_CONSISTENCY_FACTOR; default 1); all\n"
+"                            three apply when the collection is created\n"
 "\n"
 "Writing:\n"
 "  --batch-size N            points per batch (QDRANT_UPSERT_BATCH_SIZE or\n"
@@ -312,6 +322,14 @@ env_defaults(struct state *s)
 		c->dense_size = (long)opt_number(v, 1, 65536, "DENSE_SIZE");
 	if ((v = opt_env("DENSE_DISTANCE")) != NULL)
 		c->dense_distance = parse_distance(v);
+	if ((v = opt_env("QDRANT_SHARD_NUMBER")) != NULL)
+		c->shard_number = (int)opt_number(v, 1, 1000, "QDRANT_SHARD_NUMBER");
+	if ((v = opt_env("QDRANT_REPLICATION_FACTOR")) != NULL)
+		c->replication_factor = (int)opt_number(v, 1, 100,
+		    "QDRANT_REPLICATION_FACTOR");
+	if ((v = opt_env("QDRANT_WRITE_CONSISTENCY_FACTOR")) != NULL)
+		c->write_consistency_factor = (int)opt_number(v, 1, 100,
+		    "QDRANT_WRITE_CONSISTENCY_FACTOR");
 	if ((v = opt_env("QDRANT_MAX_DELETE_FRACTION")) != NULL)
 		c->max_delete_fraction = opt_double(v, 0, 1, "QDRANT_MAX_DELETE_FRACTION");
 	if ((v = opt_env("QDRANT_UPSERT_SKIP_UNCHANGED")) != NULL)
@@ -413,6 +431,18 @@ parse_args(struct state *s, int argc, char **argv)
 		case OPT_RECREATE:
 			c->recreate = 1;
 			break;
+		case OPT_SHARDS:
+			c->shard_number = (int)opt_number(optarg, 1, 1000,
+			    "--shard-number");
+			break;
+		case OPT_REPLICATION:
+			c->replication_factor = (int)opt_number(optarg, 1, 100,
+			    "--replication-factor");
+			break;
+		case OPT_WRITE_CONSISTENCY:
+			c->write_consistency_factor = (int)opt_number(optarg, 1, 100,
+			    "--write-consistency-factor");
+			break;
 		case OPT_NO_CLEANUP:
 			c->cleanup = 0;
 			break;
@@ -481,6 +511,15 @@ check_config(struct state *s)
 		log_warn("both a Qdrant URL and QDRANT_HOST are set; using the URL");
 	if (c->force_cleanup && !c->cleanup)
 		log_warn("--force-cleanup has no effect with --no-cleanup");
+	/* more confirmations than copies: every write would fail */
+	if (c->write_consistency_factor > (c->replication_factor ?
+	    c->replication_factor : 1)) {
+		log_error("--write-consistency-factor %d is more than the %d "
+		    "replicas of each shard (--replication-factor)",
+		    c->write_consistency_factor, c->replication_factor ?
+		    c->replication_factor : 1);
+		exit(EXIT_USAGE);
+	}
 }
 
 static char *

@@ -71,6 +71,9 @@ struct upsert_config {
 	long			 dense_size;	/* 0: from the model table */
 	const char		*dense_distance;	/* "Cosine" unless overridden */
 	int			 recreate;
+	int			 shard_number;	/* 0: Qdrant's default */
+	int			 replication_factor;	/* 0: Qdrant's default (1) */
+	int			 write_consistency_factor;	/* 0: default (1) */
 	int			 cleanup;
 	double			 max_delete_fraction;
 	int			 force_cleanup;

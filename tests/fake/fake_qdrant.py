@@ -156,6 +156,10 @@ class Collection:
             if p.get("distance") not in DISTANCES:
                 raise QErr(400, "Format error in JSON body: unknown variant `%s`, expected one of "
                                 "`Cosine`, `Euclid`, `Dot`, `Manhattan`" % p.get("distance"))
+        for k in ("shard_number", "replication_factor", "write_consistency_factor"):
+            v = body.get(k)
+            if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 1):
+                raise QErr(422, "Validation error in JSON body: [%s: value %s invalid, must be 1 or larger]" % (k, v))
         self.sparse = dict(body.get("sparse_vectors") or {})
         for n, p in self.sparse.items():
             if not isinstance(p, dict) or p.get("modifier", "none") not in ("none", "idf"):

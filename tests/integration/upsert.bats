@@ -241,6 +241,35 @@ count_points() {
 	if grep -q 'IDF modifier' err.log; then false; fi
 }
 
+@test "upsert: --shard-number, --replication-factor, --write-consistency-factor (and their variables) make a clustered collection; shard-transfer 503s are retried" {
+	spec=${PLEXPIPE_SHARED:-$PLEXPIPE_TOP/../shared}/specs/qdrant-openapi.json
+	fake_config '{"qdrant":{"fail_rate":0.3,"fail_status":503,"retry_after":0}}'
+	QDRANT_SHARD_NUMBER=6 run upsert --dense none --replication-factor 2 \
+		--write-consistency-factor 1 --retries 10 --batch-size 16 "$PTS"
+	[ "$status" -eq 0 ]
+	[ "$(count_points)" -eq 190 ]
+	[ "$(fake_stats '.qdrant.status_counts["503"] // 0')" -ge 1 ]
+	[ "$(qget /collections/media-items | jq -c '.result.config.params | [.shard_number, .replication_factor, .write_consistency_factor]')" = '[6,2,1]' ]
+	# on an existing collection they cannot apply: said once per setting
+	fake_reset '{"knobs":true}'
+	run upsert --dense none --shard-number 3 "$PTS"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c 'shard_number 6, not 3' err.log)" -eq 1 ]
+	# more confirmations than copies could never succeed
+	QDRANT_WRITE_CONSISTENCY_FACTOR=3 run upsert --dense none --replication-factor 2 "$PTS"
+	[ "$status" -eq 2 ]
+	grep -q 'write-consistency-factor 3' err.log
+	# the creation body is Qdrant's own CreateCollection
+	if [ -f "$spec" ]; then
+		run upsert --dry-run --dense none --shard-number 6 --replication-factor 2 \
+			--write-consistency-factor 2 "$PTS"
+		[ "$status" -eq 0 ]
+		grep -q '"shard_number":6,"replication_factor":2,"write_consistency_factor":2' <<<"$output"
+		run python3 "$VALIDATE" "$spec" <<<"$output"
+		[ "$status" -eq 0 ]
+	fi
+}
+
 @test "upsert: missing payload indexes are added to an existing collection" {
 	run upsert --dense none "$PTS"
 	[ "$status" -eq 0 ]
