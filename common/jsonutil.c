@@ -281,24 +281,6 @@ jutf8_seqlen(const unsigned char *s, size_t avail)
 	return n;
 }
 
-size_t
-jutf8_decode(const unsigned char *s, size_t avail, uint32_t *cp)
-{
-	static const unsigned char lead_mask[] = { 0, 0x7f, 0x1f, 0x0f, 0x07 };
-	size_t		 n, i;
-	uint32_t	 c;
-
-	if ((n = jutf8_seqlen(s, avail)) == 0) {
-		*cp = 0xfffd;
-		return 1;
-	}
-	c = s[0] & lead_mask[n];
-	for (i = 1; i < n; i++)
-		c = c << 6 | (s[i] & 0x3f);
-	*cp = c;
-	return n;
-}
-
 int
 jutf8_valid(const char *s, size_t len, size_t *bad)
 {

@@ -1,4 +1,4 @@
-/* test_ref_unicode.c: BM25 vectors beyond ASCII compared with the Python reference tests/ref/mcp_plex_ref.py. */
+/* test_ref_unicode.c: BM25 vectors and slugs beyond ASCII compared with the Python reference tests/ref/mcp_plex_ref.py. */
 /*
  * The reference runs what fastembed and mcp-plex run: Python's re,
  * str.lower() and unicodedata, and Snowball 2.2 English. Each line of
@@ -16,6 +16,7 @@
 
 #include "tap.h"
 #include "buf.h"
+#include "../../enrich/enrich.h"
 #include "../../upsert/upsert.h"
 
 static char	 top[4096];
@@ -172,6 +173,39 @@ test_bm25_table(struct upsert_bm25 *bm, int query)
 	free_table(want, n);
 }
 
+static void
+test_slug_table(void)
+{
+	struct json_object	*q = NULL, *g = NULL;
+	char			**titles, **want, *s;
+	const char		*got;
+	size_t			 i, n, differ = 0;
+
+	titles = read_table("slug-titles.ndjson", &n);
+	ok(n >= 15, "slug: %zu titles in the table", n);
+	if ((want = reference("slug", "slug-titles.ndjson", n)) == NULL) {
+		ok(0, "slug: the reference script ran");
+		free_table(titles, n);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		/* "" is no slug (no key in the payload): the reference's null */
+		s = enrich_slug(titles[i]);
+		got = *s != '\0' ? quoted(&g, s) : "null";
+		if (!ok(strcmp(got, want[i]) == 0, "slug of %s is %s",
+		    quoted(&q, titles[i]), want[i])) {
+			tap_diag("got %s", got);
+			differ++;
+		}
+		free(s);
+	}
+	tap_diag("slug: %zu of %zu titles differ from the reference", differ, n);
+	json_object_put(q);
+	json_object_put(g);
+	free_table(titles, n);
+	free_table(want, n);
+}
+
 /* Appends code point c as UTF-8. */
 static void
 put_cp(struct buf *b, uint32_t c)
@@ -258,6 +292,85 @@ out:
 		free_table(want, 1);
 }
 
+/* A temporary table of the given titles, their slugs and the reference's. */
+static void
+compare_slugs(const char *what, char **titles, size_t n)
+{
+	struct json_object	*o, *g = NULL;
+	char			 path[] = "/tmp/plexpipe-ref-XXXXXX", **want, *s;
+	const char		*got;
+	size_t			 i, differ = 0;
+	FILE			*fp;
+	int			 fd;
+
+	if ((fd = mkstemp(path)) < 0 || (fp = fdopen(fd, "w")) == NULL) {
+		ok(0, "%s: temporary table", what);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		o = json_object_new_string(titles[i]);
+		fprintf(fp, "%s\n", json_object_to_json_string_ext(o,
+		    JSON_C_TO_STRING_PLAIN));
+		json_object_put(o);
+	}
+	fclose(fp);
+	want = reference("slug", path, n);
+	unlink(path);
+	if (!ok(want != NULL, "%s: the reference script ran", what))
+		return;
+	for (i = 0; i < n; i++) {
+		s = enrich_slug(titles[i]);
+		got = *s != '\0' ? quoted(&g, s) : "null";
+		if (strcmp(got, want[i]) != 0 && differ++ < 5)
+			tap_diag("title %zu: got %.200s, want %.200s", i, got,
+			    want[i]);
+		free(s);
+	}
+	ok(differ == 0, "%s: %zu titles, %zu differ from the reference",
+	    what, n, differ);
+	json_object_put(g);
+	free_table(want, n);
+}
+
+/*
+ * Slugs of "The" c "Ring" for every c below U+20000 (Python's whitespace
+ * after the article: all of it lies there), and of one title holding
+ * every code point, each between two "x" (NFKD to ASCII for all of
+ * Unicode); NUL and the surrogates left out.
+ */
+static void
+slug_sweep(void)
+{
+	struct buf	 t = BUF_INIT, all = BUF_INIT;
+	char		**titles;
+	size_t		 n = 0;
+	uint32_t	 c;
+
+	titles = calloc(0x20000, sizeof(*titles));
+	for (c = 1; c < 0x110000; c++) {
+		if (c >= 0xd800 && c <= 0xdfff)
+			continue;
+		buf_appends(&all, "x");
+		put_cp(&all, c);
+		if (c >= 0x20000)
+			continue;
+		buf_reset(&t);
+		buf_appends(&t, "The");
+		put_cp(&t, c);
+		buf_appends(&t, "Ring");
+		titles[n++] = strdup(t.data);
+	}
+	buf_appends(&all, "x");
+	compare_slugs("slug of \"The\" c \"Ring\" below U+20000", titles, n);
+	free_table(titles, n);
+	titles = calloc(1, sizeof(*titles));
+	titles[0] = all.data;
+	compare_slugs("slug of every code point between \"x\"", titles, 1);
+	free(titles);
+	buf_free(&all);
+	buf_free(&t);
+}
+
 /*
  * Every code point (but NUL and the surrogates) alone between spaces:
  * word classes and lowercase mappings of all of Unicode. Then every
@@ -292,6 +405,7 @@ test_sweeps(struct upsert_bm25 *bm)
 	}
 	compare_tokens(bm, "final sigma next to every code point", b.data);
 	buf_free(&b);
+	slug_sweep();
 }
 
 int
@@ -309,6 +423,7 @@ main(void)
 	bm = upsert_bm25_new();
 	test_bm25_table(bm, 0);
 	test_bm25_table(bm, 1);
+	test_slug_table();
 	test_sweeps(bm);
 	upsert_bm25_free(bm);
 	return done_testing();
