@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# ref.bats: meta-enrich's data objects validated against mcp-plex's own AggregatedItem schema (../shared/specs).
+# ref.bats: meta-enrich's points against mcp-plex: data validated with its AggregatedItem schema (../shared/specs), the embedding text.
 
 load helpers
 
@@ -17,14 +17,43 @@ python_with() {
 }
 
 setup() {
-	skip_without_shared
-	SCHEMA=$SHARED/specs/mcp-plex-aggregated-item.schema.json
-	PY=$(python_with jsonschema)
+	REF=$PLEXPIPE_TOP/tests/ref/mcp_plex_ref.py
 	VALIDATE=$PLEXPIPE_TOP/tests/ref/validate_data.py
 	cd "$BATS_TEST_TMPDIR"
 }
 
+# needs_schema: the schema in ../shared (or a skip saying why) and a python3 with jsonschema.
+needs_schema() {
+	skip_without_shared
+	SCHEMA=$SHARED/specs/mcp-plex-aggregated-item.schema.json
+	PY=$(python_with jsonschema)
+}
+
+# bundled_points: the bundled sample library through meta-enrich, one point a line, in points.ndjson.
+bundled_points() {
+	"$PLEXPIPE_BIN/plex-ingest" --sample-dir "$PLEXPIPE_TOP/sample/plex" >plex.ndjson 2>/dev/null
+	"$PLEXPIPE_BIN/meta-enrich" --offline --cache-dir "$PLEXPIPE_TOP/sample/cache" <plex.ndjson 2>err |
+		jq -c 'select(.kind=="points") | .points[]' >points.ndjson
+	[ "$(wc -l <points.ndjson)" -eq 13 ]
+}
+
+@test "ref: the embedding text is mcp-plex's _build_point_text of the data, both taglines included" {
+	bundled_points
+	jq -c '.payload.data' points.ndjson | python3 "$REF" point-text >want.txt
+	jq -c '.vector.dense.text' points.ndjson >dense.txt
+	jq -c '.vector.sparse.text' points.ndjson >sparse.txt
+	diff -u want.txt dense.txt
+	diff -u want.txt sparse.txt
+	# an item whose Plex and TMDb taglines are equal: twice in the text, once in the payload
+	p=$(jq -c 'select(.payload.data.plex.tagline != null and .payload.data.plex.tagline == .payload.data.tmdb.tagline)' points.ndjson | head -1)
+	[ -n "$p" ]
+	tl=$(jq -r '.payload.tagline' <<<"$p")
+	[ "$(jq -r '.vector.dense.text' <<<"$p" | grep -cxF "$tl")" -eq 2 ]
+	[ "$(jq -r '.payload.tagline' <<<"$p")" = "$(jq -r '.payload.data.plex.tagline' <<<"$p")" ]
+}
+
 @test "ref: the mcp-plex sample data in sample mode: every data object is a valid AggregatedItem" {
+	needs_schema
 	fx=$SHARED/fixtures/mcp-plex-sample-data
 	# the recorded TMDb and IMDb answers of its movie and episode, so those models are checked too
 	mkdir -p c/tmdb/movie c/tmdb/tv c/imdb
@@ -45,15 +74,16 @@ setup() {
 }
 
 @test "ref: the bundled sample library: every data object is a valid AggregatedItem" {
-	"$PLEXPIPE_BIN/plex-ingest" --sample-dir "$PLEXPIPE_TOP/sample/plex" >plex.ndjson 2>/dev/null
-	"$PLEXPIPE_BIN/meta-enrich" --offline --cache-dir "$PLEXPIPE_TOP/sample/cache" <plex.ndjson >points.ndjson 2>err
+	needs_schema
+	bundled_points
 	run "$PY" "$VALIDATE" "$SCHEMA" points.ndjson
 	echo "$output"
 	[ "$status" -eq 0 ]
-	[[ "${lines[-1]}" == "0 of "*" data objects fail the schema" ]]
+	[ "${lines[-1]}" = "0 of 13 data objects fail the schema" ]
 }
 
 @test "ref: people without ids, no guid, a bare TMDb answer: still valid (ids 0, strings \"\")" {
+	needs_schema
 	mkdir -p c/tmdb/movie
 	echo '{"id":77,"overview":"No title here."}' >c/tmdb/movie/77.json
 	jq -nc '{ratingKey:"9001",type:"movie",title:"Nameless",Guid:[{id:"tmdb://77"}],

@@ -16,6 +16,9 @@ Usage (each input line is one JSON string; one output line per input line):
     mcp_plex_ref.py query [FILE]    the query vector: distinct ids, values 1
     mcp_plex_ref.py tokens [FILE]   the tokens before stopwords and stemming, as a JSON array
     mcp_plex_ref.py slug [FILE]     the title slug as a JSON string, or null when there is none
+    mcp_plex_ref.py point-text [FILE]
+        input lines are data objects (payload.data, mcp-plex's AggregatedItem);
+        output the text mcp-plex's _build_point_text embeds, as a JSON string
 """
 
 import json
@@ -181,8 +184,64 @@ def title_slug(title):
     return slugify(strip_leading_article(title))
 
 
+def tmdb_kind(tmdb):
+    """Which of mcp-plex's TMDb models a data.tmdb object is."""
+    if tmdb is None:
+        return None
+    if "title" in tmdb:
+        return "movie"
+    if "seasons" in tmdb or "first_air_date" in tmdb:
+        return "show"
+    return "episode"
+
+
+def primary_title(plex):
+    title = plex.get("title")
+    if plex.get("type") == "episode":
+        bits = []
+        if plex.get("show_title"):
+            bits.append(plex["show_title"])
+        se = ""
+        if plex.get("season_number") is not None:
+            se += "S%02d" % plex["season_number"]
+        if plex.get("episode_number") is not None:
+            se += "E%02d" % plex["episode_number"]
+        if se:
+            bits.append(se)
+        if plex.get("title"):
+            bits.append(plex["title"])
+        if bits:
+            title = " - ".join(bits)
+    return title
+
+
+def point_text(data):
+    """_build_point_text: the parts, empty ones dropped, joined by newlines."""
+    plex, imdb, tmdb = data["plex"], data.get("imdb"), data.get("tmdb")
+    kind = tmdb_kind(tmdb)
+    parts = [
+        primary_title(plex),
+        plex.get("summary") or "",
+        tmdb.get("overview") if tmdb else "",
+        imdb.get("plot") if imdb else "",
+    ]
+    for key, prefix in (("directors", "Directed by "), ("writers", "Written by "),
+                        ("actors", "Starring ")):
+        names = ", ".join(p["tag"] for p in plex.get(key, []) if p.get("tag"))
+        if names:
+            parts.append(prefix + names)
+    if plex.get("tagline"):
+        parts.append(plex["tagline"])
+    if kind in ("movie", "show") and tmdb.get("tagline"):
+        parts.append(tmdb["tagline"])
+    if kind in ("movie", "show"):
+        parts.extend(r.get("content", "") for r in tmdb.get("reviews", []))
+    return "\n".join(p for p in parts if p)
+
+
 def main(argv):
-    if len(argv) not in (2, 3) or argv[1] not in ("bm25", "query", "tokens", "slug"):
+    if len(argv) not in (2, 3) or argv[1] not in ("bm25", "query", "tokens", "slug",
+                                                  "point-text"):
         sys.stderr.write(__doc__)
         return 2
     src = open(argv[2], encoding="utf-8") if len(argv) == 3 else sys.stdin
@@ -195,6 +254,9 @@ def main(argv):
             text = json.loads(line)
         except ValueError as e:
             sys.exit("mcp_plex_ref.py: line %d: not a JSON string: %s" % (n, e))
+        if argv[1] == "point-text":
+            out.write(json.dumps(point_text(text), ensure_ascii=False) + "\n")
+            continue
         if not isinstance(text, str):
             sys.exit("mcp_plex_ref.py: line %d: not a JSON string" % n)
         if argv[1] == "bm25":
