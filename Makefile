@@ -9,6 +9,7 @@
 
 PREFIX	?= /usr/local
 BINDIR	?= $(PREFIX)/bin
+DATADIR	?= $(PREFIX)/share
 DESTDIR	?=
 BUILD	?= build/release
 BIN	?= bin
@@ -88,12 +89,17 @@ deps:
 	@scripts/install-deps --check-or-install
 
 install: all
-	install -d $(DESTDIR)$(BINDIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/plexpipe
 	install -m 0755 $(PROGS) scripts/plex-load $(DESTDIR)$(BINDIR)
+	# the bundled sample library, for plex-load --help's first example
+	rm -rf $(DESTDIR)$(DATADIR)/plexpipe/sample
+	cp -R sample $(DESTDIR)$(DATADIR)/plexpipe/sample
+	chmod -R u=rwX,go=rX $(DESTDIR)$(DATADIR)/plexpipe/sample
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/plex-ingest $(DESTDIR)$(BINDIR)/meta-enrich \
 	    $(DESTDIR)$(BINDIR)/qdrant-upsert $(DESTDIR)$(BINDIR)/plex-load
+	rm -rf $(DESTDIR)$(DATADIR)/plexpipe/sample
 
 clean:
 	rm -rf build bin
