@@ -69,7 +69,7 @@ fetch_group(struct enrich_ctx *ctx, char **ids, size_t n)
 	for (i = 0; i < n; i++)
 		buf_printf(&path, "%stitleIds=%s", i == 0 ? "?" : "&", ids[i]);
 	memset(&resp, 0, sizeof(resp));
-	st = http_request(ctx->imdb, "GET", path.data, NULL, NULL, 0, &resp);
+	st = enrich_call(ctx, SVC_IMDB, path.data, &resp);
 	buf_free(&path);
 	if (http_ok(st)) {
 		j = resp.body.data != NULL ?
@@ -93,7 +93,7 @@ fetch_group(struct enrich_ctx *ctx, char **ids, size_t n)
 	} else if (st == 400)
 		log_warn("imdb: id %s is refused (400); kept in the retry queue",
 		    ids[0]);
-	else
+	else if (st != ENRICH_DOWN)
 		log_warn("%s", resp.error);
 	http_response_free(&resp);
 	for (i = 0; i < n; i++)

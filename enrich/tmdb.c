@@ -43,7 +43,7 @@ tmdb_call(struct enrich_ctx *ctx, const char *path, struct json_object **out)
 		buf_printf(&full, "%c%s", strchr(path, '?') ? '&' : '?',
 		    ctx->tmdb_auth_query);
 	memset(&resp, 0, sizeof(resp));
-	st = http_request(ctx->tmdb, "GET", full.data, NULL, NULL, 0, &resp);
+	st = enrich_call(ctx, SVC_TMDB, full.data, &resp);
 	buf_free(&full);
 	if (http_ok(st)) {
 		*out = resp.body.data != NULL ? ndjson_parse_string(resp.body.data,
@@ -61,7 +61,7 @@ tmdb_call(struct enrich_ctx *ctx, const char *path, struct json_object **out)
 		snprintf(ctx->fatal_msg, sizeof(ctx->fatal_msg),
 		    "tmdb: the API key was refused (401); check TMDB_API_KEY");
 		r = SRC_FATAL;
-	} else
+	} else if (st != ENRICH_DOWN)
 		log_warn("%s", resp.error);
 	if (r == SRC_FAIL)
 		ctx->st.v[ST_TMDB_FAILURES]++;
