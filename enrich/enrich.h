@@ -82,6 +82,9 @@ enum enrich_stat {
 	ST_CACHE_MISSES,
 	ST_CACHE_WRITES,
 	ST_OFFLINE_MISSES,
+	ST_STALE_SERVED,	/* items given an expired answer */
+	ST_TMDB_STALE,
+	ST_IMDB_STALE,
 	ST_NSTATS
 };
 
@@ -145,6 +148,15 @@ enum src_result {
 /* Cache only: SRC_OK, SRC_NOTFOUND or SRC_MISS. */
 enum src_result enrich_cache_lookup(struct enrich_ctx *, const char *key,
 	    struct json_object **out);
+/*
+ * After a failed refresh (or with the service down): the cached answer of
+ * any age. Adds ENRICH_STALE to *flags when there is one (SRC_OK or
+ * SRC_NOTFOUND), else ENRICH_FAILED (SRC_MISS). Warns once per service.
+ */
+#define ENRICH_STALE	0x1	/* an expired answer was used */
+#define ENRICH_FAILED	0x2	/* a lookup failed with nothing cached */
+enum src_result enrich_cache_stale(struct enrich_ctx *, enum enrich_svc,
+	    const char *key, struct json_object **out, unsigned *flags);
 /* Stores text (or "null" when json is NULL) under key. */
 void	 enrich_cache_store(struct enrich_ctx *, const char *key,
 	    struct json_object *json);
@@ -197,6 +209,8 @@ struct enrich_item {
 	struct json_object *imdb;	/* owned: imdbapi title */
 	struct json_object *tmdb;	/* owned: TMDb movie/show/episode */
 	enum tmdb_kind	 tmdb_kind;
+	unsigned	 tmdb_flags;	/* ENRICH_STALE, ENRICH_FAILED */
+	unsigned	 imdb_flags;
 };
 
 /* --- TMDb (tmdb.c) ---------------------------------------------------- */

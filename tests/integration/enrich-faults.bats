@@ -82,3 +82,48 @@ refused_url() {
 	[ "$got" -ge $((base - 1)) ]
 	[ "$(fake_stats '.tmdb.status_counts["500"]')" -ge 5 ]
 }
+
+# points_only FILE: the points records of a run (the end record carries run counters).
+points_only() {
+	jq -c 'select(.kind=="points")' "$1"
+}
+
+@test "meta-enrich faults: every cache entry expired and both APIs refusing: points keep their data from the expired entries" {
+	fake_start --movies 20 --shows 2 --seasons 2 --episodes 3
+	ingest in.ndjson
+	enrich -j4 --enrichment-batch-size 6 --cache-dir c <in.ndjson >o1 2>e1
+	n=$(jq -s '[.[] | select(.kind=="points") | .points[]] | length' o1)
+	[ "$(jq -s '[.[] | select(.kind=="points") | .points[] | select(.payload.data.tmdb != null)] | length' o1)" -ge 20 ]
+	[ "$(jq -s '[.[] | select(.kind=="points") | .points[] | select(.payload.data.imdb != null)] | length' o1)" -ge 10 ]
+	fake_stop
+	# every answer past the 30-day TTL, both services gone
+	find c -name '*.json' -exec touch -d '40 days ago' {} +
+	TMDB=$(refused_url)
+	IMDB=$TMDB
+	enrich -j4 --enrichment-batch-size 6 --cache-dir c <in.ndjson >o2 2>e2 || true
+	cmp <(points_only o1) <(points_only o2)
+	[ "$(grep -c 'tmdb: answers that cannot be refreshed are taken from expired cache entries' e2)" -eq 1 ]
+	[ "$(grep -c 'imdb: answers that cannot be refreshed are taken from expired cache entries' e2)" -eq 1 ]
+	summary=$(grep 'summary:' e2)
+	echo "# $summary" >&3
+	[[ "$summary" == *" stale_served=$n "* ]]
+	[ "$(tail -n 1 o2 | jq -r '.stats["meta-enrich"].stale_served')" -eq "$n" ]
+}
+
+@test "meta-enrich faults: one movie whose TMDb answer fails (500 after the retries) keeps its expired data" {
+	fake_start --movies 6 --shows 0 --collections 0
+	ingest in.ndjson
+	enrich -j1 --no-imdb --cache-dir c <in.ndjson >o1 2>e1
+	id=$(jq -rs '[.[] | select(.kind=="points") | .points[] | select(.payload.data.tmdb != null)][0].payload.data.tmdb.id' o1)
+	[ -n "$id" ] && [ "$id" != null ]
+	find c -name '*.json' -exec touch -d '40 days ago' {} +
+	fake_reset
+	fake_config "{\"tmdb\":{\"fail_rate\":1.0,\"fail_status\":500,\"fail_path\":\"/3/movie/$id?\"}}"
+	enrich -j1 --no-imdb --cache-dir c <in.ndjson >o2 2>e2 || true
+	cmp <(points_only o1) <(points_only o2)
+	# the others were refreshed, that one was tried four times and then served stale
+	[ "$(fake_stats '.tmdb.status_counts["500"]')" -eq 4 ]
+	[ "$(fake_stats '.tmdb.status_counts["200"]')" -ge 4 ]
+	grep -q 'summary:.* tmdb_stale_served=1 ' e2
+	[ "$(grep -c 'counted as down' e2)" -eq 0 ]
+}
