@@ -24,7 +24,7 @@ CFLAGS	?= -O2 -g
 WARN	 = -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wmissing-declarations -Wshadow -Wpointer-arith -Wsign-compare
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -Icommon $(PKG_CFLAGS) $(CFLAGS)
-LDLIBS	+= $(PKG_LIBS) -lstemmer -lm -lpthread
+LDLIBS	+= $(PKG_LIBS) -lstemmer -lunistring -lm -lpthread
 
 SAN	 = -fsanitize=address,undefined -fno-omit-frame-pointer \
 	   -fno-sanitize-recover=undefined

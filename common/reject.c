@@ -149,6 +149,9 @@ reject_add(struct reject_file *rf, size_t line, const char *error,
 		return -1;
 
 	o = json_object_new_object();
+	/* a record like any other: its stage replays it (DESIGN.md 2) */
+	json_object_object_add(o, "kind", json_object_new_string("reject"));
+	json_object_object_add(o, "stage", json_object_new_string(log_prog()));
 	json_object_object_add(o, "line", json_object_new_int64((int64_t)line));
 	json_object_object_add(o, "error", json_object_new_string(error));
 	if (jutf8_valid(raw, raw_len, NULL)) {

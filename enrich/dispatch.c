@@ -424,6 +424,8 @@ stats_object(struct disp *d)
 	    json_object_new_int64((int64_t)d->st->v[ST_WITH_TMDB]));
 	json_object_object_add(o, "with_imdb",
 	    json_object_new_int64((int64_t)d->st->v[ST_WITH_IMDB]));
+	json_object_object_add(o, "stale_served",
+	    json_object_new_int64((int64_t)d->st->v[ST_STALE_SERVED]));
 	json_object_object_add(o, "rejected",
 	    json_object_new_int64((int64_t)reject_count(d->rej)));
 	return o;

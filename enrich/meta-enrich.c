@@ -444,6 +444,11 @@ main(int argc, char *argv[])
 		log_error("rate limiter: %s", strerror(errno));
 		exit(EXIT_FATAL);
 	}
+	if ((o.tmdb_br = breaker_new("tmdb", ENRICH_BREAKER_THRESHOLD)) == NULL ||
+	    (o.imdb_br = breaker_new("imdb", ENRICH_BREAKER_THRESHOLD)) == NULL) {
+		log_error("circuit breaker: %s", strerror(errno));
+		exit(EXIT_FATAL);
+	}
 	if (!o.no_imdb && !o.offline)
 		retry_queue(&o, &st, &queue, &nqueue, &had_queue);
 	else
@@ -465,6 +470,8 @@ main(int argc, char *argv[])
 	summary(&st, &res, &o, now_monotonic() - t0);
 	ratelimit_free(o.tmdb_rl);
 	ratelimit_free(o.imdb_rl);
+	breaker_free(o.tmdb_br);
+	breaker_free(o.imdb_br);
 	free(cdir);
 	free(tmdb_key_owned);
 	signals_reraise();
