@@ -176,13 +176,21 @@ struct ingest_run {
 	size_t			 vanished;	/* listed, but no metadata */
 	size_t			 duplicates;
 	size_t			 skipped;	/* collections and other types */
+	size_t			 unsettled;	/* listings that kept changing */
 	int			 limit_hit;
+	int			 rereading;	/* a listing's second or later pass */
 };
 /*
  * Lists one section fully (or up to the limit), writing a batch per page.
  * *total gets the server's totalSize; *to_end is 1 when the listing was
- * read to its end. Returns PLEX_OK or the error that stopped it.
+ * read to its end and was steady: totalSize unchanged across its pages,
+ * each page's first row the last of the page before, and as many distinct
+ * rows as totalSize. A listing that moved is read again, up to
+ * INGEST_LIST_PASSES times; if it still moves, one warning names the
+ * section and *to_end is 0 (the run is not complete). Returns PLEX_OK or
+ * the error that stopped it.
  */
+#define INGEST_LIST_PASSES	3
 int	 ingest_list(struct ingest_run *, const struct ingest_listing *,
 	    long *total, int *to_end);
 

@@ -317,3 +317,37 @@ check_library() {
 	grep -q 'http' "$err"
 	! grep -q 'hunter2secret' "$err" || false
 }
+
+@test "plex-ingest: an item deleted after page 1 loses no live item, and one added then is emitted" {
+	# issue 9 #1: 20 items a page, the first movie deleted after page 1
+	fake_start --movie-sections 1 --movies 45 --collections 0 --shows 0
+	local first
+	first=$(fake_library '.sections[0].movies[0]')
+	fake_config "{\"plex\":{\"mutate\":{\"after_pages\":1,\"delete\":[\"$first\"]}}}"
+	ingest --plex-url "$FAKE_PLEX" --plex-chunk-size 20 --retries 0
+	cat "$err"
+	[ "$rc" -eq 0 ]
+	# every movie still on the server was emitted (the deleted one may be too)
+	fake_library '.sections[0].movies' | jq -c --arg f "$first" 'map(select(. != $f)) | sort' \
+		>"$BATS_TEST_TMPDIR/want"
+	[ "$(jq length "$BATS_TEST_TMPDIR/want")" -eq 44 ]
+	jq -cs --arg f "$first" '[.[] | select(.kind == "plex") | .items[].ratingKey | select(. != $f)] | sort' \
+		"$out" >"$BATS_TEST_TMPDIR/got"
+	diff "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/got"
+	# re-read once, found steady: complete, and the end lists every live key
+	[ "$(tail -n 1 "$out" | jq .complete)" = true ]
+	tail -n 1 "$out" | jq -e --slurpfile w "$BATS_TEST_TMPDIR/want" '$w[0] - .rating_keys == []'
+	grep -q 'changed while it was read' "$err"
+
+	# an item added at the top after page 1 is emitted too
+	fake_reset '{"knobs":true}'
+	local added
+	added=$(fake_library '.sections[0].movies[0]')
+	fake_config "{\"plex\":{\"deleted\":[\"$added\"],\"mutate\":{\"after_pages\":1,\"add\":[\"$added\"]}}}"
+	ingest --plex-url "$FAKE_PLEX" --plex-chunk-size 20 --retries 0
+	[ "$rc" -eq 0 ]
+	fake_library '.sections[0].movies | sort' >"$BATS_TEST_TMPDIR/want"
+	jq -cs '[.[] | select(.kind == "plex") | .items[].ratingKey] | sort' "$out" >"$BATS_TEST_TMPDIR/got"
+	diff "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/got"
+	[ "$(tail -n 1 "$out" | jq .complete)" = true ]
+}
