@@ -116,11 +116,13 @@ page_shows(struct ingest_run *run, struct json_object *items,
 /*
  * The keys of a listing page worth fetching: rows of the listed type
  * (collections and anything else dropped), not emitted before, not twice
- * on the page, and within --limit.
+ * on the page, within --limit, and not unchanged since the listing state
+ * (those are only noted: listed in the end record and the next state).
+ * krows[i] is keys[i]'s listing row.
  */
 static size_t
 page_keys(struct ingest_run *run, struct json_object *rows, int type,
-    const char **keys)
+    const char **keys, struct json_object **krows)
 {
 	struct json_object *row;
 	const char *rk, *t, *want = ingest_type_name(type);
@@ -147,6 +149,13 @@ page_keys(struct ingest_run *run, struct json_object *rows, int type,
 			run->limit_hit = 1;
 			break;
 		}
+		if (ingest_row_unchanged(run, row, rk)) {
+			ingest_keyset_add(run->seen, rk);
+			ingest_row_note(run, row, rk);
+			run->unchanged++;
+			continue;
+		}
+		krows[n] = row;
 		keys[n++] = rk;
 	}
 	return n;
@@ -154,8 +163,8 @@ page_keys(struct ingest_run *run, struct json_object *rows, int type,
 
 /* Full items in listing order; keys that vanished meanwhile are left out. */
 static struct json_object *
-page_items(struct ingest_run *run, int type, const char **keys, size_t n,
-    struct json_object *found)
+page_items(struct ingest_run *run, int type, const char **keys,
+    struct json_object **krows, size_t n, struct json_object *found)
 {
 	struct json_object *items, *it;
 	size_t i;
@@ -170,6 +179,7 @@ page_items(struct ingest_run *run, int type, const char **keys, size_t n,
 		}
 		json_object_array_add(items, json_object_get(it));
 		ingest_keyset_add(run->seen, keys[i]);
+		ingest_row_note(run, krows[i], keys[i]);
 		/* listed shows are full metadata: their episodes need no fetch */
 		if (type == PLEX_TYPE_SHOW)
 			ingest_show_cache_put(run->shows, keys[i], it);
@@ -184,6 +194,7 @@ one_page(struct ingest_run *run, const struct ingest_listing *l,
     struct json_object *rows, size_t skip)
 {
 	struct json_object *found = NULL, *items, *shows = NULL, *page = rows;
+	struct json_object **krows;
 	const char **keys;
 	size_t i, n, nshows = 0, len;
 	int rc;
@@ -199,7 +210,8 @@ one_page(struct ingest_run *run, const struct ingest_listing *l,
 	}
 	/* room for the page's keys and as many parent shows */
 	keys = xreallocarray(NULL, len > 0 ? 2 * len : 1, sizeof(*keys));
-	n = page_keys(run, page, l->type, keys);
+	krows = xreallocarray(NULL, len > 0 ? len : 1, sizeof(*krows));
+	n = page_keys(run, page, l->type, keys, krows);
 	if (n == 0) {
 		rc = PLEX_OK;
 		goto out;
@@ -210,7 +222,7 @@ one_page(struct ingest_run *run, const struct ingest_listing *l,
 	    (size_t)run->chunk + nshows, &found);
 	if (rc != PLEX_OK)
 		goto out;
-	items = page_items(run, l->type, keys, n, found);
+	items = page_items(run, l->type, keys, krows, n, found);
 	if (l->type == PLEX_TYPE_EPISODE &&
 	    (rc = page_shows(run, items, found, &shows)) != PLEX_OK) {
 		json_object_put(items);
@@ -234,6 +246,7 @@ one_page(struct ingest_run *run, const struct ingest_listing *l,
 out:
 	json_object_put(found);
 	free(keys);
+	free(krows);
 	if (page != rows)
 		json_object_put(page);
 	return rc;
@@ -385,6 +398,10 @@ ingest_list(struct ingest_run *run, const struct ingest_listing *l,
 
 	*total = -1;
 	*to_end = 0;
+	/* an episode is unchanged only if its show is too */
+	if (l->type == PLEX_TYPE_EPISODE &&
+	    (rc = ingest_list_show_times(run, l)) != PLEX_OK)
+		return rc;
 	for (pass = 1; ; pass++) {
 		/* keys emitted by an earlier pass are expected, not duplicates */
 		run->rereading = pass > 1;
