@@ -261,11 +261,16 @@ class PlexApp(App):
         else:
             page = [self.lib.listing_key(sec, mtype, p, incl_coll)
                     for p in range(start, min(total, start + size))]
+        # like PMS, a listing honours excludeElements= and excludeFields=
+        drop = set((req.q("excludeElements") or "").split(",")) | \
+            set((req.q("excludeFields") or "").split(","))
+        drop.discard("")
         items = []
         for rk in page:
             it = self.item(rk, False)
             if it is not None:
-                items.append(truncate(it, guids))
+                it = truncate(it, guids)
+                items.append({k: v for k, v in it.items() if k not in drop} if drop else it)
         mc = self.section_container(sec, sec["type"])
         mc["size"] = len(items)
         mc["totalSize"] = total
