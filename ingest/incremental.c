@@ -72,6 +72,29 @@ ingest_row_note(struct ingest_run *run, struct json_object *row,
 	    s.show_updated);
 }
 
+void
+ingest_note_show(struct ingest_run *run, struct json_object *row,
+    struct json_object *found)
+{
+	struct json_object *show = NULL;
+	const char *gp;
+	int64_t t;
+
+	if (run->next == NULL ||
+	    (gp = jget_str(row, "grandparentRatingKey")) == NULL)
+		return;
+	if (run->show_times != NULL && ingest_state_updated(run->show_times, gp, &t))
+		return;
+	if (!json_object_object_get_ex(found, gp, &show))
+		show = ingest_show_cache_get(run->shows, gp);
+	if (show == NULL)
+		return;		/* its episodes are fetched again next time */
+	if (run->show_times == NULL)
+		run->show_times = ingest_state_new();
+	ingest_state_put(run->show_times, gp, 's', time_of(show, "updatedAt"),
+	    time_of(show, "addedAt"), NULL, -1);
+}
+
 int
 ingest_list_show_times(struct ingest_run *run, const struct ingest_listing *l)
 {
@@ -81,7 +104,8 @@ ingest_list_show_times(struct ingest_run *run, const struct ingest_listing *l)
 	long start = 0, got, i;
 	int rc;
 
-	if (run->old == NULL && run->next == NULL)
+	/* a full run learns them from the shows it fetches anyway */
+	if (run->old == NULL)
 		return PLEX_OK;
 	if (run->show_times == NULL)
 		run->show_times = ingest_state_new();

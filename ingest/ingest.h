@@ -246,7 +246,13 @@ int	 ingest_row_unchanged(const struct ingest_run *, struct json_object *row,
 /* Records the row's stamps in the next state. */
 void	 ingest_row_note(struct ingest_run *, struct json_object *row,
 	    const char *rk);
-/* Lists the shows of an episode listing's section for their updatedAt. */
+/*
+ * A full run: the updatedAt of an episode row's show, from the show's
+ * metadata (in found, or cached), for the next state.
+ */
+void	 ingest_note_show(struct ingest_run *, struct json_object *row,
+	    struct json_object *found);
+/* Incremental runs: lists the shows of an episode listing's section for their updatedAt. */
 int	 ingest_list_show_times(struct ingest_run *, const struct ingest_listing *);
 
 #endif

@@ -179,6 +179,8 @@ page_items(struct ingest_run *run, int type, const char **keys,
 		}
 		json_object_array_add(items, json_object_get(it));
 		ingest_keyset_add(run->seen, keys[i]);
+		if (type == PLEX_TYPE_EPISODE)
+			ingest_note_show(run, krows[i], found);
 		ingest_row_note(run, krows[i], keys[i]);
 		/* listed shows are full metadata: their episodes need no fetch */
 		if (type == PLEX_TYPE_SHOW)
