@@ -43,7 +43,8 @@ enum {
 	OPT_EMBED_BATCH, OPT_SPARSE, OPT_DENSE_SIZE, OPT_DENSE_DISTANCE,
 	OPT_RECREATE, OPT_NO_CLEANUP, OPT_MAX_DELETE, OPT_FORCE_CLEANUP,
 	OPT_SKIP, OPT_NO_SKIP, OPT_DRY_RUN, OPT_REJECT_FILE, OPT_STRICT,
-	OPT_SHARDS, OPT_REPLICATION, OPT_WRITE_CONSISTENCY, OPT_LIST_OPTIONS
+	OPT_SHARDS, OPT_REPLICATION, OPT_WRITE_CONSISTENCY, OPT_COUNT_POINTS,
+	OPT_LIST_OPTIONS
 };
 
 static const struct option longopts[] = {
@@ -84,6 +85,7 @@ static const struct option longopts[] = {
 	{ "dry-run",		no_argument,		NULL, OPT_DRY_RUN },
 	{ "reject-file",	required_argument,	NULL, OPT_REJECT_FILE },
 	{ "strict",		no_argument,		NULL, OPT_STRICT },
+	{ "count-points",	no_argument,		NULL, OPT_COUNT_POINTS },
 	{ "list-options",	no_argument,		NULL, OPT_LIST_OPTIONS },
 	COMMON_LONGOPTS,
 	{ NULL, 0, NULL, 0 }
@@ -168,6 +170,11 @@ static const char synopsis[] =
 "                            (QDRANT_MAX_DELETE_FRACTION; default 0.2; exit 4)\n"
 "  --force-cleanup           delete even above that fraction\n"
 "\n"
+"  --count-points            read no input: write one line {\"kind\":\"count\",\n"
+"                            \"collection\",\"exists\",\"points\":{\"movie\":N,\n"
+"                            \"episode\":N,\"show\":N}} and exit (plex-load uses it\n"
+"                            to check its listing state against the collection)\n"
+"\n"
 "STATE is ${XDG_STATE_HOME:-~/.local/state}/plexpipe (made mode 0700 when first\n"
 "needed; its files are mode 0600).\n"
 "\n"
@@ -204,6 +211,7 @@ struct state {
 	double			 timeout;
 	const char		*reject_path;
 	int			 strict;
+	int			 count_points;	/* --count-points: count_points.c */
 	const char		*input;
 
 	struct upsert_bm25	*bm;
@@ -468,6 +476,9 @@ parse_args(struct state *s, int argc, char **argv)
 			break;
 		case OPT_STRICT:
 			s->strict = 1;
+			break;
+		case OPT_COUNT_POINTS:
+			s->count_points = 1;
 			break;
 		case OPT_LIST_OPTIONS:
 			list_options();
@@ -1011,6 +1022,30 @@ dead_letter_is_input(FILE *fp, const char *path)
 	    S_ISREG(in.st_mode) && in.st_dev == dl.st_dev && in.st_ino == dl.st_ino;
 }
 
+/* --count-points: no input, one count line (count_points.c). */
+static int
+count_main(struct state *s)
+{
+	int	 rc;
+
+	if (s->cfg.dry_run) {
+		log_error("--count-points needs Qdrant: not with --dry-run");
+		return EXIT_USAGE;
+	}
+	http_global_init();
+	s->out = ndjson_writer_new(stdout, "stdout");
+	make_clients(s);
+	rc = upsert_count_points(&s->q, s->out);
+	http_client_free(s->q.client);
+	http_client_free(s->embed);
+	free(s->embed_path);
+	free(s->key_file_value);
+	free(s->embed_key_file_value);
+	ndjson_writer_close(s->out, 0);
+	ndjson_check_stdout();
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1026,6 +1061,8 @@ main(int argc, char **argv)
 	opt_common(0, NULL);
 	env_defaults(&s);
 	parse_args(&s, argc, argv);
+	if (s.count_points)
+		return count_main(&s);
 	check_config(&s);
 	if (s.input != NULL && (fp = fopen(s.input, "r")) == NULL) {
 		log_error("%s: %s", s.input, strerror(errno));
