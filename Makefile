@@ -2,6 +2,7 @@
 #
 #   make                 build bin/plex-ingest bin/meta-enrich bin/qdrant-upsert
 #   make check           install missing deps, build with -Werror + ASan/UBSan, run every test
+#   make check-valgrind  the end-to-end tests with every program under valgrind (slow)
 #   make demo            install missing deps, build, run the pipeline on the bundled sample library
 #   make bench           run the benchmark scripts and print their figures
 #   make install PREFIX=/usr/local DESTDIR=
@@ -39,7 +40,7 @@ LIBCOMMON   = $(BUILD)/libplexpipe.a
 PROGS	= $(BIN)/plex-ingest $(BIN)/meta-enrich $(BIN)/qdrant-upsert
 UNIT_BINS = $(UNIT_TESTS:%.c=$(BUILD)/%)
 
-.PHONY: all check demo bench install uninstall clean deps unit-tests
+.PHONY: all check check-valgrind demo bench install uninstall clean deps unit-tests
 all: $(PROGS)
 
 $(BUILD)/%.o: %.c
@@ -75,6 +76,12 @@ check: deps
 	    CFLAGS="-O1 -g -Werror $(SAN)" LDFLAGS="$(SAN)" all unit-tests
 	PLEXPIPE_BIN=$(CURDIR)/build/check/bin PLEXPIPE_UNIT=$(CURDIR)/build/check/tests/unit \
 	    tests/run
+
+# make check-valgrind: valgrind cannot run ASan binaries, so a plain -O1 build
+# of its own; tests/valgrind/run wraps each program in valgrind.
+check-valgrind: deps
+	$(MAKE) BUILD=build/valgrind BIN=build/valgrind/bin CFLAGS="-O1 -g" all
+	tests/valgrind/run build/valgrind/bin
 
 # deps first, then a fresh make: pkg-config flags are read when make starts.
 demo: deps
