@@ -3,6 +3,7 @@
 #   make                 build bin/plex-ingest bin/meta-enrich bin/qdrant-upsert
 #   make check           install missing deps, build with -Werror + ASan/UBSan, run every test
 #   make check-valgrind  the end-to-end tests with every program under valgrind (slow)
+#   make fuzz            build the libFuzzer targets with clang, run each FUZZ_SECONDS (60)
 #   make demo            install missing deps, build, run the pipeline on the bundled sample library
 #   make bench           run the benchmark scripts and print their figures
 #   make install PREFIX=/usr/local DESTDIR=
@@ -33,14 +34,15 @@ include ingest/module.mk
 include enrich/module.mk
 include upsert/module.mk
 include tests/unit/module.mk
+include tests/fuzz/module.mk
 
 COMMON_OBJS = $(COMMON_SRCS:%.c=$(BUILD)/%.o)
 LIBCOMMON   = $(BUILD)/libplexpipe.a
 
 PROGS	= $(BIN)/plex-ingest $(BIN)/meta-enrich $(BIN)/qdrant-upsert
-UNIT_BINS = $(UNIT_TESTS:%.c=$(BUILD)/%)
+UNIT_BINS = $(UNIT_TESTS:%.c=$(BUILD)/%) $(FUZZ_REPLAYS)
 
-.PHONY: all check check-valgrind demo bench install uninstall clean deps unit-tests
+.PHONY: all check check-valgrind fuzz fuzz-bins demo bench install uninstall clean deps unit-tests
 all: $(PROGS)
 
 $(BUILD)/%.o: %.c
@@ -69,6 +71,34 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(LIBCOMMON) $(UNIT_LINK_OBJS:%.c=$(BUILD)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(UNIT_LINK_OBJS:%.c=$(BUILD)/%.o) $(LIBCOMMON) $(LDLIBS)
 
 unit-tests: $(UNIT_BINS)
+
+# A fuzz target linked with replay_main.c instead of libFuzzer: its
+# regression inputs replayed as a unit test, under make check's sanitizers.
+$(BUILD)/tests/unit/test_fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay_main.c $(FUZZ_COMMON) \
+    $(LIBCOMMON) $(UNIT_LINK_OBJS:%.c=$(BUILD)/%.o)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -DFUZZ_TARGET='"$*"' $(LDFLAGS) -o $@ tests/fuzz/fuzz_$*.c \
+	    tests/fuzz/replay_main.c $(FUZZ_COMMON) $(UNIT_LINK_OBJS:%.c=$(BUILD)/%.o) \
+	    $(LIBCOMMON) $(LDLIBS)
+
+# The libFuzzer binaries (clang only): every object built with the fuzzer's
+# coverage instrumentation, the target linked with libFuzzer's main().
+$(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_COMMON) $(LIBCOMMON) \
+    $(UNIT_LINK_OBJS:%.c=$(BUILD)/%.o)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ tests/fuzz/fuzz_$*.c \
+	    $(FUZZ_COMMON) $(UNIT_LINK_OBJS:%.c=$(BUILD)/%.o) $(LIBCOMMON) $(LDLIBS)
+
+fuzz-bins: $(FUZZ_BINS)
+
+FUZZ_FLAGS = -O1 -g -fsanitize=fuzzer-no-link,address,undefined \
+	     -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+# make fuzz: a clang build of its own; tests/fuzz/run makes the seed corpus
+# (build/fuzz/corpus, from tests/data and sample/) and runs each target.
+fuzz: deps
+	$(MAKE) CC=clang BUILD=build/fuzz CFLAGS="$(FUZZ_FLAGS)" \
+	    LDFLAGS="-fsanitize=address,undefined" FUZZ_TARGETS="$(FUZZ_TARGETS)" fuzz-bins
+	tests/fuzz/run build/fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 # make check: a separate sanitizer build, so bin/ stays a normal build.
 check: deps
