@@ -2,6 +2,8 @@
 #
 #   make                 build bin/plex-ingest bin/meta-enrich bin/qdrant-upsert
 #   make check           install missing deps, build with -Werror + ASan/UBSan, run every test
+#   make check-valgrind  the end-to-end tests with every program under valgrind (slow)
+#   make fuzz            build the libFuzzer targets with clang, run each FUZZ_SECONDS (60)
 #   make demo            install missing deps, build, run the pipeline on the bundled sample library
 #   make bench           run the benchmark scripts and print their figures
 #   make install PREFIX=/usr/local DESTDIR=
@@ -35,6 +37,7 @@ include ingest/module.mk
 include enrich/module.mk
 include upsert/module.mk
 include tests/unit/module.mk
+include tests/fuzz/module.mk
 
 COMMON_OBJS = $(COMMON_SRCS:%.c=$(BUILD)/%.o)
 LIBCOMMON   = $(BUILD)/libplexpipe.a
@@ -42,9 +45,9 @@ LIBCOMMON   = $(BUILD)/libplexpipe.a
 PROGS	= $(BIN)/plex-ingest $(BIN)/meta-enrich $(BIN)/qdrant-upsert
 NAMES	= plex-ingest meta-enrich qdrant-upsert plex-load
 MANS	= $(NAMES:%=$(BUILD)/man/%.1)
-UNIT_BINS = $(UNIT_TESTS:%.c=$(BUILD)/%)
+UNIT_BINS = $(UNIT_TESTS:%.c=$(BUILD)/%) $(FUZZ_REPLAYS)
 
-.PHONY: all check demo bench install uninstall clean deps unit-tests man FORCE
+.PHONY: all check check-valgrind fuzz fuzz-bins demo bench install uninstall clean deps unit-tests man FORCE
 all: $(PROGS)
 
 # Man pages, made from each program's --help and --version by help2man
@@ -101,12 +104,46 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(LIBCOMMON) $(UNIT_LINK_OBJS:%.c=$(BUILD)
 
 unit-tests: $(UNIT_BINS)
 
+# A fuzz target linked with replay_main.c instead of libFuzzer: its
+# regression inputs replayed as a unit test, under make check's sanitizers.
+$(BUILD)/tests/unit/test_fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay_main.c $(FUZZ_COMMON) \
+    $(LIBCOMMON) $(UNIT_LINK_OBJS:%.c=$(BUILD)/%.o)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -DFUZZ_TARGET='"$*"' $(LDFLAGS) -o $@ tests/fuzz/fuzz_$*.c \
+	    tests/fuzz/replay_main.c $(FUZZ_COMMON) $(UNIT_LINK_OBJS:%.c=$(BUILD)/%.o) \
+	    $(LIBCOMMON) $(LDLIBS)
+
+# The libFuzzer binaries (clang only): every object built with the fuzzer's
+# coverage instrumentation, the target linked with libFuzzer's main().
+$(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_COMMON) $(LIBCOMMON) \
+    $(UNIT_LINK_OBJS:%.c=$(BUILD)/%.o)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ tests/fuzz/fuzz_$*.c \
+	    $(FUZZ_COMMON) $(UNIT_LINK_OBJS:%.c=$(BUILD)/%.o) $(LIBCOMMON) $(LDLIBS)
+
+fuzz-bins: $(FUZZ_BINS)
+
+FUZZ_FLAGS = -O1 -g -fsanitize=fuzzer-no-link,address,undefined \
+	     -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+# make fuzz: a clang build of its own; tests/fuzz/run makes the seed corpus
+# (build/fuzz/corpus, from tests/data and sample/) and runs each target.
+fuzz: deps
+	$(MAKE) CC=clang BUILD=build/fuzz CFLAGS="$(FUZZ_FLAGS)" \
+	    LDFLAGS="-fsanitize=address,undefined" FUZZ_TARGETS="$(FUZZ_TARGETS)" fuzz-bins
+	tests/fuzz/run build/fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
 # make check: a separate sanitizer build, so bin/ stays a normal build.
 check: deps
 	$(MAKE) BUILD=build/check BIN=build/check/bin \
 	    CFLAGS="-O1 -g -Werror $(SAN)" LDFLAGS="$(SAN)" all unit-tests
 	PLEXPIPE_BIN=$(CURDIR)/build/check/bin PLEXPIPE_UNIT=$(CURDIR)/build/check/tests/unit \
 	    tests/run
+
+# make check-valgrind: valgrind cannot run ASan binaries, so a plain -O1 build
+# of its own; tests/valgrind/run wraps each program in valgrind.
+check-valgrind: deps
+	$(MAKE) BUILD=build/valgrind BIN=build/valgrind/bin CFLAGS="-O1 -g" all
+	tests/valgrind/run build/valgrind/bin
 
 # deps first, then a fresh make: pkg-config flags are read when make starts.
 demo: deps

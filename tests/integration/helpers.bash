@@ -114,3 +114,9 @@ skip_without_shared() {
 	fi
 	export SHARED
 }
+
+# tscale SECONDS: a time bound scaled by PLEXPIPE_TIME_SCALE (default 1; make check-valgrind
+# sets it, as programs under valgrind run many times slower). Prints whole seconds.
+tscale() {
+	echo $(($1 * ${PLEXPIPE_TIME_SCALE:-1}))
+}
