@@ -85,6 +85,9 @@ enum enrich_stat {
 	ST_STALE_SERVED,	/* items given an expired answer */
 	ST_TMDB_STALE,
 	ST_IMDB_STALE,
+	ST_DEGRADED,		/* items a failed lookup left without data */
+	ST_TMDB_DEGRADED,
+	ST_IMDB_DEGRADED,
 	ST_NSTATS
 };
 

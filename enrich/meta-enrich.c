@@ -136,9 +136,11 @@ static const char usage_text[] =
 
 static const char exit_text[] =
 "\n"
-"Exit status: 0 done; 1 fatal error; 2 usage error or TMDb key refused (401);\n"
-"3 bad input with --strict; 4 done, some records rejected; 5 the input had no\n"
-"end record (truncated upstream); 128+N killed by signal N.\n"
+"Exit status: 0 done; 1 fatal error, or items degraded (a TMDb or IMDb lookup\n"
+"failed with nothing cached; every point is still written, marked \"degraded\");\n"
+"2 usage error or TMDb key refused (401); 3 bad input with --strict; 4 done,\n"
+"some records rejected; 5 the input had no end record (truncated upstream);\n"
+"128+N killed by signal N.\n"
 "Point ids: the rating key as an integer when it is all digits, else the UUIDv5\n"
 "of \"plex://rating-key/KEY\" in the RFC 4122 URL namespace.\n";
 
@@ -370,6 +372,30 @@ summary(const struct enrich_stats *st, const struct dispatch_result *res,
 	json_object_put(s);
 }
 
+/*
+ * Items a failed lookup left without data: the run is not a success,
+ * though every point was written. One line naming the services, which
+ * plex-load quotes as the cause of the failure.
+ */
+static void
+degraded_line(const struct enrich_stats *st)
+{
+	char what[128] = "";
+
+	if (st->v[ST_DEGRADED] == 0)
+		return;
+	if (st->v[ST_TMDB_DEGRADED] > 0)
+		snprintf(what, sizeof(what), "tmdb unreachable (%llu)",
+		    (unsigned long long)st->v[ST_TMDB_DEGRADED]);
+	if (st->v[ST_IMDB_DEGRADED] > 0)
+		snprintf(what + strlen(what), sizeof(what) - strlen(what),
+		    "%simdb unreachable (%llu)", what[0] ? ", " : "",
+		    (unsigned long long)st->v[ST_IMDB_DEGRADED]);
+	log_error("%llu items degraded: %s; their points are marked "
+	    "\"degraded\" and do not replace stored ones",
+	    (unsigned long long)st->v[ST_DEGRADED], what);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -469,14 +495,16 @@ main(int argc, char *argv[])
 	signals_reraise();
 	if (rc != 0)
 		return rc;
+	if (res.rejects > 0)
+		log_error("%zu bad records rejected%s", res.rejects,
+		    o.reject_file ? "" : " (no --reject-file)");
+	degraded_line(&st);
 	if (!res.saw_end) {
 		log_error("the input ended without an end record");
 		return EXIT_TRUNCATED;
 	}
-	if (res.rejects > 0) {
-		log_error("%zu bad records rejected%s", res.rejects,
-		    o.reject_file ? "" : " (no --reject-file)");
-		return EXIT_PARTIAL;
-	}
-	return EXIT_OK;
+	/* a service failure outranks rejected records */
+	if (st.v[ST_DEGRADED] > 0)
+		return EXIT_FATAL;
+	return res.rejects > 0 ? EXIT_PARTIAL : EXIT_OK;
 }
