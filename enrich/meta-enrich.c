@@ -1,6 +1,7 @@
 /* meta-enrich.c: main: options, shared rate limits, retry queue, then the ordered -jN worker pipeline. */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 
 #include <json-c/json.h>
 
+#include "cache.h"
 #include "enrich.h"
 #include "exitcode.h"
 #include "http.h"
@@ -402,7 +404,7 @@ main(int argc, char *argv[])
 	struct enrich_opts o;
 	struct enrich_stats st;
 	struct dispatch_result res;
-	char **queue = NULL, *cdir;
+	char **queue = NULL, *cdir, cerr[PATH_MAX + 128];
 	size_t nqueue = 0;
 	int ch, had_queue, rc;
 	double t0 = now_monotonic();
@@ -453,6 +455,11 @@ main(int argc, char *argv[])
 		usage(stderr);
 		exit(EXIT_USAGE);
 	}
+	/* a cache the run cannot use is a configuration error: say so first */
+	if (cache_check(o.cache_dir, !o.offline, cerr, sizeof(cerr)) == -1) {
+		log_error("%s", cerr);
+		exit(EXIT_USAGE);
+	}
 	if (!o.no_tmdb && !o.offline && o.tmdb_key == NULL)
 		log_warn("no TMDb key (TMDB_API_KEY): TMDb data only from the "
 		    "cache, no TMDb request");
@@ -467,7 +474,8 @@ main(int argc, char *argv[])
 		exit(EXIT_FATAL);
 	}
 	if ((o.tmdb_br = breaker_new("tmdb", ENRICH_BREAKER_THRESHOLD)) == NULL ||
-	    (o.imdb_br = breaker_new("imdb", ENRICH_BREAKER_THRESHOLD)) == NULL) {
+	    (o.imdb_br = breaker_new("imdb", ENRICH_BREAKER_THRESHOLD)) == NULL ||
+	    (o.cache_br = breaker_new("cache", 0)) == NULL) {
 		log_error("circuit breaker: %s", strerror(errno));
 		exit(EXIT_FATAL);
 	}
@@ -490,6 +498,7 @@ main(int argc, char *argv[])
 	ratelimit_free(o.imdb_rl);
 	breaker_free(o.tmdb_br);
 	breaker_free(o.imdb_br);
+	breaker_free(o.cache_br);
 	free(cdir);
 	free(tmdb_key_owned);
 	signals_reraise();

@@ -173,3 +173,55 @@ points_only() {
 	echo "# $last" >&3
 	[[ "$last" == "plex-load: error: failed: meta-enrich exited with status 1 (fatal runtime failure): 8 items degraded: tmdb unreachable (8) (statuses: "* ]]
 }
+
+@test "meta-enrich faults: a cache directory it cannot use: exit 2 before reading any input, one line naming the path" {
+	fake_start --movies 3 --shows 0 --collections 0
+	ingest in.ndjson
+	touch plain
+	# a plain file in the path; a plain file as the directory; an existing
+	# directory where no file can be made, even by root (/proc)
+	for dir in plain/cache plain /proc; do
+		rc=0
+		enrich --cache-dir "$dir" <in.ndjson >o 2>e || rc=$?
+		cat e
+		[ "$rc" -eq 2 ]
+		[ "$(wc -l <e)" -eq 1 ]
+		grep -q "^meta-enrich: error: cache directory \"$dir\": " e
+		[ ! -s o ]
+	done
+	# a read-only directory: root writes there anyway, so only as another user
+	mkdir ro
+	chmod 555 ro
+	if [ "$(id -u)" -ne 0 ]; then
+		rc=0
+		enrich --cache-dir ro <in.ndjson >o 2>e || rc=$?
+		[ "$rc" -eq 2 ]
+		grep -q '^meta-enrich: error: cache directory "ro": cannot write there: Permission denied' e
+	else
+		echo "# running as root: the chmod 555 case is left out (root writes there anyway; /proc stands in)" >&3
+	fi
+	# nothing was asked of the services
+	[ "$(fake_stats .tmdb.requests)" -eq 0 ]
+	[ "$(fake_stats .imdb.requests)" -eq 0 ]
+	# --offline only reads: a cache it cannot write is fine there
+	enrich --offline --cache-dir /proc <in.ndjson >o 2>e
+	[ "$(tail -n 1 o | jq -r .kind)" = end ]
+}
+
+@test "meta-enrich faults: cache writes failing mid-run: one warning, complete points, exit 0" {
+	fake_start --movies 12 --shows 2 --seasons 2 --episodes 3
+	ingest in.ndjson
+	enrich -j4 --enrichment-batch-size 5 --cache-dir c0 <in.ndjson >o0 2>e0
+	fake_reset
+	# the directory itself is fine, so the run starts; every answer's write then fails
+	mkdir c
+	touch c/tmdb c/imdb
+	rc=0
+	enrich -j4 --enrichment-batch-size 5 --cache-dir c <in.ndjson >o 2>e || rc=$?
+	[ "$rc" -eq 0 ]
+	cmp <(points_only o0) <(points_only o)
+	[ "$(grep -c 'cache: cannot write under "c" (Not a directory): going on without caching' e)" -eq 1 ]
+	[ "$(grep -c 'warning' e)" -eq 1 ]
+	grep -q 'summary:.* cache_writes=0 ' e
+	[ "$(jq -s '[.[] | select(.kind=="points") | .points[] | select(.payload.data.imdb != null)] | length' o)" -ge 10 ]
+}
