@@ -398,7 +398,7 @@ load_state(const char *path)
 		return st;
 	}
 	if (rc > 0)
-		log_info("no listing state yet (%s): a full run", path);
+		log_notice("no listing state yet (%s): a full run", path);
 	else
 		log_warn("listing state unusable, so this is a full run: %s", err);
 	ingest_state_free(st);
