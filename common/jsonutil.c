@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <json-c/json.h>
+#include <unistr.h>
 
 #include "buf.h"
 #include "jsonutil.h"
@@ -297,76 +298,28 @@ jcanonical(struct json_object *o)
 /* ------------------------------------------------------------------ */
 /* UTF-8 */
 
+/* libunistring's u8_mbtoucr and u8_check are strict in the same way. */
 size_t
 jutf8_seqlen(const unsigned char *s, size_t avail)
 {
-	unsigned char	 lo = 0x80, hi = 0xbf;
-	size_t		 n, i;
+	ucs4_t	c;
+	int	n;
 
 	if (avail == 0)
 		return 0;
 	if (s[0] < 0x80)
 		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		n = 3;
-		if (s[0] == 0xe0)
-			lo = 0xa0;	/* overlong */
-		else if (s[0] == 0xed)
-			hi = 0x9f;	/* UTF-16 surrogates */
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		n = 4;
-		if (s[0] == 0xf0)
-			lo = 0x90;	/* overlong */
-		else if (s[0] == 0xf4)
-			hi = 0x8f;	/* above U+10FFFF */
-	} else
-		return 0;
-	if (avail < n)
-		return 0;
-	if (s[1] < lo || s[1] > hi)
-		return 0;
-	for (i = 2; i < n; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return n;
-}
-
-size_t
-jutf8_decode(const unsigned char *s, size_t avail, uint32_t *cp)
-{
-	static const unsigned char lead_mask[] = { 0, 0x7f, 0x1f, 0x0f, 0x07 };
-	size_t		 n, i;
-	uint32_t	 c;
-
-	if ((n = jutf8_seqlen(s, avail)) == 0) {
-		*cp = 0xfffd;
-		return 1;
-	}
-	c = s[0] & lead_mask[n];
-	for (i = 1; i < n; i++)
-		c = c << 6 | (s[i] & 0x3f);
-	*cp = c;
-	return n;
+	return (n = u8_mbtoucr(&c, s, avail)) > 0 ? (size_t)n : 0;
 }
 
 int
 jutf8_valid(const char *s, size_t len, size_t *bad)
 {
-	const unsigned char	*u = (const unsigned char *)s;
-	size_t			 i, n;
+	const uint8_t	*u = (const uint8_t *)s, *e;
 
-	for (i = 0; i < len; i += n) {
-		if (u[i] < 0x80) {
-			n = 1;
-			continue;
-		}
-		if ((n = jutf8_seqlen(u + i, len - i)) == 0) {
-			if (bad != NULL)
-				*bad = i;
-			return 0;
-		}
-	}
-	return 1;
+	if ((e = u8_check(u, len)) == NULL)
+		return 1;
+	if (bad != NULL)
+		*bad = (size_t)(e - u);
+	return 0;
 }

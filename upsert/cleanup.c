@@ -316,7 +316,7 @@ upsert_cleanup(struct upsert_qdrant *q, const struct upsert_keyset *ks,
 		goto out;
 	rc = delete_ids(q, cpath, stale, deleted);
 	if (q->client != NULL)
-		log_info("stale cleanup: deleted %zu of %lld stale points", *deleted,
+		log_notice("stale cleanup: deleted %zu of %lld stale points", *deleted,
 		    nstale);
 out:
 	json_object_put(stale);

@@ -273,7 +273,7 @@ sparse_idf(struct upsert_qdrant *q, const char *cpath, struct json_object *info)
 		rc = st > 0 && st < 500 && st != 408 && st != 429 ?
 		    EXIT_USAGE : EXIT_FATAL;
 	} else
-		log_info("collection \"%s\": sparse vector \"sparse\" had no IDF "
+		log_notice("collection \"%s\": sparse vector \"sparse\" had no IDF "
 		    "modifier (made by another loader?); set it to idf for BM25",
 		    q->cfg->collection);
 	http_response_free(&resp);

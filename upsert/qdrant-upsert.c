@@ -23,13 +23,15 @@
 #include "record.h"
 #include "reject.h"
 #include "signals.h"
+#include "statedir.h"
 #include "timeutil.h"
 #include "version.h"
 #include "xalloc.h"
 #include "upsert.h"
 
 #define DEFAULT_DENSE_MODEL	"BAAI/bge-small-en-v1.5"
-#define DEFAULT_DEAD_LETTER	"qdrant-dead-letter.ndjson"
+#define DEFAULT_DEAD_LETTER	"qdrant-dead-letter.ndjson"	/* in the state dir */
+#define DEFAULT_REJECTS		"qdrant-upsert-rejects.ndjson"	/* in the state dir */
 #define MAX_TYPES		8	/* distinct point types tracked for cleanup */
 
 enum {
@@ -127,14 +129,15 @@ static const char synopsis[] =
 "                            default --no-wait)\n"
 "  --dead-letter FILE        where points of batches that still fail go, as\n"
 "                            replayable `points` records (QDRANT_DEAD_LETTER;\n"
-"                            default ./qdrant-dead-letter.ndjson, made only when\n"
-"                            needed). After 3 failed requests in a row the rest\n"
+"                            default STATE/qdrant-dead-letter.ndjson, made only\n"
+"                            when needed). After 3 failed requests in a row the rest\n"
 "                            of the input is written there without more tries.\n"
 "                            Replay: qdrant-upsert [options] --dead-letter\n"
 "                            OTHER-FILE FILE (never into itself: exit 2)\n"
 "  --skip-unchanged          (default; QDRANT_UPSERT_SKIP_UNCHANGED) fetch stored\n"
 "  --no-skip-unchanged       content_hash values first and skip equal points\n"
-"  --reject-file FILE        bad input records (QDRANT_UPSERT_REJECT_FILE)\n"
+"  --reject-file FILE        bad input records (QDRANT_UPSERT_REJECT_FILE; default\n"
+"                            STATE/qdrant-upsert-rejects.ndjson; '' keeps none)\n"
 "  --strict                  the first bad input record is fatal (exit 3)\n"
 "  --dry-run                 no network: write each request it would send to\n"
 "                            stdout as {\"kind\":\"request\",\"service\":\"qdrant\"|\n"
@@ -145,7 +148,7 @@ static const char synopsis[] =
 "  --dense MODE              endpoint: vectors from --embed-url; server: pass the\n"
 "                            Document to Qdrant (Cloud inference); none: drop it.\n"
 "                            QDRANT_UPSERT_DENSE; default endpoint when EMBED_URL\n"
-"                            is set, else it must be given\n"
+"                            is set, else it must be given (--dry-run: none)\n"
 "  --embed-url URL           EMBED_URL: an OpenAI-compatible server (TEI, Ollama,\n"
 "                            llama.cpp, vLLM, OpenAI); /v1/embeddings is added\n"
 "  --embed-model NAME        EMBED_MODEL (default: the points' dense model)\n"
@@ -165,18 +168,19 @@ static const char synopsis[] =
 "                            (QDRANT_MAX_DELETE_FRACTION; default 0.2; exit 4)\n"
 "  --force-cleanup           delete even above that fraction\n"
 "\n"
+"STATE is ${XDG_STATE_HOME:-~/.local/state}/plexpipe (made mode 0700 when first\n"
+"needed; its files are mode 0600).\n"
+"\n"
 "Exit status: 0 done; 1 fatal; 2 usage or configuration (bad flag, refused API\n"
 "key, collection of another shape); 3 bad input with --strict; 4 rejects, dead\n"
 "letters or a refused cleanup; 5 input without an end record.\n";
 
 __attribute__((__noreturn__)) static void
-usage(int status)
+usage(void)
 {
-	FILE	*fp = status == 0 ? stdout : stderr;
-
-	fputs(synopsis, fp);
-	fputs(opt_common_help, fp);
-	exit(status);
+	fputs(synopsis, stdout);
+	fputs(opt_common_help, stdout);
+	exit(0);
 }
 
 static void
@@ -227,8 +231,7 @@ parse_dense(const char *s)
 		return DENSE_SERVER;
 	if (strcmp(s, "none") == 0)
 		return DENSE_NONE;
-	fprintf(stderr, "qdrant-upsert: --dense: \"%s\" is not endpoint, server or none\n", s);
-	exit(EXIT_USAGE);
+	opt_usage_error("--dense: '%s' is not endpoint, server or none", s);
 }
 
 static enum upsert_sparse_mode
@@ -240,8 +243,7 @@ parse_sparse(const char *s)
 		return SPARSE_SERVER;
 	if (strcmp(s, "none") == 0)
 		return SPARSE_NONE;
-	fprintf(stderr, "qdrant-upsert: --sparse: \"%s\" is not local, server or none\n", s);
-	exit(EXIT_USAGE);
+	opt_usage_error("--sparse: '%s' is not local, server or none", s);
 }
 
 static const char *
@@ -253,9 +255,8 @@ parse_distance(const char *s)
 	for (i = 0; i < 4; i++)
 		if (strcasecmp(s, d[i]) == 0)
 			return d[i];
-	fprintf(stderr, "qdrant-upsert: --dense-distance: \"%s\" is not Cosine, "
-	    "Dot, Euclid or Manhattan\n", s);
-	exit(EXIT_USAGE);
+	opt_usage_error("--dense-distance: '%s' is not Cosine, Dot, Euclid or "
+	    "Manhattan", s);
 }
 
 /* Environment first, so the command line overrides it. */
@@ -272,7 +273,7 @@ env_defaults(struct state *s)
 	c->concurrency = 4;
 	c->retries = 3;
 	c->backoff = 0.5;
-	c->dead_letter = DEFAULT_DEAD_LETTER;
+	c->dead_letter = statedir_file(DEFAULT_DEAD_LETTER);
 	c->sparse = SPARSE_LOCAL;
 	c->embed_batch_size = 64;
 	c->dense_distance = "Cosine";
@@ -334,7 +335,9 @@ env_defaults(struct state *s)
 		c->max_delete_fraction = opt_double(v, 0, 1, "QDRANT_MAX_DELETE_FRACTION");
 	if ((v = opt_env("QDRANT_UPSERT_SKIP_UNCHANGED")) != NULL)
 		c->skip_unchanged = opt_bool(v, "QDRANT_UPSERT_SKIP_UNCHANGED");
-	s->reject_path = opt_env("QDRANT_UPSERT_REJECT_FILE");
+	s->reject_path = statedir_file(DEFAULT_REJECTS);
+	if ((v = getenv("QDRANT_UPSERT_REJECT_FILE")) != NULL)
+		s->reject_path = v;	/* "" keeps no reject file */
 }
 
 static void
@@ -343,9 +346,7 @@ parse_args(struct state *s, int argc, char **argv)
 	struct upsert_config	*c = &s->cfg;
 	int			 ch;
 
-	while ((ch = getopt_long(argc, argv, "vq", longopts, NULL)) != -1) {
-		if (opt_common(ch, optarg))
-			continue;
+	while ((ch = opt_next(argc, argv, "", longopts)) != -1) {
 		switch (ch) {
 		case OPT_QDRANT_URL:
 			s->qdrant_url = optarg;
@@ -472,17 +473,17 @@ parse_args(struct state *s, int argc, char **argv)
 			list_options();
 			break;
 		case OPT_HELP:
-			usage(0);
-			break;
+			usage();
 		case OPT_VERSION:
 			printf("qdrant-upsert plexpipe %s\n", PLEXPIPE_VERSION);
 			exit(0);
 		default:
-			usage(EXIT_USAGE);
+			opt_usage_error("unhandled option %d", ch);
 		}
 	}
 	if (argc - optind > 1)
-		usage(EXIT_USAGE);
+		opt_usage_error("unexpected argument '%s' (one input FILE at most)",
+		    argv[optind + 1]);
 	if (argc - optind == 1 && strcmp(argv[optind], "-") != 0)
 		s->input = argv[optind];
 }
@@ -493,6 +494,12 @@ check_config(struct state *s)
 {
 	struct upsert_config	*c = &s->cfg;
 
+	if (c->dense == DENSE_UNSET && s->embed_url == NULL && c->dry_run) {
+		/* a dry run shows requests: it needs no embeddings server */
+		log_notice("dry run without a dense source (--embed-url or "
+		    "--dense): dense vectors are left out of the requests");
+		c->dense = DENSE_NONE;
+	}
 	if (c->dense == DENSE_UNSET) {
 		if (s->embed_url == NULL) {
 			log_error("no dense vector source: give --embed-url URL (or "
@@ -881,7 +888,7 @@ maybe_cleanup(struct state *s, size_t *deleted)
 	if (!s->cfg.cleanup)
 		return 0;
 	if (s->nend != 1 || !record_end_complete(s->end)) {
-		log_info("stale cleanup skipped: the input is not one complete run");
+		log_notice("stale cleanup skipped: the input is not one complete run");
 		return 0;
 	}
 	if (st->dead_lettered > 0 || reject_count(s->rej) > 0) {
@@ -908,7 +915,7 @@ summary(struct state *s, double secs, size_t deleted)
 	struct http_stats	 hq = { 0 }, he = { 0 };
 	struct json_object	*o, *r;
 	unsigned long		 requests;
-	char			 num[64];
+	char			 num[64], *dl, *rj;
 	double			 pps;
 
 	if (s->q.client != NULL)
@@ -943,9 +950,16 @@ summary(struct state *s, double secs, size_t deleted)
 	pps = secs > 0 ? (double)st->points_in / secs : 0;
 	snprintf(num, sizeof(num), "%.1f", pps);
 	json_object_object_add(o, "points_per_second", json_object_new_double_s(pps, num));
+	dl = statedir_abspath(s->cfg.dead_letter);
 	if (st->dead_lettered > 0 && !s->cfg.dry_run)
 		json_object_object_add(o, "dead_letter",
-		    json_object_new_string(s->cfg.dead_letter));
+		    json_object_new_string(dl));
+	if (reject_count(s->rej) > 0 && reject_path(s->rej) != NULL) {
+		rj = statedir_abspath(reject_path(s->rej));
+		json_object_object_add(o, "reject_file",
+		    json_object_new_string(rj));
+		free(rj);
+	}
 	if (s->cfg.dry_run)
 		json_object_object_add(o, "dry_run", json_object_new_boolean(1));
 	ndjson_write(s->out, o);
@@ -962,11 +976,12 @@ summary(struct state *s, double secs, size_t deleted)
 		log_warn("%zu points are in %s%s; when %s healthy replay them "
 		    "with: qdrant-upsert [same options] --dead-letter OTHER-FILE %s",
 		    st->dead_lettered,
-		    s->cfg.dead_letter, st->spooled ? " (Qdrant was down: the rest "
+		    dl, st->spooled ? " (Qdrant was down: the rest "
 		    "of the input was spooled there)" : "",
 		    st->embed_failed && st->qdrant_failed ? "Qdrant and the "
 		    "embeddings server are" : st->embed_failed ? "the embeddings "
-		    "server is" : "Qdrant is", s->cfg.dead_letter);
+		    "server is" : "Qdrant is", dl);
+	free(dl);
 }
 
 /*

@@ -41,6 +41,15 @@ int	 upsert_bm25_is_stopword(const char *);
 void	 upsert_bm25_doc(struct upsert_bm25 *, const char *text, struct upsert_sparse *);
 /* Query vector: unique ids, every value 1.0. */
 void	 upsert_bm25_query(struct upsert_bm25 *, const char *text, struct upsert_sparse *);
+/*
+ * Calls fn with each token of text, in order, before stopwords and
+ * stemming: the runs of word characters of the lowercased text (not
+ * NUL-terminated; ncp is its length in code points).
+ */
+typedef void upsert_bm25_token_fn(void *arg, const char *tok, size_t len,
+    size_t ncp);
+void	 upsert_bm25_tokens(struct upsert_bm25 *, const char *text,
+	    upsert_bm25_token_fn *fn, void *arg);
 /* The stem of one lowercase word (for tests); borrowed until the next call. */
 const char *upsert_bm25_stem(struct upsert_bm25 *, const char *word);
 void	 upsert_sparse_free(struct upsert_sparse *);

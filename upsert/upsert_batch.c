@@ -25,8 +25,10 @@
 #include <sys/queue.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -36,6 +38,7 @@
 #include "jsonutil.h"
 #include "log.h"
 #include "ndjson_write.h"
+#include "statedir.h"
 #include "xalloc.h"
 #include "upsert.h"
 
@@ -198,11 +201,24 @@ upsert_run_free(struct upsert_run *run)
 static int
 dl_open(struct upsert_run *run)
 {
+	char	 err[512];
+	int	 fd;
+
 	if (run->dlw != NULL)
 		return 0;
-	if ((run->dl = fopen(run->cfg->dead_letter, "a")) == NULL) {
+	if (statedir_ensure_for(run->cfg->dead_letter, err, sizeof(err)) != 0) {
+		log_error("dead-letter file: %s", err);
+		run->fatal = EXIT_FATAL;
+		return -1;
+	}
+	/* dead letters hold whole points: private, like the state dir */
+	if ((fd = open(run->cfg->dead_letter, O_WRONLY | O_CREAT | O_APPEND |
+	    O_CLOEXEC, STATEDIR_FILE_MODE)) == -1 ||
+	    (run->dl = fdopen(fd, "a")) == NULL) {
 		log_error("dead-letter file %s: %s", run->cfg->dead_letter,
 		    strerror(errno));
+		if (fd != -1)
+			close(fd);
 		run->fatal = EXIT_FATAL;
 		return -1;
 	}

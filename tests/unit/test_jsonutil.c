@@ -98,21 +98,5 @@ main(void)
 	ok(!jutf8_valid("\xf4\x90\x80\x80", 4, NULL), "above U+10FFFF invalid");
 	ok(!jutf8_valid("\xe2\x82", 2, NULL), "truncated sequence invalid");
 	ok(jutf8_valid("\xef\xbf\xbd", 3, NULL), "U+FFFD valid");
-	{
-		uint32_t cp;
-
-		is_int(jutf8_decode((const unsigned char *)"A", 1, &cp), 1,
-		    "decode ASCII: length 1");
-		is_int(cp, 0x41, "  U+0041");
-		is_int(jutf8_decode((const unsigned char *)"\xc3\xa9", 2, &cp), 2,
-		    "decode e-acute: length 2");
-		is_int(cp, 0xe9, "  U+00E9");
-		is_int(jutf8_decode((const unsigned char *)"\xf0\x9f\x8e\xac", 4,
-		    &cp), 4, "decode an emoji: length 4");
-		is_int(cp, 0x1f3ac, "  U+1F3AC");
-		is_int(jutf8_decode((const unsigned char *)"\xe2\x82", 2, &cp), 1,
-		    "truncated sequence: one byte");
-		is_int(cp, 0xfffd, "  as U+FFFD");
-	}
 	return done_testing();
 }
