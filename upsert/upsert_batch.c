@@ -746,7 +746,11 @@ handle(struct upsert_run *run, struct done *d)
 			failure(run, b, d, 1);
 			b->failed = 1;
 		} else {
-			run->consec_fail = 0;
+			/*
+			 * A read that works says nothing about writes: only an
+			 * upsert that lands resets the count, or failing upserts
+			 * interleaved with good fetches would never spool.
+			 */
 			known = 1;
 			if (!run->cfg->dry_run && upsert_fetch_parse(d->body, d->len,
 			    on_stored, b) != 0) {
