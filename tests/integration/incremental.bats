@@ -51,6 +51,13 @@ emitted() { jq -r 'select(.kind == "plex") | .items[].ratingKey' "$T/rec/plex.nd
 	[ ! -e "$(state_file).new" ]
 	# qdrant-upsert --count-points agrees with the state
 	"$PLEXPIPE_BIN/qdrant-upsert" --count-points | jq -e '.exists and .points == {"movie":30,"episode":12,"show":0}'
+	"$PLEXPIPE_BIN/qdrant-upsert" --count-points=episode,show | jq -e '.points == {"episode":12,"show":0}'
+	"$PLEXPIPE_BIN/qdrant-upsert" --count-points --collection nowhere | jq -e '.exists == false'
+	# the incremental run's check asked only for the types the state lists
+	fake_reset
+	pl
+	[ "$status" -eq 0 ]
+	[ "$(fake_stats '.qdrant.by_endpoint["POST /collections/{c}/points/count"]')" -eq 3 ]
 }
 
 @test "incremental: an unchanged re-run makes no metadata, TMDb, IMDb or embedding request and no upsert" {
