@@ -419,7 +419,7 @@ ingest_list(struct ingest_run *run, const struct ingest_listing *l,
 			return rc;
 		if (pass == INGEST_LIST_PASSES)
 			break;
-		log_info("plex: the %s listing of section %s (\"%s\") changed "
+		log_notice("plex: the %s listing of section %s (\"%s\") changed "
 		    "while it was read (%s); reading it again",
 		    ingest_type_name(l->type), l->key, title ? title : "", p.moved);
 	}
