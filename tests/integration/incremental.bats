@@ -70,7 +70,8 @@ emitted() { jq -r 'select(.kind == "plex") | .items[].ratingKey' "$T/rec/plex.nd
 	[ "$(endpoint plex 'GET /library/metadata/{ids}')" -eq 0 ]
 	[ "$(fake_stats .tmdb.requests)" -eq 0 ]
 	[ "$(fake_stats .imdb.requests)" -eq 0 ]
-	[ "$(fake_stats .embed.requests)" -eq 0 ]
+	# (a GET /v1/models key check is not an embedding)
+	[ "$(endpoint embed 'POST /v1/embeddings')" -eq 0 ]
 	[ "$(endpoint qdrant 'PUT /collections/{c}/points')" -eq 0 ]
 	# sections and listings only: movies, shows (their updatedAt), episodes
 	[ "$(endpoint plex 'GET /library/sections')" -eq 1 ]
