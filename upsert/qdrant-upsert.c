@@ -85,7 +85,7 @@ static const struct option longopts[] = {
 	{ "dry-run",		no_argument,		NULL, OPT_DRY_RUN },
 	{ "reject-file",	required_argument,	NULL, OPT_REJECT_FILE },
 	{ "strict",		no_argument,		NULL, OPT_STRICT },
-	{ "count-points",	no_argument,		NULL, OPT_COUNT_POINTS },
+	{ "count-points",	optional_argument,	NULL, OPT_COUNT_POINTS },
 	{ "list-options",	no_argument,		NULL, OPT_LIST_OPTIONS },
 	COMMON_LONGOPTS,
 	{ NULL, 0, NULL, 0 }
@@ -170,10 +170,11 @@ static const char synopsis[] =
 "                            (QDRANT_MAX_DELETE_FRACTION; default 0.2; exit 4)\n"
 "  --force-cleanup           delete even above that fraction\n"
 "\n"
-"  --count-points            read no input: write one line {\"kind\":\"count\",\n"
+"  --count-points[=TYPES]    read no input: write one line {\"kind\":\"count\",\n"
 "                            \"collection\",\"exists\",\"points\":{\"movie\":N,\n"
-"                            \"episode\":N,\"show\":N}} and exit (plex-load uses it\n"
-"                            to check its listing state against the collection)\n"
+"                            \"episode\":N,\"show\":N}} (only the TYPES given, a\n"
+"                            comma list) and exit; plex-load uses it to check its\n"
+"                            listing state against the collection\n"
 "\n"
 "STATE is ${XDG_STATE_HOME:-~/.local/state}/plexpipe (made mode 0700 when first\n"
 "needed; its files are mode 0600).\n"
@@ -212,6 +213,7 @@ struct state {
 	const char		*reject_path;
 	int			 strict;
 	int			 count_points;	/* --count-points: count_points.c */
+	const char		*count_types;	/* its =TYPES, or NULL */
 	const char		*input;
 
 	struct upsert_bm25	*bm;
@@ -479,6 +481,7 @@ parse_args(struct state *s, int argc, char **argv)
 			break;
 		case OPT_COUNT_POINTS:
 			s->count_points = 1;
+			s->count_types = optarg;
 			break;
 		case OPT_LIST_OPTIONS:
 			list_options();
@@ -1035,7 +1038,7 @@ count_main(struct state *s)
 	http_global_init();
 	s->out = ndjson_writer_new(stdout, "stdout");
 	make_clients(s);
-	rc = upsert_count_points(&s->q, s->out);
+	rc = upsert_count_points(&s->q, s->count_types, s->out);
 	http_client_free(s->q.client);
 	http_client_free(s->embed);
 	free(s->embed_path);
