@@ -82,6 +82,12 @@ enrich_batch(struct enrich_ctx *ctx, int64_t seq, const char *job, size_t len,
 			ctx->st.v[ST_WITH_TMDB]++;
 		if (items[i].imdb != NULL)
 			ctx->st.v[ST_WITH_IMDB]++;
+		if (items[i].tmdb_flags & ENRICH_STALE)
+			ctx->st.v[ST_TMDB_STALE]++;
+		if (items[i].imdb_flags & ENRICH_STALE)
+			ctx->st.v[ST_IMDB_STALE]++;
+		if ((items[i].tmdb_flags | items[i].imdb_flags) & ENRICH_STALE)
+			ctx->st.v[ST_STALE_SERVED]++;
 		json_object_put(items[i].imdb);
 		json_object_put(items[i].tmdb);
 	}

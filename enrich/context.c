@@ -49,7 +49,7 @@ tmdb_client(struct enrich_ctx *ctx, const struct enrich_opts *o)
 	c.name = "tmdb";
 	c.base_url = o->tmdb_url;
 	c.headers = hdr;
-	c.retries = 3;
+	c.retries = 0;		/* call.c retries, counting on the breaker */
 	c.insecure = common_opts.insecure;
 	c.cacert = common_opts.cacert;
 	c.rl = o->tmdb_rl;
@@ -68,8 +68,7 @@ imdb_client(const struct enrich_opts *o)
 	c.name = "imdb";
 	c.base_url = o->imdb_url;
 	c.headers = hdr;
-	c.retries = o->imdb_max_retries;
-	c.backoff = o->imdb_backoff > 0 ? o->imdb_backoff : 0.001;
+	c.retries = 0;		/* call.c retries, counting on the breaker */
 	c.insecure = common_opts.insecure;
 	c.cacert = common_opts.cacert;
 	c.rl = o->imdb_rl;

@@ -424,6 +424,8 @@ stats_object(struct disp *d)
 	    json_object_new_int64((int64_t)d->st->v[ST_WITH_TMDB]));
 	json_object_object_add(o, "with_imdb",
 	    json_object_new_int64((int64_t)d->st->v[ST_WITH_IMDB]));
+	json_object_object_add(o, "stale_served",
+	    json_object_new_int64((int64_t)d->st->v[ST_STALE_SERVED]));
 	json_object_object_add(o, "rejected",
 	    json_object_new_int64((int64_t)reject_count(d->rej)));
 	return o;
@@ -691,7 +693,7 @@ loop(struct disp *d)
 			if (stop_at == 0) {
 				stop_at = now_monotonic() + STOP_GRACE;
 				if (busy(d) > 0)
-					log_info("stopping: finishing %d batches at "
+					log_notice("stopping: finishing %d batches at "
 					    "workers", busy(d));
 			}
 			emit(d);

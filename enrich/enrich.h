@@ -11,7 +11,9 @@
 
 struct json_object;
 struct cache;
+struct breaker;
 struct http_client;
+struct http_response;
 struct ratelimit;
 
 /* --- options (meta-enrich.c) ------------------------------------------ */
@@ -40,7 +42,28 @@ struct enrich_opts {
 	int		 strict;
 	struct ratelimit *tmdb_rl;		/* shared by every worker */
 	struct ratelimit *imdb_rl;
+	struct breaker	*tmdb_br;		/* shared by every worker */
+	struct breaker	*imdb_br;
 };
+
+/* --- circuit breaker per service (breaker.c) -------------------------- */
+
+#define ENRICH_BREAKER_THRESHOLD	5	/* failed attempts in a row */
+
+/* Made before fork (shared memory). threshold <= 0: never opens. NULL on failure. */
+struct breaker *breaker_new(const char *name, int threshold);
+void	 breaker_free(struct breaker *);	/* accepts NULL */
+/* 1 once the service is down for the rest of the run (NULL: 0). */
+int	 breaker_is_down(const struct breaker *);
+/* Counts a failed attempt; 1 when this call opened the breaker. */
+int	 breaker_fail(struct breaker *);
+/* An answer came: the count of failures in a row starts again. */
+void	 breaker_ok(struct breaker *);
+/* 1 for the first caller of the run, across processes, per bit. */
+int	 breaker_once(struct breaker *, int bit);
+const char *breaker_name(const struct breaker *);
+
+#define BREAKER_ONCE_STALE	0x1	/* the stale-answer warning */
 
 /* --- statistics (stats.c) --------------------------------------------- */
 
@@ -59,6 +82,9 @@ enum enrich_stat {
 	ST_CACHE_MISSES,
 	ST_CACHE_WRITES,
 	ST_OFFLINE_MISSES,
+	ST_STALE_SERVED,	/* items given an expired answer */
+	ST_TMDB_STALE,
+	ST_IMDB_STALE,
 	ST_NSTATS
 };
 
@@ -92,6 +118,23 @@ void	 enrich_ctx_free(struct enrich_ctx *);
 void	 enrich_ctx_sync_stats(struct enrich_ctx *);
 void	 enrich_ctx_queue_id(struct enrich_ctx *, const char *id);
 
+/* --- one API request with retries and the breaker (call.c) ----------- */
+
+enum enrich_svc { SVC_TMDB, SVC_IMDB };
+
+#define ENRICH_TMDB_RETRIES	3
+#define ENRICH_TMDB_BACKOFF	0.5	/* s, doubling */
+#define ENRICH_DOWN		(-2L)	/* enrich_call: the breaker is open */
+
+/*
+ * GET path on the service's client with its retries; returns the final
+ * status (>0), -1 when no answer came, or ENRICH_DOWN when the service
+ * is down for the rest of the run (no request made). resp->error says
+ * why whenever the status is not 2xx.
+ */
+long	 enrich_call(struct enrich_ctx *, enum enrich_svc, const char *path,
+	    struct http_response *);
+
 /* --- cache lookups with per-key locks (fetch.c) ----------------------- */
 
 enum src_result {
@@ -105,6 +148,15 @@ enum src_result {
 /* Cache only: SRC_OK, SRC_NOTFOUND or SRC_MISS. */
 enum src_result enrich_cache_lookup(struct enrich_ctx *, const char *key,
 	    struct json_object **out);
+/*
+ * After a failed refresh (or with the service down): the cached answer of
+ * any age. Adds ENRICH_STALE to *flags when there is one (SRC_OK or
+ * SRC_NOTFOUND), else ENRICH_FAILED (SRC_MISS). Warns once per service.
+ */
+#define ENRICH_STALE	0x1	/* an expired answer was used */
+#define ENRICH_FAILED	0x2	/* a lookup failed with nothing cached */
+enum src_result enrich_cache_stale(struct enrich_ctx *, enum enrich_svc,
+	    const char *key, struct json_object **out, unsigned *flags);
 /* Stores text (or "null" when json is NULL) under key. */
 void	 enrich_cache_store(struct enrich_ctx *, const char *key,
 	    struct json_object *json);
@@ -157,6 +209,8 @@ struct enrich_item {
 	struct json_object *imdb;	/* owned: imdbapi title */
 	struct json_object *tmdb;	/* owned: TMDb movie/show/episode */
 	enum tmdb_kind	 tmdb_kind;
+	unsigned	 tmdb_flags;	/* ENRICH_STALE, ENRICH_FAILED */
+	unsigned	 imdb_flags;
 };
 
 /* --- TMDb (tmdb.c) ---------------------------------------------------- */

@@ -1,16 +1,17 @@
-/* fetch.c: cache lookups and stores for API answers (a cached "null" means known not found). */
+/* fetch.c: cache lookups and stores for API answers (a cached "null" means known not found), expired ones when a refresh fails. */
 #include <string.h>
 
 #include <json-c/json.h>
 
 #include "cache.h"
 #include "enrich.h"
+#include "log.h"
 #include "ndjson_read.h"
 #include "ndjson_write.h"
 
-enum src_result
-enrich_cache_lookup(struct enrich_ctx *ctx, const char *key,
-    struct json_object **out)
+static enum src_result
+lookup(struct enrich_ctx *ctx, const char *key, struct json_object **out,
+    int any_age)
 {
 	struct buf b = BUF_INIT;
 	struct ndjson_error err;
@@ -18,7 +19,7 @@ enrich_cache_lookup(struct enrich_ctx *ctx, const char *key,
 	int r;
 
 	*out = NULL;
-	r = cache_get(ctx->cache, key, &b, ctx->o->offline);
+	r = cache_get(ctx->cache, key, &b, any_age);
 	if (r != 1) {
 		buf_free(&b);
 		return SRC_MISS;
@@ -35,6 +36,34 @@ enrich_cache_lookup(struct enrich_ctx *ctx, const char *key,
 		return SRC_MISS;
 	*out = j;
 	return SRC_OK;
+}
+
+enum src_result
+enrich_cache_lookup(struct enrich_ctx *ctx, const char *key,
+    struct json_object **out)
+{
+	return lookup(ctx, key, out, ctx->o->offline);
+}
+
+enum src_result
+enrich_cache_stale(struct enrich_ctx *ctx, enum enrich_svc svc,
+    const char *key, struct json_object **out, unsigned *flags)
+{
+	struct breaker *br = svc == SVC_TMDB ? ctx->o->tmdb_br : ctx->o->imdb_br;
+	enum src_result r;
+
+	if ((r = lookup(ctx, key, out, 1)) == SRC_MISS) {
+		*flags |= ENRICH_FAILED;
+		return SRC_MISS;
+	}
+	*flags |= ENRICH_STALE;
+	/* one warning per service and run, whichever worker meets it first */
+	if (breaker_once(br, BREAKER_ONCE_STALE))
+		log_warn("%s: answers that cannot be refreshed are taken from "
+		    "expired cache entries (counted as %s_stale_served)",
+		    svc == SVC_TMDB ? "tmdb" : "imdb",
+		    svc == SVC_TMDB ? "tmdb" : "imdb");
+	return r;
 }
 
 void

@@ -1,4 +1,12 @@
 /* imdb.c: imdbapi.dev titles:batchGet (at most 5 ids), 400 split in halves, failures to the retry queue. */
+/*
+ * A batch's answers are kept in memory (a memo: id -> title or null) as
+ * well as written to the cache, so the points are complete even when the
+ * cache cannot be written. An id whose fetch fails falls back to its
+ * expired cache entry (ENRICH_STALE), else the item lacks IMDb data
+ * because IMDb failed (ENRICH_FAILED); either way the id goes to the
+ * retry queue.
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,7 +39,7 @@ imdb_key(const char *id, char *key, size_t n)
 /* Stores each requested id: its title when the answer has it, else null. */
 static void
 store_answer(struct enrich_ctx *ctx, char **ids, size_t n,
-    struct json_object *titles)
+    struct json_object *titles, struct json_object *memo)
 {
 	struct json_object *t, *found;
 	const char *tid;
@@ -49,12 +57,16 @@ store_answer(struct enrich_ctx *ctx, char **ids, size_t n,
 		}
 		imdb_key(ids[i], key, sizeof(key));
 		enrich_cache_store(ctx, key, found);
+		if (memo != NULL)
+			json_object_object_add(memo, ids[i],
+			    json_object_get(found));
 	}
 }
 
 /* One batchGet for n <= 5 ids; a 400 is split. Returns ids that failed. */
 static size_t
-fetch_group(struct enrich_ctx *ctx, char **ids, size_t n)
+fetch_group(struct enrich_ctx *ctx, char **ids, size_t n,
+    struct json_object *memo)
 {
 	struct http_response resp;
 	struct ndjson_error err;
@@ -69,13 +81,13 @@ fetch_group(struct enrich_ctx *ctx, char **ids, size_t n)
 	for (i = 0; i < n; i++)
 		buf_printf(&path, "%stitleIds=%s", i == 0 ? "?" : "&", ids[i]);
 	memset(&resp, 0, sizeof(resp));
-	st = http_request(ctx->imdb, "GET", path.data, NULL, NULL, 0, &resp);
+	st = enrich_call(ctx, SVC_IMDB, path.data, &resp);
 	buf_free(&path);
 	if (http_ok(st)) {
 		j = resp.body.data != NULL ?
 		    ndjson_parse_string(resp.body.data, resp.body.len, &err) : NULL;
 		if (j != NULL) {
-			store_answer(ctx, ids, n, jget_arr(j, "titles"));
+			store_answer(ctx, ids, n, jget_arr(j, "titles"), memo);
 			json_object_put(j);
 			http_response_free(&resp);
 			return 0;
@@ -84,16 +96,19 @@ fetch_group(struct enrich_ctx *ctx, char **ids, size_t n)
 	} else if (st == 400 && n > 1) {
 		/* one bad id fails the whole batch: isolate it */
 		http_response_free(&resp);
-		failed = fetch_group(ctx, ids, n / 2);
-		return failed + fetch_group(ctx, ids + n / 2, n - n / 2);
+		failed = fetch_group(ctx, ids, n / 2, memo);
+		return failed + fetch_group(ctx, ids + n / 2, n - n / 2, memo);
 	} else if (st == 404) {
-		store_answer(ctx, ids, n, NULL);
+		store_answer(ctx, ids, n, NULL, memo);
 		http_response_free(&resp);
 		return 0;
-	} else if (st == 400)
+	} else if (st == 400) {
 		log_warn("imdb: id %s is refused (400); kept in the retry queue",
 		    ids[0]);
-	else
+		/* the id, not the service, is the trouble: no data, not degraded */
+		if (memo != NULL)
+			json_object_object_add(memo, ids[0], NULL);
+	} else if (st != ENRICH_DOWN)
 		log_warn("%s", resp.error);
 	http_response_free(&resp);
 	for (i = 0; i < n; i++)
@@ -102,8 +117,8 @@ fetch_group(struct enrich_ctx *ctx, char **ids, size_t n)
 	return n;
 }
 
-size_t
-enrich_imdb_fetch(struct enrich_ctx *ctx, char **in, size_t n)
+static size_t
+imdb_fetch(struct enrich_ctx *ctx, char **in, size_t n, struct json_object *memo)
 {
 	struct json_object *j;
 	char **ids, *group[IMDB_BATCH_MAX], key[64];
@@ -125,13 +140,16 @@ enrich_imdb_fetch(struct enrich_ctx *ctx, char **in, size_t n)
 			locks[k] = cache_lock(ctx->cache, key);
 			/* someone may have fetched it while we waited */
 			if (enrich_cache_lookup(ctx, key, &j) != SRC_MISS) {
-				json_object_put(j);
+				if (memo != NULL)
+					json_object_object_add(memo, ids[i], j);
+				else
+					json_object_put(j);
 				cache_unlock(locks[k]);
 				continue;
 			}
 			group[k++] = ids[i];
 		}
-		failed += fetch_group(ctx, group, k);
+		failed += fetch_group(ctx, group, k, memo);
 		for (g = 0; g < k; g++)
 			cache_unlock(locks[g]);
 	}
@@ -139,36 +157,54 @@ enrich_imdb_fetch(struct enrich_ctx *ctx, char **in, size_t n)
 	return failed;
 }
 
+size_t
+enrich_imdb_fetch(struct enrich_ctx *ctx, char **in, size_t n)
+{
+	return imdb_fetch(ctx, in, n, NULL);
+}
+
 void
 enrich_imdb_batch(struct enrich_ctx *ctx, struct enrich_item *items, size_t n)
 {
-	struct json_object *j;
+	struct json_object *j, *memo;
 	char **missing, key[64];
+	unsigned char *miss;
 	size_t i, nm = 0;
-	enum src_result r;
 
 	if (!ctx->use_imdb)
 		return;
 	missing = xreallocarray(NULL, n + 1, sizeof(*missing));
+	miss = xcalloc(n + 1, 1);
 	for (i = 0; i < n; i++) {
 		if (items[i].ids.imdb[0] == '\0')
 			continue;
 		imdb_key(items[i].ids.imdb, key, sizeof(key));
-		if (enrich_cache_lookup(ctx, key, &j) == SRC_MISS)
+		if (enrich_cache_lookup(ctx, key, &j) == SRC_MISS) {
 			missing[nm++] = items[i].ids.imdb;
-		json_object_put(j);
+			miss[i] = 1;
+		} else
+			items[i].imdb = j;	/* NULL for a cached "not found" */
 	}
+	memo = json_object_new_object();
 	if (nm > 0 && ctx->imdb != NULL)
-		enrich_imdb_fetch(ctx, missing, nm);
+		imdb_fetch(ctx, missing, nm, memo);
 	free(missing);
 	for (i = 0; i < n; i++) {
-		if (items[i].ids.imdb[0] == '\0')
+		if (!miss[i])
 			continue;
-		imdb_key(items[i].ids.imdb, key, sizeof(key));
-		r = enrich_cache_lookup(ctx, key, &j);
-		if (r == SRC_OK)
-			items[i].imdb = j;
-		else if (r == SRC_MISS && ctx->imdb == NULL)
+		if (json_object_object_get_ex(memo, items[i].ids.imdb, &j)) {
+			items[i].imdb = json_object_get(j);
+			continue;
+		}
+		if (ctx->imdb == NULL) {
 			ctx->st.v[ST_OFFLINE_MISSES]++;
+			continue;
+		}
+		imdb_key(items[i].ids.imdb, key, sizeof(key));
+		if (enrich_cache_stale(ctx, SVC_IMDB, key, &j,
+		    &items[i].imdb_flags) == SRC_OK)
+			items[i].imdb = j;
 	}
+	json_object_put(memo);
+	free(miss);
 }

@@ -15,6 +15,7 @@
 #include "opts.h"
 #include "ratelimit.h"
 #include "signals.h"
+#include "statedir.h"
 #include "timeutil.h"
 #include "version.h"
 #include "xalloc.h"
@@ -110,7 +111,7 @@ static const char usage_text[] =
 "                               (env IMDB_BACKOFF, default 1.0)\n"
 "      --imdb-queue FILE        ids that still fail are kept in FILE (a JSON array)\n"
 "                               and retried first on the next run (env IMDB_QUEUE,\n"
-"                               default imdb_queue.json)\n"
+"                               default STATE/imdb_queue.json)\n"
 "      --imdb-cache FILE        import a legacy imdb_cache.json ({\"tt..\":title|null})\n"
 "                               into the cache (env IMDB_CACHE)\n"
 "      --no-imdb                no IMDb data at all (env META_ENRICH_NO_IMDB)\n"
@@ -129,12 +130,16 @@ static const char usage_text[] =
 "Input errors:\n"
 "      --reject-file FILE       append bad records there as\n"
 "                               {\"line\":N,\"error\":..,\"record\":..}\n"
-"                               (env META_ENRICH_REJECT_FILE)\n"
+"                               (env META_ENRICH_REJECT_FILE, default\n"
+"                               STATE/meta-enrich-rejects.ndjson; '' keeps none)\n"
 "      --strict                 stop at the first bad record, exit 3\n"
 "                               (env META_ENRICH_STRICT)\n"
 "Common:\n";
 
 static const char exit_text[] =
+"\n"
+"STATE is ${XDG_STATE_HOME:-~/.local/state}/plexpipe (made mode 0700 when\n"
+"first needed; its files are mode 0600).\n"
 "\n"
 "Exit status: 0 done; 1 fatal error; 2 usage error or TMDb key refused (401);\n"
 "3 bad input with --strict; 4 done, some records rejected; 5 the input had no\n"
@@ -347,7 +352,7 @@ summary(const struct enrich_stats *st, const struct dispatch_result *res,
     const struct enrich_opts *o, double secs)
 {
 	struct json_object *s = json_object_new_object();
-	char num[32];
+	char num[32], *where;
 	int i;
 
 	for (i = 0; i < ST_NSTATS; i++)
@@ -366,6 +371,13 @@ summary(const struct enrich_stats *st, const struct dispatch_result *res,
 	    secs > 0 ? (double)st->v[ST_ITEMS] / secs : 0.0);
 	json_object_object_add(s, "items_per_second",
 	    json_object_new_double_s(atof(num), num));
+	if (res->rejects > 0 && o->reject_file != NULL &&
+	    *o->reject_file != '\0') {
+		where = statedir_abspath(o->reject_file);
+		json_object_object_add(s, "reject_file",
+		    json_object_new_string(where));
+		free(where);
+	}
 	log_summary(s);
 	json_object_put(s);
 }
@@ -376,7 +388,7 @@ main(int argc, char *argv[])
 	struct enrich_opts o;
 	struct enrich_stats st;
 	struct dispatch_result res;
-	char **queue = NULL, *cdir;
+	char **queue = NULL, *cdir, *where;
 	size_t nqueue = 0;
 	int ch, had_queue, rc;
 	double t0 = now_monotonic();
@@ -393,16 +405,15 @@ main(int argc, char *argv[])
 	o.imdb_window = 1;
 	o.imdb_max_retries = 3;
 	o.imdb_backoff = 1.0;
-	o.imdb_queue = "imdb_queue.json";
+	o.imdb_queue = statedir_file("imdb_queue.json");
+	o.reject_file = statedir_file("meta-enrich-rejects.ndjson");
 	o.cache_ttl = 30LL * 86400;
 	o.dense_model = "BAAI/bge-small-en-v1.5";
 	o.sparse_model = "Qdrant/bm25";
 	cdir = default_cache_dir();
 	o.cache_dir = cdir;
 	from_env(&o);
-	while ((ch = getopt_long(argc, argv, "j:vq", longopts, NULL)) != -1) {
-		if (opt_common(ch, optarg))
-			continue;
+	while ((ch = opt_next(argc, argv, "j:", longopts)) != -1) {
 		switch (ch) {
 		case OPT_HELP:
 			usage(stdout);
@@ -413,20 +424,13 @@ main(int argc, char *argv[])
 		case OPT_LIST:
 			list_options();
 			exit(EXIT_OK);
-		case '?':
-		case ':':
-			usage(stderr);
-			exit(EXIT_USAGE);
 		default:
 			set_option(&o, ch, optarg);
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, "meta-enrich: unexpected argument \"%s\"\n",
+	if (optind < argc)
+		opt_usage_error("unexpected argument '%s' (the input is stdin)",
 		    argv[optind]);
-		usage(stderr);
-		exit(EXIT_USAGE);
-	}
 	if (!o.no_tmdb && !o.offline && o.tmdb_key == NULL)
 		log_warn("no TMDb key (TMDB_API_KEY): TMDb data only from the "
 		    "cache, no TMDb request");
@@ -440,6 +444,11 @@ main(int argc, char *argv[])
 		log_error("rate limiter: %s", strerror(errno));
 		exit(EXIT_FATAL);
 	}
+	if ((o.tmdb_br = breaker_new("tmdb", ENRICH_BREAKER_THRESHOLD)) == NULL ||
+	    (o.imdb_br = breaker_new("imdb", ENRICH_BREAKER_THRESHOLD)) == NULL) {
+		log_error("circuit breaker: %s", strerror(errno));
+		exit(EXIT_FATAL);
+	}
 	if (!o.no_imdb && !o.offline)
 		retry_queue(&o, &st, &queue, &nqueue, &had_queue);
 	else
@@ -448,15 +457,20 @@ main(int argc, char *argv[])
 	rc = enrich_dispatch(&o, &st, &queue, &nqueue, &res);
 
 	if (!o.no_imdb && (nqueue > 0 || had_queue)) {
-		if (nqueue > 0)
-			log_warn("%zu IMDb ids kept in \"%s\" for the next run",
-			    nqueue, o.imdb_queue);
+		if (nqueue > 0) {
+			where = statedir_abspath(o.imdb_queue);
+			log_warn("%zu IMDb ids kept in %s for the next run",
+			    nqueue, where);
+			free(where);
+		}
 		enrich_queue_save(o.imdb_queue, queue, nqueue);
 	}
 	enrich_ids_free(queue, nqueue);
 	summary(&st, &res, &o, now_monotonic() - t0);
 	ratelimit_free(o.tmdb_rl);
 	ratelimit_free(o.imdb_rl);
+	breaker_free(o.tmdb_br);
+	breaker_free(o.imdb_br);
 	free(cdir);
 	free(tmdb_key_owned);
 	signals_reraise();
@@ -467,8 +481,15 @@ main(int argc, char *argv[])
 		return EXIT_TRUNCATED;
 	}
 	if (res.rejects > 0) {
-		log_error("%zu bad records rejected%s", res.rejects,
-		    o.reject_file ? "" : " (no --reject-file)");
+		if (o.reject_file != NULL && *o.reject_file != '\0') {
+			where = statedir_abspath(o.reject_file);
+			log_error("%zu bad records rejected; they are in %s "
+			    "(jq -r .record gives the lines back)", res.rejects,
+			    where);
+			free(where);
+		} else
+			log_error("%zu bad records rejected (--reject-file '' "
+			    "kept none)", res.rejects);
 		return EXIT_PARTIAL;
 	}
 	return EXIT_OK;

@@ -3,6 +3,8 @@
 ENRICH_MAIN = enrich/meta-enrich.c
 ENRICH_SRCS = \
 	enrich/batch.c \
+	enrich/breaker.c \
+	enrich/call.c \
 	enrich/context.c \
 	enrich/dispatch.c \
 	enrich/fetch.c \

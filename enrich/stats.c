@@ -16,6 +16,9 @@ static const char *const names[ST_NSTATS] = {
 	[ST_CACHE_MISSES] = "cache_misses",
 	[ST_CACHE_WRITES] = "cache_writes",
 	[ST_OFFLINE_MISSES] = "offline_misses",
+	[ST_STALE_SERVED] = "stale_served",
+	[ST_TMDB_STALE] = "tmdb_stale_served",
+	[ST_IMDB_STALE] = "imdb_stale_served",
 };
 
 const char *

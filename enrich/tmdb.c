@@ -9,6 +9,11 @@
  * id are found with /3/find by IMDb or TVDB id. Every answer, "not found"
  * included, goes to the cache under a per-key lock, so no two workers
  * fetch the same thing and a warm run makes no call at all.
+ *
+ * A call that fails (after its retries, or with TMDb down) falls back to
+ * the expired cache entry, so a point never loses data it had because
+ * TMDb failed; each item records in tmdb_flags whether it was given an
+ * expired answer (ENRICH_STALE) or lacks one that failed (ENRICH_FAILED).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,7 +48,7 @@ tmdb_call(struct enrich_ctx *ctx, const char *path, struct json_object **out)
 		buf_printf(&full, "%c%s", strchr(path, '?') ? '&' : '?',
 		    ctx->tmdb_auth_query);
 	memset(&resp, 0, sizeof(resp));
-	st = http_request(ctx->tmdb, "GET", full.data, NULL, NULL, 0, &resp);
+	st = enrich_call(ctx, SVC_TMDB, full.data, &resp);
 	buf_free(&full);
 	if (http_ok(st)) {
 		*out = resp.body.data != NULL ? ndjson_parse_string(resp.body.data,
@@ -61,7 +66,7 @@ tmdb_call(struct enrich_ctx *ctx, const char *path, struct json_object **out)
 		snprintf(ctx->fatal_msg, sizeof(ctx->fatal_msg),
 		    "tmdb: the API key was refused (401); check TMDB_API_KEY");
 		r = SRC_FATAL;
-	} else
+	} else if (st != ENRICH_DOWN)
 		log_warn("%s", resp.error);
 	if (r == SRC_FAIL)
 		ctx->st.v[ST_TMDB_FAILURES]++;
@@ -69,10 +74,13 @@ tmdb_call(struct enrich_ctx *ctx, const char *path, struct json_object **out)
 	return r;
 }
 
-/* A single-key answer: cache, else (locked) a call whose answer is cached. */
+/*
+ * A single-key answer: cache, else (locked) a call whose answer is cached,
+ * else the expired entry (flags says which).
+ */
 static enum src_result
 tmdb_get(struct enrich_ctx *ctx, const char *key, const char *path,
-    struct json_object **out)
+    struct json_object **out, unsigned *flags)
 {
 	enum src_result r;
 	int tok;
@@ -92,6 +100,8 @@ tmdb_get(struct enrich_ctx *ctx, const char *key, const char *path,
 			enrich_cache_store(ctx, key, *out);
 		else if (r == SRC_NOTFOUND)
 			enrich_cache_store(ctx, key, NULL);
+		else if (r == SRC_FAIL)
+			r = enrich_cache_stale(ctx, SVC_TMDB, key, out, flags);
 	}
 	cache_unlock(tok);
 	return r;
@@ -100,7 +110,7 @@ tmdb_get(struct enrich_ctx *ctx, const char *key, const char *path,
 /* /3/find by an external id: the first id in `list` (or its member `field`). */
 static int64_t
 find_id(struct enrich_ctx *ctx, const char *source, const char *extid,
-    const char *list, const char *field)
+    const char *list, const char *field, unsigned *flags)
 {
 	struct json_object *j = NULL, *arr;
 	char key[128], path[160];
@@ -109,7 +119,7 @@ find_id(struct enrich_ctx *ctx, const char *source, const char *extid,
 	snprintf(key, sizeof(key), "tmdb/find/%s/%s", source, extid);
 	snprintf(path, sizeof(path), "/3/find/%s?external_source=%s", extid,
 	    source);
-	if (tmdb_get(ctx, key, path, &j) == SRC_OK &&
+	if (tmdb_get(ctx, key, path, &j, flags) == SRC_OK &&
 	    (arr = jget_arr(j, list)) != NULL &&
 	    json_object_array_length(arr) > 0)
 		jget_int(json_object_array_get_idx(arr, 0), field, &id);
@@ -119,16 +129,16 @@ find_id(struct enrich_ctx *ctx, const char *source, const char *extid,
 
 static int64_t
 find_by_ids(struct enrich_ctx *ctx, const struct ext_ids *ids,
-    const char *list, const char *field)
+    const char *list, const char *field, unsigned *flags)
 {
 	char num[32];
 	int64_t id = 0;
 
 	if (ids->imdb[0] != '\0')
-		id = find_id(ctx, "imdb_id", ids->imdb, list, field);
+		id = find_id(ctx, "imdb_id", ids->imdb, list, field, flags);
 	if (id == 0 && ids->tvdb != 0) {
 		snprintf(num, sizeof(num), "%lld", (long long)ids->tvdb);
-		id = find_id(ctx, "tvdb_id", num, list, field);
+		id = find_id(ctx, "tvdb_id", num, list, field, flags);
 	}
 	return id;
 }
@@ -146,13 +156,13 @@ title_item(struct enrich_ctx *ctx, struct enrich_item *it, const char *kind,
 	int64_t id = it->ids.tmdb;
 
 	if (id == 0)
-		id = find_by_ids(ctx, &it->ids, find_list, "id");
+		id = find_by_ids(ctx, &it->ids, find_list, "id", &it->tmdb_flags);
 	if (id == 0)
 		return;
 	snprintf(key, sizeof(key), "tmdb/%s/%lld", kind, (long long)id);
 	snprintf(path, sizeof(path), "/3/%s/%lld?append_to_response=reviews",
 	    kind, (long long)id);
-	if (tmdb_get(ctx, key, path, &j) == SRC_OK) {
+	if (tmdb_get(ctx, key, path, &j, &it->tmdb_flags) == SRC_OK) {
 		it->tmdb = j;
 		it->tmdb_kind = tk;
 	}
@@ -164,12 +174,15 @@ struct season_memo {
 	int64_t		 num;
 	struct json_object *obj;	/* NULL: not found / not cached */
 	int		 tried;		/* fetched (or failed) in this batch */
+	int		 failed;	/* its fetch failed */
+	unsigned	 flags;		/* ENRICH_STALE, ENRICH_FAILED */
 };
 
 struct show_memo {
 	int64_t		 id;
 	struct json_object *show;	/* NULL until known */
 	enum src_result	 show_r;
+	unsigned	 flags;		/* of the show: ENRICH_STALE, ENRICH_FAILED */
 	struct season_memo *seasons;
 	size_t		 nseasons;
 };
@@ -243,8 +256,10 @@ show_call(struct enrich_ctx *ctx, struct show_memo *sm, int with_show,
 		enrich_cache_store(ctx, key, NULL);
 		sm->show_r = SRC_NOTFOUND;
 	}
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		sm->seasons[want[i]].tried = 1;
+		sm->seasons[want[i]].failed = r == SRC_FAIL;
+	}
 	if (r != SRC_OK)
 		return r;
 	for (i = 0; i < n; i++) {
@@ -320,6 +335,43 @@ want_seasons(struct enrich_ctx *ctx, struct show_memo *sm,
 	}
 }
 
+/* Seasons a failed call left unrequested: they failed too. */
+static void
+fail_seasons(struct show_memo *sm, const size_t *want, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		sm->seasons[want[i]].tried = 1;
+		sm->seasons[want[i]].failed = 1;
+	}
+}
+
+/* After failed calls: the show and seasons from expired cache entries. */
+static void
+show_stale(struct enrich_ctx *ctx, struct show_memo *sm)
+{
+	struct season_memo *s;
+	enum src_result r;
+	char key[96];
+	size_t i;
+
+	if (sm->show_r == SRC_FAIL) {
+		snprintf(key, sizeof(key), "tmdb/tv/%lld", (long long)sm->id);
+		json_object_put(sm->show);
+		r = enrich_cache_stale(ctx, SVC_TMDB, key, &sm->show, &sm->flags);
+		if (r != SRC_MISS)
+			sm->show_r = r;
+	}
+	for (i = 0; i < sm->nseasons; i++) {
+		s = &sm->seasons[i];
+		if (!s->failed || s->obj != NULL)
+			continue;
+		season_key(key, sizeof(key), sm->id, s->num);
+		(void)enrich_cache_stale(ctx, SVC_TMDB, key, &s->obj, &s->flags);
+	}
+}
+
 /* Makes the show and the seasons its episodes need known, with the fewest calls. */
 static void
 load_show(struct enrich_ctx *ctx, struct show_memo *sm,
@@ -328,6 +380,7 @@ load_show(struct enrich_ctx *ctx, struct show_memo *sm,
 	size_t *want = NULL;
 	char key[64];
 	size_t nwant, off, chunk;
+	enum src_result r;
 	int tok = -1, pass;
 
 	snprintf(key, sizeof(key), "tmdb/tv/%lld", (long long)sm->id);
@@ -357,9 +410,12 @@ load_show(struct enrich_ctx *ctx, struct show_memo *sm,
 		if (sm->show_r == SRC_MISS || sm->show_r == SRC_FAIL) {
 			chunk = nwant < TMDB_MAX_APPENDS - 1 ? nwant :
 			    TMDB_MAX_APPENDS - 1;
-			if (show_call(ctx, sm, 1, want, chunk) != SRC_OK) {
+			if ((r = show_call(ctx, sm, 1, want, chunk)) != SRC_OK) {
 				if (sm->show_r != SRC_NOTFOUND)
 					sm->show_r = SRC_FAIL;
+				if (r == SRC_FAIL)
+					fail_seasons(sm, want + chunk,
+					    nwant - chunk);
 				break;
 			}
 			off = chunk;
@@ -367,10 +423,16 @@ load_show(struct enrich_ctx *ctx, struct show_memo *sm,
 		for (; off < nwant; off += chunk) {
 			chunk = nwant - off < TMDB_MAX_APPENDS ? nwant - off :
 			    TMDB_MAX_APPENDS;
-			if (show_call(ctx, sm, 0, want + off, chunk) != SRC_OK)
+			if ((r = show_call(ctx, sm, 0, want + off, chunk)) !=
+			    SRC_OK) {
+				if (r == SRC_FAIL)
+					fail_seasons(sm, want + off + chunk,
+					    nwant - off - chunk);
 				break;
+			}
 		}
 	}
+	show_stale(ctx, sm);
 	cache_unlock(tok);
 	free(want);
 }
@@ -403,6 +465,8 @@ episode(struct enrich_ctx *ctx, struct show_memo *sm, struct enrich_item *it)
 		s = season_slot(sm, it->tmdb_season);
 		season_cached(ctx, sm, s);
 	}
+	if (s != NULL)
+		it->tmdb_flags |= s->flags;
 	if (s != NULL && s->obj != NULL && it->has_episode) {
 		e = season_episode(s->obj, it->episode);
 		if (e != NULL)
@@ -417,7 +481,8 @@ episode(struct enrich_ctx *ctx, struct show_memo *sm, struct enrich_item *it)
 			    "/3/tv/%lld/season/%lld/episode/%lld",
 			    (long long)sm->id, (long long)s->num,
 			    (long long)it->episode);
-			if (tmdb_get(ctx, key, path, &e) != SRC_OK)
+			if (tmdb_get(ctx, key, path, &e, &it->tmdb_flags) !=
+			    SRC_OK)
 				e = NULL;
 		}
 	}
@@ -427,10 +492,13 @@ episode(struct enrich_ctx *ctx, struct show_memo *sm, struct enrich_item *it)
 			    json_object_new_int64(sm->id));
 		it->tmdb = e;
 		it->tmdb_kind = TK_EPISODE;
-	} else if (sm->show != NULL) {
+	} else {
 		/* DESIGN.md 3: without its own data an episode gets the show's */
-		it->tmdb = json_object_get(sm->show);
-		it->tmdb_kind = TK_SHOW;
+		it->tmdb_flags |= sm->flags;
+		if (sm->show != NULL) {
+			it->tmdb = json_object_get(sm->show);
+			it->tmdb_kind = TK_SHOW;
+		}
 	}
 }
 
@@ -444,42 +512,47 @@ series_id(struct enrich_ctx *ctx, struct enrich_item *it)
 	if (it->show != NULL) {
 		if (it->show_ids.tmdb != 0)
 			return it->show_ids.tmdb;
-		id = find_by_ids(ctx, &it->show_ids, "tv_results", "id");
+		id = find_by_ids(ctx, &it->show_ids, "tv_results", "id",
+		    &it->tmdb_flags);
 	}
 	if (id == 0 && it->ids.show_tvdb != 0) {
 		snprintf(num, sizeof(num), "%lld", (long long)it->ids.show_tvdb);
-		id = find_id(ctx, "tvdb_id", num, "tv_results", "id");
+		id = find_id(ctx, "tvdb_id", num, "tv_results", "id",
+		    &it->tmdb_flags);
 	}
 	if (id == 0)
-		id = find_by_ids(ctx, &it->ids, "tv_episode_results", "show_id");
+		id = find_by_ids(ctx, &it->ids, "tv_episode_results", "show_id",
+		    &it->tmdb_flags);
 	return id;
 }
 
 /*
- * 1 when an earlier episode of the same show in this batch already looked
- * for the series id and found none: one /3/find per show, not per episode.
+ * An earlier episode of the same show in this batch that already looked
+ * for the series id and found none, or NULL: one /3/find per show, not
+ * per episode.
  */
-static int
-tried_show(struct enrich_item *items, size_t i, const char *rk)
+static const struct enrich_item *
+tried_show(const struct enrich_item *items, size_t i, const char *rk)
 {
 	const char *rk2;
 	size_t k;
 
 	if (rk == NULL)
-		return 0;
+		return NULL;
 	for (k = 0; k < i; k++) {
 		rk2 = jget_str(items[k].plex, "grandparentRatingKey");
 		if (strcmp(items[k].type, "episode") == 0 && rk2 != NULL &&
 		    strcmp(rk, rk2) == 0)
-			return 1;
+			return &items[k];
 	}
-	return 0;
+	return NULL;
 }
 
 void
 enrich_tmdb_batch(struct enrich_ctx *ctx, struct enrich_item *items, size_t n)
 {
 	struct show_memo *shows = NULL;
+	const struct enrich_item *prev;
 	size_t i, k, nshows = 0;
 	const char *rk, *rk2;
 
@@ -500,10 +573,14 @@ enrich_tmdb_batch(struct enrich_ctx *ctx, struct enrich_item *items, size_t n)
 				if (items[k].show_tmdb != 0 && rk2 != NULL &&
 				    strcmp(rk, rk2) == 0) {
 					items[i].show_tmdb = items[k].show_tmdb;
+					items[i].tmdb_flags |= items[k].tmdb_flags;
 					break;
 				}
 			}
-			if (items[i].show_tmdb == 0 && !tried_show(items, i, rk))
+			if (items[i].show_tmdb == 0 &&
+			    (prev = tried_show(items, i, rk)) != NULL)
+				items[i].tmdb_flags |= prev->tmdb_flags;
+			else if (items[i].show_tmdb == 0)
 				items[i].show_tmdb = series_id(ctx, &items[i]);
 			if (items[i].show_tmdb == 0)
 				continue;

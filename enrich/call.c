@@ -1,0 +1,114 @@
+/* call.c: one TMDb or IMDb request with its retries, each failed attempt counted on the service's circuit breaker. */
+/*
+ * The TMDb and IMDb clients are made with no retries of their own: the
+ * retries are made here, so that every failed attempt (no answer, 408,
+ * 5xx but 501) counts on the service's shared breaker at once, and the
+ * wait before the next attempt ends the moment any worker opens it.  A
+ * 429 counts only when it is still the answer after the last retry: a
+ * burst of workers meeting the rate limit together is not an outage.
+ * Once the breaker is open no request is made; the caller falls back to
+ * the cache of any age, or goes without.
+ *
+ * The waits are those of common/http.c: backoff * 2^(n-1), jittered by
+ * +-25% so workers that failed together do not retry together, raised to
+ * the server's Retry-After, at most MAX_WAIT seconds.  A 429 with
+ * Retry-After has already paused the shared rate limiter (http.c).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "enrich.h"
+#include "http.h"
+#include "log.h"
+#include "signals.h"
+#include "timeutil.h"
+
+#define MAX_WAIT	30.0	/* s, cap on one wait (http.c's max_backoff) */
+#define NAP_SLICE	0.05	/* s between checks of the breaker */
+
+static int
+retryable(long st)
+{
+	return st <= 0 || st == 408 || st == 429 || (st >= 500 && st <= 599 &&
+	    st != 501);
+}
+
+/* Sleeps s seconds; -1 as soon as the breaker opens or a signal stops the run. */
+static int
+nap(const struct breaker *br, double s)
+{
+	struct timespec ts;
+	double end, left;
+
+	end = now_monotonic() + s;
+	while ((left = end - now_monotonic()) > 0) {
+		if (breaker_is_down(br) || signal_received)
+			return -1;
+		if (left > NAP_SLICE)
+			left = NAP_SLICE;
+		ts.tv_sec = 0;
+		ts.tv_nsec = (long)(left * 1e9);
+		nanosleep(&ts, NULL);
+	}
+	return breaker_is_down(br) ? -1 : 0;
+}
+
+static void
+went_down(struct breaker *br)
+{
+	log_warn("%s: every attempt failed for a while: counted as down for "
+	    "the rest of the run (answers come from the cache of any age, or "
+	    "are left out)", breaker_name(br));
+}
+
+long
+enrich_call(struct enrich_ctx *ctx, enum enrich_svc svc, const char *path,
+    struct http_response *resp)
+{
+	struct http_client *hc = svc == SVC_TMDB ? ctx->tmdb : ctx->imdb;
+	struct breaker *br = svc == SVC_TMDB ? ctx->o->tmdb_br : ctx->o->imdb_br;
+	int retries = svc == SVC_TMDB ? ENRICH_TMDB_RETRIES :
+	    ctx->o->imdb_max_retries;
+	double backoff = svc == SVC_TMDB ? ENRICH_TMDB_BACKOFF :
+	    ctx->o->imdb_backoff > 0 ? ctx->o->imdb_backoff : 0.001;
+	double w, u;
+	long st;
+	int n;
+
+	for (n = 0; ; n++) {
+		if (breaker_is_down(br)) {
+			http_response_free(resp);
+			memset(resp, 0, sizeof(*resp));
+			resp->retry_after = -1;
+			snprintf(resp->error, sizeof(resp->error),
+			    "%s: down for the rest of the run", breaker_name(br));
+			return ENRICH_DOWN;
+		}
+		st = http_request(hc, "GET", path, NULL, NULL, 0, resp);
+		if (!retryable(st)) {
+			breaker_ok(br);
+			return st;
+		}
+		if (signal_received)
+			return st;
+		if (st != 429 || n >= retries) {
+			if (breaker_fail(br))
+				went_down(br);
+		}
+		if (n >= retries)
+			return st;
+		u = (double)arc4random() / 4294967296.0;	/* fork-safe */
+		w = backoff * ldexp(1.0, n) * (0.75 + 0.5 * u);
+		if (resp->retry_after > w)
+			w = resp->retry_after;
+		if (w > MAX_WAIT)
+			w = MAX_WAIT;
+		log_debug("%s: retry %d in %.2fs: %s", breaker_name(br), n + 1,
+		    w, resp->error);
+		if (nap(br, w) == -1 && !breaker_is_down(br))
+			return st;	/* a stop signal */
+	}
+}

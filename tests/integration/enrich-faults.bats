@@ -1,0 +1,129 @@
+#!/usr/bin/env bats
+# enrich-faults.bats: meta-enrich when TMDb, IMDb or the cache fail: circuit breaker, stale answers, degraded items, cache trouble, replayable files.
+
+load helpers
+
+KEY=0123456789abcdef0123456789abcdef
+
+setup() {
+	cd "$BATS_TEST_TMPDIR"
+	export TMDB_API_KEY=$KEY
+}
+
+teardown() {
+	fake_stop
+}
+
+# enrich ARGS...: meta-enrich against the fakes (or the URLs given), bounded in time.
+enrich() {
+	timeout 120 "$PLEXPIPE_BIN/meta-enrich" --tmdb-url "${TMDB:-$FAKE_TMDB}" \
+		--imdb-url "${IMDB:-$FAKE_IMDB}" --imdb-queue "$BATS_TEST_TMPDIR/queue.json" "$@"
+}
+
+# ingest OUT: the fake Plex library as plex-ingest writes it.
+ingest() {
+	timeout 60 "$PLEXPIPE_BIN/plex-ingest" --plex-url "$FAKE_PLEX" --plex-token "$FAKE_PLEX_TOKEN" >"$1" 2>ingest.err
+}
+
+# refused_url: a loopback URL where nothing listens (the port was bound, then freed).
+refused_url() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print("http://127.0.0.1:%d" % s.getsockname()[1])'
+}
+
+@test "meta-enrich faults: both APIs refusing connections: each counted down once, the run ends within seconds" {
+	fake_start --movies 60 --shows 2 --seasons 1 --episodes 5
+	ingest in.ndjson
+	fake_stop
+	TMDB=$(refused_url)
+	IMDB=$TMDB
+	start=$SECONDS
+	rc=0
+	enrich -j4 --enrichment-batch-size 20 --cache-dir c <in.ndjson >o 2>e || rc=$?
+	took=$((SECONDS - start))
+	echo "# 70 items, both APIs refusing: ${took}s, exit $rc" >&3
+	# before the breaker: every item tried 4 times with back-off, minutes
+	[ "$rc" -ne 124 ]
+	[ "$took" -le 20 ]
+	[ "$(grep -c 'tmdb: every attempt failed for a while: counted as down' e)" -eq 1 ]
+	[ "$(grep -c 'imdb: every attempt failed for a while: counted as down' e)" -eq 1 ]
+	# every item still written, in order, with the end record
+	diff <(jq -r 'select(.kind=="plex") | .items[].ratingKey' in.ndjson) \
+		<(jq -r 'select(.kind=="points") | .points[].payload.data.plex.rating_key' o)
+	[ "$(tail -n 1 o | jq -r .kind)" = end ]
+}
+
+@test "meta-enrich faults: a dead TMDb gets a handful of requests, not four per item" {
+	fake_start --movies 80 --shows 0 --collections 0
+	ingest in.ndjson
+	# connections accepted, then closed without an answer
+	fake_config '{"tmdb":{"down":true}}'
+	enrich -j4 --enrichment-batch-size 10 --cache-dir c <in.ndjson >o 2>e || true
+	n=$(fake_stats .tmdb.requests)
+	echo "# tmdb requests with the service down: $n (80 items)" >&3
+	# five failures in a row over two seconds, plus what the other workers had in flight
+	[ "$n" -le 30 ]
+	grep -q 'tmdb: every attempt failed for a while' e
+	# IMDb worked all along
+	[ "$(jq -s '[.[] | select(.kind=="points") | .points[] | select(.payload.data.imdb != null)] | length' o)" -ge 60 ]
+	[ "$(grep -c 'imdb: every attempt failed' e)" -eq 0 ]
+}
+
+@test "meta-enrich faults: a flaky TMDb (30% of answers 500) is not counted down" {
+	fake_start --movies 60 --shows 0 --collections 0
+	ingest in.ndjson
+	enrich -j4 --enrichment-batch-size 5 --no-imdb --cache-dir c0 <in.ndjson >o0 2>e0
+	base=$(jq -s '[.[] | select(.kind=="points") | .points[] | select(.payload.data.tmdb != null)] | length' o0)
+	fake_config '{"tmdb":{"fail_rate":0.3,"fail_status":500}}'
+	enrich -j4 --enrichment-batch-size 5 --no-imdb --cache-dir c <in.ndjson >o 2>e || true
+	[ "$(grep -c 'counted as down' e)" -eq 0 ]
+	# retries get nearly everything through (a request fails for good with p = 0.3^4)
+	got=$(jq -s '[.[] | select(.kind=="points") | .points[] | select(.payload.data.tmdb != null)] | length' o)
+	echo "# with TMDb data: $got flaky, $base healthy" >&3
+	[ "$got" -ge $((base - 1)) ]
+	[ "$(fake_stats '.tmdb.status_counts["500"]')" -ge 5 ]
+}
+
+# points_only FILE: the points records of a run (the end record carries run counters).
+points_only() {
+	jq -c 'select(.kind=="points")' "$1"
+}
+
+@test "meta-enrich faults: every cache entry expired and both APIs refusing: points keep their data from the expired entries" {
+	fake_start --movies 20 --shows 2 --seasons 2 --episodes 3
+	ingest in.ndjson
+	enrich -j4 --enrichment-batch-size 6 --cache-dir c <in.ndjson >o1 2>e1
+	n=$(jq -s '[.[] | select(.kind=="points") | .points[]] | length' o1)
+	[ "$(jq -s '[.[] | select(.kind=="points") | .points[] | select(.payload.data.tmdb != null)] | length' o1)" -ge 20 ]
+	[ "$(jq -s '[.[] | select(.kind=="points") | .points[] | select(.payload.data.imdb != null)] | length' o1)" -ge 10 ]
+	fake_stop
+	# every answer past the 30-day TTL, both services gone
+	find c -name '*.json' -exec touch -d '40 days ago' {} +
+	TMDB=$(refused_url)
+	IMDB=$TMDB
+	enrich -j4 --enrichment-batch-size 6 --cache-dir c <in.ndjson >o2 2>e2 || true
+	cmp <(points_only o1) <(points_only o2)
+	[ "$(grep -c 'tmdb: answers that cannot be refreshed are taken from expired cache entries' e2)" -eq 1 ]
+	[ "$(grep -c 'imdb: answers that cannot be refreshed are taken from expired cache entries' e2)" -eq 1 ]
+	summary=$(grep 'summary:' e2)
+	echo "# $summary" >&3
+	[[ "$summary" == *" stale_served=$n "* ]]
+	[ "$(tail -n 1 o2 | jq -r '.stats["meta-enrich"].stale_served')" -eq "$n" ]
+}
+
+@test "meta-enrich faults: one movie whose TMDb answer fails (500 after the retries) keeps its expired data" {
+	fake_start --movies 6 --shows 0 --collections 0
+	ingest in.ndjson
+	enrich -j1 --no-imdb --cache-dir c <in.ndjson >o1 2>e1
+	id=$(jq -rs '[.[] | select(.kind=="points") | .points[] | select(.payload.data.tmdb != null)][0].payload.data.tmdb.id' o1)
+	[ -n "$id" ] && [ "$id" != null ]
+	find c -name '*.json' -exec touch -d '40 days ago' {} +
+	fake_reset
+	fake_config "{\"tmdb\":{\"fail_rate\":1.0,\"fail_status\":500,\"fail_path\":\"/3/movie/$id?\"}}"
+	enrich -j1 --no-imdb --cache-dir c <in.ndjson >o2 2>e2 || true
+	cmp <(points_only o1) <(points_only o2)
+	# the others were refreshed, that one was tried four times and then served stale
+	[ "$(fake_stats '.tmdb.status_counts["500"]')" -eq 4 ]
+	[ "$(fake_stats '.tmdb.status_counts["200"]')" -ge 4 ]
+	grep -q 'summary:.* tmdb_stale_served=1 ' e2
+	[ "$(grep -c 'counted as down' e2)" -eq 0 ]
+}
