@@ -341,7 +341,9 @@ class Bench:
         q = st["qdrant"]["by_endpoint"]
         return {"tmdb": st["tmdb"]["requests"], "imdb": st["imdb"]["requests"],
                 "tmdb_429": st["tmdb"]["status_429"], "imdb_429": st["imdb"]["status_429"],
-                "embed": st["embed"]["requests"], "upserts": q.get("PUT /collections/{c}/points", 0),
+                # embeddings made, not the GET /v1/models auth probe qdrant-upsert sends first
+                "embed": st["embed"]["by_endpoint"].get("POST /v1/embeddings", 0),
+                "embed_requests": st["embed"]["requests"], "upserts": q.get("PUT /collections/{c}/points", 0),
                 "qdrant": st["qdrant"]["requests"]}
 
     # ---- scenarios -------------------------------------------------------------
@@ -466,11 +468,12 @@ class Bench:
         la0 = loadavg()
         r = self.pipeline("warm", cache, ["--tmdb-rps", "0"])
         c = self.counts(self.fake.stats())
-        r.update({"requests": {k: c[k] for k in ("tmdb", "imdb", "embed", "upserts", "qdrant")},
+        r.update({"requests": {k: c[k] for k in ("tmdb", "imdb", "embed", "embed_requests", "upserts", "qdrant")},
                   "loadavg": [la0, loadavg()]})
         self.res["warm"] = r
-        print("warm: items=%s wall=%.1f s requests tmdb=%d imdb=%d embeddings=%d upserts=%d (qdrant total %d)" % (
-            r["items"], r["wall_s"], c["tmdb"], c["imdb"], c["embed"], c["upserts"], c["qdrant"]), flush=True)
+        print("warm: items=%s wall=%.1f s requests tmdb=%d imdb=%d embeddings=%d (embed service %d) upserts=%d "
+              "(qdrant total %d)" % (r["items"], r["wall_s"], c["tmdb"], c["imdb"], c["embed"], c["embed_requests"],
+                                     c["upserts"], c["qdrant"]), flush=True)
 
     def table(self):
         """The summary table against the issue 11 targets."""
