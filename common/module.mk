@@ -4,6 +4,7 @@ COMMON_SRCS = \
 	common/cache.c \
 	common/fdio.c \
 	common/http.c \
+	common/jparse.c \
 	common/jsonutil.c \
 	common/log.c \
 	common/ndjson_read.c \
