@@ -17,7 +17,7 @@
 
 #include "buf.h"
 #include "jparse.h"
-#include "jsonutil.h"
+#include "utf8.h"
 #include "xalloc.h"
 
 #define JPARSE_MAX_DEPTH_TEXT	"512"	/* keep equal to JPARSE_MAX_DEPTH */

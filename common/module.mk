@@ -4,6 +4,7 @@ COMMON_SRCS = \
 	common/cache.c \
 	common/fdio.c \
 	common/http.c \
+	common/jcanon.c \
 	common/jparse.c \
 	common/jsonutil.c \
 	common/log.c \
@@ -17,4 +18,5 @@ COMMON_SRCS = \
 	common/signals.c \
 	common/statedir.c \
 	common/timeutil.c \
+	common/utf8.c \
 	common/xalloc.c

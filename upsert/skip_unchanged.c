@@ -10,6 +10,7 @@
 #include <json-c/json.h>
 
 #include "buf.h"
+#include "jcanon.h"
 #include "jparse.h"
 #include "jsonutil.h"
 #include "upsert.h"
