@@ -120,23 +120,19 @@ cancelled(void)
 	return cancel_flag != NULL && *cancel_flag != 0;
 }
 
-/* Sleeps s seconds in short slices; -1 as soon as the cancel flag is set. */
+static int
+stop_requested(const void *unused)
+{
+	(void)unused;
+	return cancelled();
+}
+
+/* Sleeps s seconds; -1 as soon as the cancel flag is set. */
 static int
 nap(double s)
 {
-	struct timespec	 ts;
-	double		 end, left;
-
-	end = now_monotonic() + s;
-	while ((left = end - now_monotonic()) > 0) {
-		if (cancelled())
-			return -1;
-		if (left > NAP_SLICE)
-			left = NAP_SLICE;
-		ts.tv_sec = 0;
-		ts.tv_nsec = (long)(left * 1e9);
-		nanosleep(&ts, NULL);
-	}
+	if (sleep_unless(s, stop_requested, NULL) != 0)
+		return -1;
 	return cancelled() ? -1 : 0;
 }
 
