@@ -47,6 +47,7 @@
 #include "log.h"
 #include "ratelimit.h"
 #include "redact.h"
+#include "signals.h"
 #include "timeutil.h"
 #include "version.h"
 #include "xalloc.h"
@@ -109,7 +110,8 @@ struct http_multi {
 	int			 npool;
 };
 
-static volatile sig_atomic_t	*cancel_flag;
+/* signals.h's stop flag unless a caller (a test) points elsewhere */
+static volatile sig_atomic_t	*cancel_flag = &signal_received;
 static int			 global_done;
 
 /* ---------------------------------------------------------------- time */

@@ -98,7 +98,8 @@ void	 http_client_stats(const struct http_client *, struct http_stats *);
 
 /*
  * Cancellation: when *flag becomes non-zero (a signal handler sets it),
- * waits are cut short and no new attempt starts.
+ * waits are cut short and no new attempt starts. The flag is signals.h's
+ * signal_received unless set here (NULL: never cancelled).
  */
 void	 http_set_cancel_flag(volatile sig_atomic_t *flag);
 
