@@ -10,9 +10,8 @@
 #include "jsonutil.h"
 #include "xalloc.h"
 
-/* The member, or NULL when obj is not an object or has no such key. */
-static struct json_object *
-member(struct json_object *obj, const char *key)
+struct json_object *
+jmember(struct json_object *obj, const char *key)
 {
 	struct json_object	*v;
 
@@ -28,7 +27,7 @@ jget_str(struct json_object *obj, const char *key)
 {
 	struct json_object	*v;
 
-	if ((v = member(obj, key)) == NULL ||
+	if ((v = jmember(obj, key)) == NULL ||
 	    !json_object_is_type(v, json_type_string))
 		return NULL;
 	return json_object_get_string(v);
@@ -39,7 +38,7 @@ jget_obj(struct json_object *obj, const char *key)
 {
 	struct json_object	*v;
 
-	if ((v = member(obj, key)) == NULL ||
+	if ((v = jmember(obj, key)) == NULL ||
 	    !json_object_is_type(v, json_type_object))
 		return NULL;
 	return v;
@@ -50,7 +49,7 @@ jget_arr(struct json_object *obj, const char *key)
 {
 	struct json_object	*v;
 
-	if ((v = member(obj, key)) == NULL ||
+	if ((v = jmember(obj, key)) == NULL ||
 	    !json_object_is_type(v, json_type_array))
 		return NULL;
 	return v;
@@ -62,7 +61,7 @@ jget_int(struct json_object *obj, const char *key, int64_t *out)
 	struct json_object	*v;
 	double			 d;
 
-	if ((v = member(obj, key)) == NULL)
+	if ((v = jmember(obj, key)) == NULL)
 		return 0;
 	if (json_object_is_type(v, json_type_int)) {
 		*out = json_object_get_int64(v);
@@ -85,7 +84,7 @@ jget_num(struct json_object *obj, const char *key, double *out)
 {
 	struct json_object	*v;
 
-	if ((v = member(obj, key)) == NULL)
+	if ((v = jmember(obj, key)) == NULL)
 		return 0;
 	if (json_object_is_type(v, json_type_int) ||
 	    json_object_is_type(v, json_type_double)) {
@@ -100,7 +99,7 @@ jget_true(struct json_object *obj, const char *key)
 {
 	struct json_object	*v;
 
-	if ((v = member(obj, key)) == NULL ||
+	if ((v = jmember(obj, key)) == NULL ||
 	    !json_object_is_type(v, json_type_boolean))
 		return 0;
 	return json_object_get_boolean(v) ? 1 : 0;

@@ -12,6 +12,8 @@
  * another type; they never stringify (json_object_get_string would turn
  * 7.6 into "7.6"). Returned objects are borrowed.
  */
+/* The member of any type, or NULL when obj is not an object, has no such key or it is null. */
+struct json_object *jmember(struct json_object *, const char *key);
 const char	*jget_str(struct json_object *, const char *key);
 struct json_object *jget_obj(struct json_object *, const char *key);
 struct json_object *jget_arr(struct json_object *, const char *key);
