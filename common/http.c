@@ -33,7 +33,6 @@
  */
 #include <sys/queue.h>
 
-#include <err.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,14 +154,15 @@ take_token(struct ratelimit *rl)
 
 /* ---------------------------------------------------------------- setup */
 
-void
+int
 http_global_init(void)
 {
 	if (global_done)
-		return;
+		return 0;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		errx(1, "curl_global_init failed");
+		return -1;
 	global_done = 1;
+	return 0;
 }
 
 void
@@ -187,7 +187,11 @@ http_client_new(const struct http_config *cfg)
 		log_error("http: no base URL");
 		return NULL;
 	}
-	http_global_init();
+	if (http_global_init() != 0) {
+		log_error("%s: libcurl failed to initialise",
+		    cfg->name ? cfg->name : "http");
+		return NULL;
+	}
 	c = xcalloc(1, sizeof(*c));
 	if ((c->easy = curl_easy_init()) == NULL) {
 		log_error("%s: curl_easy_init failed",
@@ -273,8 +277,7 @@ slist_add(struct curl_slist *l, const char *s)
 {
 	struct curl_slist	*n;
 
-	if ((n = curl_slist_append(l, s)) == NULL)
-		err(1, "curl_slist_append");
+	n = xnonnull(curl_slist_append(l, s));
 	return n;
 }
 
@@ -792,8 +795,8 @@ multi_start(struct http_multi *hm)
 			return w;
 		if (hm->npool > 0)
 			easy = hm->pool[--hm->npool];
-		else if ((easy = curl_easy_init()) == NULL)
-			errx(1, "curl_easy_init: out of memory");
+		else
+			easy = xnonnull(curl_easy_init());	/* fails only on OOM */
 		TAILQ_REMOVE(&hm->waiting, x, entry);
 		xfer_prepare(x, easy);
 		curl_multi_add_handle(hm->m, easy);

@@ -128,7 +128,11 @@ void	 http_multi_free(struct http_multi *);	/* aborts what is pending, no callba
 /* Escapes a string for a URL path segment or query value (caller frees). */
 char	*http_escape(const char *);
 
-/* curl_global_init once per process; call from main() before forking workers. */
-void	 http_global_init(void);
+/*
+ * curl_global_init once per process; call from main() before forking
+ * workers. 0, or -1 when libcurl cannot start (http_client_new then
+ * fails too, with a message).
+ */
+int	 http_global_init(void);
 
 #endif
