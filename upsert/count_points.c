@@ -16,6 +16,7 @@
 #include "buf.h"
 #include "exitcode.h"
 #include "http.h"
+#include "jparse.h"
 #include "jsonutil.h"
 #include "log.h"
 #include "ndjson_write.h"
@@ -43,8 +44,8 @@ count_type(struct upsert_qdrant *q, const char *path, const char *type,
 	if (st == 404)
 		n = -1;
 	else if (http_ok(st)) {
-		if (resp.body.data != NULL)
-			doc = json_tokener_parse(resp.body.data);
+		doc = jparse(resp.body.data, resp.body.len, "qdrant answer",
+		    NULL);
 		if (!jget_int(jget_obj(doc, "result"), "count", &n) || n < 0) {
 			log_error("count points: the answer has no result.count");
 			n = -2;
