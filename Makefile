@@ -9,6 +9,7 @@
 
 PREFIX	?= /usr/local
 BINDIR	?= $(PREFIX)/bin
+DATADIR	?= $(PREFIX)/share
 DESTDIR	?=
 BUILD	?= build/release
 BIN	?= bin
@@ -21,7 +22,7 @@ CFLAGS	?= -O2 -g
 WARN	 = -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wmissing-declarations -Wshadow -Wpointer-arith -Wsign-compare
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -Icommon $(PKG_CFLAGS) $(CFLAGS)
-LDLIBS	+= $(PKG_LIBS) -lstemmer -lm -lpthread
+LDLIBS	+= $(PKG_LIBS) -lstemmer -lunistring -lm -lpthread
 
 SAN	 = -fsanitize=address,undefined -fno-omit-frame-pointer \
 	   -fno-sanitize-recover=undefined
@@ -88,12 +89,17 @@ deps:
 	@scripts/install-deps --check-or-install
 
 install: all
-	install -d $(DESTDIR)$(BINDIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/plexpipe
 	install -m 0755 $(PROGS) scripts/plex-load $(DESTDIR)$(BINDIR)
+	# the bundled sample library, for plex-load --help's first example
+	rm -rf $(DESTDIR)$(DATADIR)/plexpipe/sample
+	cp -R sample $(DESTDIR)$(DATADIR)/plexpipe/sample
+	chmod -R u=rwX,go=rX $(DESTDIR)$(DATADIR)/plexpipe/sample
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/plex-ingest $(DESTDIR)$(BINDIR)/meta-enrich \
 	    $(DESTDIR)$(BINDIR)/qdrant-upsert $(DESTDIR)$(BINDIR)/plex-load
+	rm -rf $(DESTDIR)$(DATADIR)/plexpipe/sample
 
 clean:
 	rm -rf build bin

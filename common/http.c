@@ -7,7 +7,12 @@
  *
  *   transport errors that can pass (connect, timeout, reset, empty
  *   reply), 408, 429 and 5xx but 501  ->  retry, if attempts remain;
- *   everything else (2xx, 3xx, other 4xx, 501, local errors)  ->  final.
+ *   everything else (2xx, 3xx, other 4xx, 501, local errors, an answer
+ *   over the client's cap)  ->  final.
+ *
+ * A client made with retry_unsent_only (requests that must not run
+ * twice) retries only what cannot have reached the server (resolve and
+ * connect errors) and 429/503, which say the request was not served.
  *
  * The wait before retry n (n = 1, 2, ...) is backoff * 2^(n-1) scaled by
  * a random factor in [0.75, 1.25] (so forked workers that failed
@@ -60,6 +65,8 @@ struct http_client {
 	double			 backoff;	/* first wait, seconds */
 	double			 max_backoff;	/* cap on any one wait */
 	int			 insecure;
+	int			 unsent_only;	/* retry only what was not served */
+	size_t			 max_body;	/* answer cap, decoded bytes */
 	struct ratelimit	*rl;		/* borrowed; may be NULL */
 	CURL			*easy;		/* sync calls: kept for keep-alive */
 	struct http_stats	 st;
@@ -82,6 +89,7 @@ struct xfer {
 	char			 reason[64];	/* from the status line */
 	char			 errbuf[CURL_ERROR_SIZE];
 	CURLcode		 cres;		/* last attempt's curl result */
+	int			 over_cap;	/* the answer outgrew max_body */
 	double			 not_before;	/* multi: retry timer (monotonic) */
 	http_done_fn		 fn;		/* multi: completion callback */
 	void			*arg;
@@ -207,8 +215,16 @@ http_client_new(const struct http_config *cfg)
 	c->backoff = cfg->backoff > 0 ? cfg->backoff : 0.5;
 	c->max_backoff = cfg->max_backoff > 0 ? cfg->max_backoff : 30;
 	c->insecure = cfg->insecure;
+	c->unsent_only = cfg->retry_unsent_only;
+	c->max_body = cfg->max_body > 0 ? cfg->max_body : HTTP_MAX_BODY_BULK;
 	c->rl = cfg->rl;
 	return c;
+}
+
+void
+http_client_set_max_body(struct http_client *c, size_t max)
+{
+	c->max_body = max > 0 ? max : HTTP_MAX_BODY_BULK;
 }
 
 void
@@ -302,11 +318,20 @@ xfer_free(struct xfer *x)
 
 /* ------------------------------------------------------ curl callbacks */
 
+/*
+ * curl hands over decoded bytes (CURLOPT_ACCEPT_ENCODING), so the cap
+ * holds for what a compressed answer expands to. Returning short makes
+ * curl stop the transfer with CURLE_WRITE_ERROR.
+ */
 static size_t
 on_body(char *p, size_t size, size_t n, void *arg)
 {
 	struct xfer	*x = arg;
 
+	if (size * n > x->c->max_body - x->resp->body.len) {
+		x->over_cap = 1;
+		return 0;
+	}
 	buf_append(&x->resp->body, p, size * n);
 	return size * n;
 }
@@ -376,6 +401,7 @@ xfer_prepare(struct xfer *x, CURL *easy)
 	x->errbuf[0] = '\0';
 	x->reason[0] = '\0';
 	x->cres = CURLE_OK;
+	x->over_cap = 0;
 	x->resp->status = 0;
 	buf_reset(&x->resp->body);
 	x->resp->content_type[0] = '\0';
@@ -387,6 +413,8 @@ xfer_prepare(struct xfer *x, CURL *easy)
 	curl_easy_setopt(easy, CURLOPT_HTTPHEADER, x->hdrs);
 	curl_easy_setopt(easy, CURLOPT_USERAGENT, "plexpipe/" PLEXPIPE_VERSION);
 	curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
+	/* refuses early an answer whose Content-Length is already too big */
+	curl_easy_setopt(easy, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)c->max_body);
 	curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, c->connect_ms);
 	curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, c->timeout_ms);
 	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
@@ -447,6 +475,15 @@ status_retryable(long s)
 	return s == 408 || s == 429 || (s >= 500 && s <= 599 && s != 501);
 }
 
+/* Nothing reached the server, or it said it served nothing. */
+static int
+unsent(CURLcode e, long s)
+{
+	if (e != CURLE_OK)
+		return e == CURLE_COULDNT_RESOLVE_HOST || e == CURLE_COULDNT_CONNECT;
+	return s == 429 || s == 503;
+}
+
 /* Called once after every attempt: records what came back. */
 static void
 attempt_done(struct xfer *x, CURLcode cres)
@@ -456,6 +493,14 @@ attempt_done(struct xfer *x, CURLcode cres)
 	double			 ra;
 
 	x->cres = cres;
+	if (cres == CURLE_FILESIZE_EXCEEDED)
+		x->over_cap = 1;
+	if (x->over_cap) {
+		/* a partial answer is no answer: give its memory back now */
+		buf_free(&x->resp->body);
+		x->resp->status = 0;
+		return;
+	}
 	if (cres == CURLE_OK) {
 		curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
 		x->resp->status = code;
@@ -478,10 +523,12 @@ retry_verdict(struct xfer *x)
 	double			 w, u;
 	int			 n = x->resp->attempts;	/* retry number */
 
-	if (n > c->retries)
+	if (n > c->retries || x->over_cap)
 		return -1;
 	if (x->cres != CURLE_OK ? !transport_retryable(x->cres) :
 	    !status_retryable(x->resp->status))
+		return -1;
+	if (c->unsent_only && !unsent(x->cres, x->resp->status))
 		return -1;
 	u = (double)arc4random() / 4294967296.0;	/* fork-safe */
 	w = c->backoff * ldexp(1.0, n - 1) * (0.75 + 0.5 * u);
@@ -579,6 +626,11 @@ set_error(struct xfer *x, const char *why)
 	buf_printf(&b, "%s: %s %s: ", x->c->name, x->method, x->path);
 	if (why != NULL)
 		buf_appends(&b, why);
+	else if (x->over_cap)
+		buf_printf(&b, "answer over the %zu %s cap for %s answers",
+		    x->c->max_body >= (1 << 20) ? x->c->max_body >> 20 :
+		    x->c->max_body, x->c->max_body >= (1 << 20) ? "MiB" : "byte",
+		    x->c->name);
 	else if (r->status > 0)
 		buf_printf(&b, "%ld %s", r->status,
 		    x->reason[0] != '\0' ? x->reason : reason_phrase(r->status));

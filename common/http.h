@@ -23,7 +23,27 @@ struct http_config {
 	int			  insecure;	/* TLS verification off (explicit --insecure only) */
 	const char		 *cacert;	/* CA bundle file, or NULL */
 	struct ratelimit	 *rl;		/* taken before every attempt, or NULL */
+	size_t			  max_body;	/* answer cap in bytes, after decoding; 0: HTTP_MAX_BODY_BULK */
+	int			  retry_unsent_only;	/* see HTTP_RETRY_UNSENT below */
 };
+
+/*
+ * Answer caps. A runaway or hostile answer, or a small gzip that decodes
+ * to gigabytes, must not grow memory until the process dies: the cap
+ * counts decoded bytes, and an answer over it fails at once (not
+ * retried) with "answer over the N MiB cap". API answers (TMDb, IMDb,
+ * embeddings) take HTTP_MAX_BODY_API; bulk ones (Plex metadata, Qdrant
+ * scrolls) the default HTTP_MAX_BODY_BULK.
+ */
+#define HTTP_MAX_BODY_API	((size_t)16 << 20)
+#define HTTP_MAX_BODY_BULK	((size_t)256 << 20)
+
+/*
+ * retry_unsent_only: for requests that must not run twice (an embeddings
+ * POST is billed per call): retried only when they cannot have reached
+ * the server (could not resolve or connect) or the server said so itself
+ * (429, 503). A timeout, a dropped connection or another 5xx is final.
+ */
 
 /*
  * The outcome of one logical request (all its attempts). status is the
@@ -43,6 +63,8 @@ struct http_response {
 
 /* The client copies the config strings. Returns NULL (and logs) on failure. */
 struct http_client *http_client_new(const struct http_config *);
+/* Changes the answer cap of a client (bytes after decoding; 0: the default). */
+void	 http_client_set_max_body(struct http_client *, size_t);
 void	 http_client_free(struct http_client *);
 
 /*

@@ -1,4 +1,5 @@
 /* jsonutil.c: null-safe json-c getters and builders shared by the stages. */
+#include <inttypes.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -6,6 +7,7 @@
 #include <string.h>
 
 #include <json-c/json.h>
+#include <unistr.h>
 
 #include "buf.h"
 #include "jsonutil.h"
@@ -169,6 +171,59 @@ canon_string(struct buf *b, const char *s, size_t len)
 	buf_append(b, "\"", 1);
 }
 
+/*
+ * Numbers by value, not by their text: jq and other tools rewrite 7.0 as
+ * 7 and 1e2 as 100, and such a round trip must not change a hash. An
+ * integer value (of either json-c type) within 64 bits prints as that
+ * integer, -0 as 0; any other double as the shortest %g text that reads
+ * back as the same double, its exponent without '+' or leading zeros.
+ */
+static void
+canon_number(struct buf *b, struct json_object *o)
+{
+	char	 t[40], *e, *w;
+	double	 d;
+	int	 prec;
+
+	if (json_object_is_type(o, json_type_int)) {
+		if (json_object_get_int64(o) < 0)
+			buf_printf(b, "%" PRId64, json_object_get_int64(o));
+		else
+			buf_printf(b, "%" PRIu64, json_object_get_uint64(o));
+		return;
+	}
+	d = json_object_get_double(o);
+	if (!isfinite(d)) {
+		buf_appends(b, "null");	/* JSON has no NaN or infinity */
+		return;
+	}
+	if (d == trunc(d) && d >= -9223372036854775808.0 &&
+	    d < 9223372036854775808.0) {
+		buf_printf(b, "%" PRId64, (int64_t)d);
+		return;
+	}
+	if (d == trunc(d) && d > 0 && d < 18446744073709551616.0) {
+		buf_printf(b, "%" PRIu64, (uint64_t)d);
+		return;
+	}
+	for (prec = 1; prec <= 17; prec++) {
+		snprintf(t, sizeof(t), "%.*g", prec, d);
+		if (strtod(t, NULL) == d)
+			break;
+	}
+	if ((e = strchr(t, 'e')) != NULL) {
+		/* "1.5e-07" -> "1.5e-7", "1e+21" -> "1e21" */
+		w = e + 1;
+		if (e[1] == '-')
+			w = e + 2;
+		e = w + (*w == '+');
+		while (*e == '0' && e[1] != '\0')
+			e++;
+		memmove(w, e, strlen(e) + 1);
+	}
+	buf_appends(b, t);
+}
+
 static int
 cmp_keys(const void *a, const void *b)
 {
@@ -191,9 +246,7 @@ canon(struct buf *b, struct json_object *o)
 		break;
 	case json_type_int:
 	case json_type_double:
-		/* Parsed doubles keep their original text (json-c). */
-		buf_appends(b, json_object_to_json_string_ext(o,
-		    JSON_C_TO_STRING_PLAIN));
+		canon_number(b, o);
 		break;
 	case json_type_string:
 		canon_string(b, json_object_get_string(o),
@@ -245,76 +298,28 @@ jcanonical(struct json_object *o)
 /* ------------------------------------------------------------------ */
 /* UTF-8 */
 
+/* libunistring's u8_mbtoucr and u8_check are strict in the same way. */
 size_t
 jutf8_seqlen(const unsigned char *s, size_t avail)
 {
-	unsigned char	 lo = 0x80, hi = 0xbf;
-	size_t		 n, i;
+	ucs4_t	c;
+	int	n;
 
 	if (avail == 0)
 		return 0;
 	if (s[0] < 0x80)
 		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		n = 3;
-		if (s[0] == 0xe0)
-			lo = 0xa0;	/* overlong */
-		else if (s[0] == 0xed)
-			hi = 0x9f;	/* UTF-16 surrogates */
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		n = 4;
-		if (s[0] == 0xf0)
-			lo = 0x90;	/* overlong */
-		else if (s[0] == 0xf4)
-			hi = 0x8f;	/* above U+10FFFF */
-	} else
-		return 0;
-	if (avail < n)
-		return 0;
-	if (s[1] < lo || s[1] > hi)
-		return 0;
-	for (i = 2; i < n; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return n;
-}
-
-size_t
-jutf8_decode(const unsigned char *s, size_t avail, uint32_t *cp)
-{
-	static const unsigned char lead_mask[] = { 0, 0x7f, 0x1f, 0x0f, 0x07 };
-	size_t		 n, i;
-	uint32_t	 c;
-
-	if ((n = jutf8_seqlen(s, avail)) == 0) {
-		*cp = 0xfffd;
-		return 1;
-	}
-	c = s[0] & lead_mask[n];
-	for (i = 1; i < n; i++)
-		c = c << 6 | (s[i] & 0x3f);
-	*cp = c;
-	return n;
+	return (n = u8_mbtoucr(&c, s, avail)) > 0 ? (size_t)n : 0;
 }
 
 int
 jutf8_valid(const char *s, size_t len, size_t *bad)
 {
-	const unsigned char	*u = (const unsigned char *)s;
-	size_t			 i, n;
+	const uint8_t	*u = (const uint8_t *)s, *e;
 
-	for (i = 0; i < len; i += n) {
-		if (u[i] < 0x80) {
-			n = 1;
-			continue;
-		}
-		if ((n = jutf8_seqlen(u + i, len - i)) == 0) {
-			if (bad != NULL)
-				*bad = i;
-			return 0;
-		}
-	}
-	return 1;
+	if ((e = u8_check(u, len)) == NULL)
+		return 1;
+	if (bad != NULL)
+		*bad = (size_t)(e - u);
+	return 0;
 }

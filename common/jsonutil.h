@@ -41,10 +41,5 @@ char		*jcanonical(struct json_object *);
 int		 jutf8_valid(const char *s, size_t len, size_t *bad);
 /* Length of the valid UTF-8 sequence at s (1..4), or 0 when invalid. */
 size_t		 jutf8_seqlen(const unsigned char *s, size_t avail);
-/*
- * Decodes the code point at s into *cp and returns its length; an invalid
- * sequence decodes as U+FFFD of length 1, so a scan always moves on.
- */
-size_t		 jutf8_decode(const unsigned char *s, size_t avail, uint32_t *cp);
 
 #endif

@@ -5,8 +5,8 @@
  * line, JSON framing included, passes through redact() last, so a secret
  * that slipped into any member is masked.
  *
- * With -q (LOG_WARN) the summary line is still written: it is the one
- * line a quiet run promises; only LOG_ERROR silences it.
+ * The summary line is a notice: -q (LOG_WARN) leaves warnings and errors
+ * only, as it says.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -28,13 +28,15 @@
 #define PROGRESS_INTERVAL	0.5	/* s between progress redraws */
 
 static char		 prog[64] = "plexpipe";
-static enum log_level	 level = LOG_INFO;
+static enum log_level	 level = LOG_NOTICE;
 static enum log_format	 format = LOG_TEXT;
 static int		 tty = -1;	/* stderr is a terminal; -1 unknown */
 static double		 t_start, t_last;
 static int		 progress_shown;
 
-static const char *const level_names[] = { "error", "warning", "info", "debug" };
+/* a notice is an info line that shows by default: JSON readers see "info" */
+static const char *const level_names[] = { "error", "warning", "info", "info",
+    "debug" };
 
 void
 log_init(const char *name)
@@ -166,7 +168,7 @@ vlog(enum log_level l, const char *fmt, va_list ap)
 		json_object_put(o);
 	} else {
 		buf_printf(&line, "%s: ", prog);
-		if (l != LOG_INFO)
+		if (l != LOG_INFO && l != LOG_NOTICE)
 			buf_printf(&line, "%s: ", level_names[l]);
 		buf_append(&line, msg.data, msg.len);
 		emit(&line);
@@ -189,6 +191,7 @@ fn(const char *fmt, ...)					\
 
 LOG_FN(log_error, LOG_ERROR)
 LOG_FN(log_warn, LOG_WARN)
+LOG_FN(log_notice, LOG_NOTICE)
 LOG_FN(log_info, LOG_INFO)
 LOG_FN(log_debug, LOG_DEBUG)
 
@@ -200,7 +203,7 @@ log_progress(size_t items)
 
 	if (tty == -1)
 		log_init(NULL);
-	if (!tty || level < LOG_INFO)
+	if (!tty || level < LOG_NOTICE)
 		return;
 	now = now_monotonic();
 	if (t_last != 0 && now - t_last < PROGRESS_INTERVAL)
@@ -243,10 +246,10 @@ log_summary(struct json_object *sum)
 	struct json_object	*o;
 	struct buf		 line = BUF_INIT;
 
-	if (level < LOG_WARN)
+	if (level < LOG_NOTICE)
 		return;
 	if (format == LOG_JSON) {
-		o = json_head(LOG_INFO, "summary");
+		o = json_head(LOG_NOTICE, "summary");
 		if (sum != NULL && json_object_is_type(sum, json_type_object)) {
 			json_object_object_foreach(sum, k, v)
 				json_object_object_add(o, k,

@@ -6,13 +6,18 @@
 
 struct json_object;
 
-enum log_level { LOG_ERROR = 0, LOG_WARN, LOG_INFO, LOG_DEBUG };
+/*
+ * -q is LOG_WARN (warnings and errors only), the default LOG_NOTICE (also
+ * progress, the summary and the few lines a person should see), -v
+ * LOG_INFO, -vv LOG_DEBUG.
+ */
+enum log_level { LOG_ERROR = 0, LOG_WARN, LOG_NOTICE, LOG_INFO, LOG_DEBUG };
 enum log_format { LOG_TEXT = 0, LOG_JSON };
 
 /*
  * Text lines look like "plex-ingest: warning: message"; JSON lines like
  * {"ts":"2026-11-28T17:31:00Z","prog":"plex-ingest","level":"warning","msg":"..."}.
- * The default level is LOG_INFO; -v raises it, -q lowers it to LOG_WARN.
+ * Notice lines look like info lines. The default level is LOG_NOTICE.
  * Every message passes through the redactor (redact.h) before it is written.
  */
 void	log_init(const char *prog);
@@ -23,12 +28,14 @@ const char *log_prog(void);
 
 void	log_error(const char *, ...) __attribute__((__format__(__printf__, 1, 2)));
 void	log_warn(const char *, ...) __attribute__((__format__(__printf__, 1, 2)));
+void	log_notice(const char *, ...) __attribute__((__format__(__printf__, 1, 2)));
 void	log_info(const char *, ...) __attribute__((__format__(__printf__, 1, 2)));
 void	log_debug(const char *, ...) __attribute__((__format__(__printf__, 1, 2)));
 
 /*
  * Progress: call with the running item count as often as you like; at most
- * every 500 ms, and only when stderr is a terminal, it rewrites one line
+ * every 500 ms, and only when stderr is a terminal and the level is at
+ * least LOG_NOTICE, it rewrites one line
  * "prog: 1200 items, 340.2 items/s". log_progress_done() clears that line.
  */
 void	log_progress(size_t items);

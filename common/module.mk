@@ -14,5 +14,6 @@ COMMON_SRCS = \
 	common/redact.c \
 	common/reject.c \
 	common/signals.c \
+	common/statedir.c \
 	common/timeutil.c \
 	common/xalloc.c

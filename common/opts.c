@@ -17,15 +17,19 @@
 #define SECRET_MAX	4096	/* bytes of a secret file's first line we accept */
 
 struct common_opts common_opts;
+static int	 nverbose;	/* -v given so often */
 
 const char opt_common_help[] =
-"  -v, --verbose          more log output (repeat for debug)\n"
-"  -q, --quiet            only warnings, errors and the summary line\n"
-"      --log-format FMT   text (default) or json, one JSON object per line;\n"
-"                         env LOG_FORMAT; env LOG_LEVEL=error|warning|info|debug\n"
+"  -v, --verbose          info lines too; -vv also debug lines\n"
+"  -q, --quiet            warnings and errors only\n"
+"      --log-level LEVEL  critical, error, warning, info, debug or notset\n"
+"                         (env LOG_LEVEL); default: warnings, errors, progress\n"
+"                         and the summary\n"
+"      --log-format FMT   text (default) or json, one JSON object per line\n"
+"                         (env LOG_FORMAT)\n"
 "      --insecure         do not verify TLS certificates (never the default)\n"
 "      --cacert FILE      trust the CA certificates in FILE\n"
-"      --help             print this help and exit\n"
+"  -h, --help             print this help and exit\n"
 "      --version          print the version and exit\n";
 
 /*
@@ -54,21 +58,57 @@ usage_fail(const char *fmt, ...)
 	exit(2);
 }
 
+void
+opt_usage_error(const char *fmt, ...)
+{
+	va_list	 ap;
+	char	 msg[512], *r;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	r = redact(msg);
+	fprintf(stderr, "%s: %s\nTry '%s --help'.\n", log_prog(), r,
+	    log_prog());
+	free(r);
+	exit(2);
+}
+
+int
+opt_parse_level(const char *s, int *level)
+{
+	static const struct { const char *word; enum log_level l; } w[] = {
+		{ "critical", LOG_ERROR },	/* nothing is more severe here */
+		{ "error", LOG_ERROR },
+		{ "warning", LOG_WARN },
+		{ "warn", LOG_WARN },
+		{ "notice", LOG_NOTICE },	/* the default, by name */
+		{ "info", LOG_INFO },
+		{ "debug", LOG_DEBUG },
+		{ "notset", LOG_DEBUG },	/* Python's: everything */
+	};
+	size_t	 i;
+
+	for (i = 0; i < sizeof(w) / sizeof(w[0]); i++)
+		if (strcasecmp(s, w[i].word) == 0) {
+			*level = (int)w[i].l;
+			return 0;
+		}
+	return -1;
+}
+
 static int
 parse_level(const char *s, enum log_level *l)
 {
-	if (strcmp(s, "error") == 0)
-		*l = LOG_ERROR;
-	else if (strcmp(s, "warning") == 0 || strcmp(s, "warn") == 0)
-		*l = LOG_WARN;
-	else if (strcmp(s, "info") == 0)
-		*l = LOG_INFO;
-	else if (strcmp(s, "debug") == 0)
-		*l = LOG_DEBUG;
-	else
+	int	 v;
+
+	if (opt_parse_level(s, &v) != 0)
 		return -1;
+	*l = (enum log_level)v;
 	return 0;
 }
+
+#define LEVEL_WORDS	"critical, error, warning, info, debug or notset"
 
 static int
 parse_format(const char *s, enum log_format *f)
@@ -99,17 +139,23 @@ opt_common(int ch, const char *arg)
 		}
 		if ((e = opt_env("LOG_LEVEL")) != NULL) {
 			if (parse_level(e, &l) != 0)
-				usage_fail("LOG_LEVEL: '%s' is not error, "
-				    "warning, info or debug", e);
+				usage_fail("LOG_LEVEL: '%s' is not " LEVEL_WORDS,
+				    e);
 			log_set_level(l);
 		}
 		return 0;
 	case 'v':
-		if (log_get_level() < LOG_DEBUG)
-			log_set_level(log_get_level() + 1);
+		/* -v is info, -vv debug, whatever LOG_LEVEL said */
+		log_set_level(++nverbose == 1 ? LOG_INFO : LOG_DEBUG);
 		return 1;
 	case 'q':
 		log_set_level(LOG_WARN);
+		return 1;
+	case OPT_LOG_LEVEL:
+		if (arg == NULL || parse_level(arg, &l) != 0)
+			usage_fail("--log-level: '%s' is not " LEVEL_WORDS,
+			    arg != NULL ? arg : "");
+		log_set_level(l);
 		return 1;
 	case OPT_LOG_FORMAT:
 		if (arg == NULL || parse_format(arg, &f) != 0)
@@ -125,6 +171,42 @@ opt_common(int ch, const char *arg)
 		return 1;
 	default:
 		return 0;
+	}
+}
+
+int
+opt_next(int argc, char *const *argv, const char *shortopts,
+    const struct option *longopts)
+{
+	char		 so[64];
+	const char	*a;
+	int		 ch;
+
+	/* ':' first: a missing value comes back as ':', not a message */
+	snprintf(so, sizeof(so), ":hvq%s", shortopts != NULL ? shortopts : "");
+	opterr = 0;
+	for (;;) {
+		ch = getopt_long(argc, argv, so, longopts, NULL);
+		if (ch == -1)
+			return -1;
+		if (ch == 'h')
+			return OPT_HELP;
+		if (ch == '?' || ch == ':') {
+			/* the word getopt stopped at, as typed ("--x=1" -> "--x") */
+			a = optind > 0 && optind <= argc ? argv[optind - 1] : "";
+			if (ch == '?' && optopt != 0 && strncmp(a, "--", 2) == 0 &&
+			    strchr(a, '=') != NULL)
+				opt_usage_error("option '%.*s' takes no value",
+				    (int)strcspn(a, "="), a);
+			if (optopt != 0 && (a[0] != '-' || a[1] != '-'))
+				opt_usage_error("%s option '-%c'", ch == ':' ?
+				    "missing value for" : "unknown", optopt);
+			opt_usage_error("%s option '%.*s'", ch == ':' ?
+			    "missing value for" : "unknown",
+			    (int)strcspn(a, "="), a);
+		}
+		if (!opt_common(ch, optarg))
+			return ch;
 	}
 }
 

@@ -7,13 +7,15 @@
 
 /*
  * Options every program takes. Put COMMON_LONGOPTS at the end of the
- * program's struct option table and "vq" in its short option string; pass
- * every getopt_long result to opt_common() first: it returns 1 when it
- * consumed the option. --help and --version are left to the program
- * (it owns the synopsis) but use these ids.
+ * program's struct option table and read options with opt_next(): it
+ * handles the common ones (-v, -q, --log-level, --log-format, --insecure,
+ * --cacert), turns -h into OPT_HELP and stops a bad flag the same way in
+ * every program. --help and --version are left to the program (it owns
+ * the synopsis) but use these ids.
  */
 enum {
 	OPT_LOG_FORMAT = 1000,
+	OPT_LOG_LEVEL,
 	OPT_HELP,
 	OPT_VERSION,
 	OPT_INSECURE,
@@ -24,6 +26,7 @@ enum {
 #define COMMON_LONGOPTS \
 	{ "verbose",	no_argument,		NULL, 'v' }, \
 	{ "quiet",	no_argument,		NULL, 'q' }, \
+	{ "log-level",	required_argument,	NULL, OPT_LOG_LEVEL }, \
 	{ "log-format",	required_argument,	NULL, OPT_LOG_FORMAT }, \
 	{ "insecure",	no_argument,		NULL, OPT_INSECURE }, \
 	{ "cacert",	required_argument,	NULL, OPT_CACERT }, \
@@ -38,12 +41,35 @@ struct common_opts {
 extern struct common_opts common_opts;
 
 /*
- * Handles -v, -q, --log-format, --insecure, --cacert. Returns 1 when the
- * option was one of them, 0 otherwise. A bad --log-format value exits 2.
- * Also applies LOG_LEVEL (error|warning|info|debug) and LOG_FORMAT from the
- * environment when called with ch == 0 (call once before the getopt loop).
+ * Handles -v, -q, --log-level, --log-format, --insecure, --cacert. Returns
+ * 1 when the option was one of them, 0 otherwise. A bad --log-level or
+ * --log-format value exits 2. Also applies LOG_LEVEL and LOG_FORMAT from
+ * the environment when called with ch == 0 (call once before the options).
+ * Levels are mcp-plex's words, in any case: critical and error (errors
+ * only; plexpipe has nothing more severe), warning, info, debug, notset
+ * (= debug); -q is warning, -v info, -vv debug, the default between
+ * warning and info (log.h).
  */
 int	 opt_common(int ch, const char *arg);
+
+/*
+ * getopt_long for every program: shortopts is the program's own ("j:");
+ * -h, -v and -q are added. Returns the next option the program must
+ * handle (common ones are applied through opt_common(); -h comes back as
+ * OPT_HELP), or -1 at the end. A bad flag or a missing value prints
+ *	PROG: unknown option '--x'
+ *	Try 'PROG --help'.
+ * and exits 2.
+ */
+int	 opt_next(int argc, char *const *argv, const char *shortopts,
+	    const struct option *longopts);
+
+/* "PROG: message" and "Try 'PROG --help'." on stderr, exit 2. */
+void	 opt_usage_error(const char *, ...)
+	    __attribute__((__format__(__printf__, 1, 2), __noreturn__));
+
+/* Parses a level word; 0, or -1 when it is not one. */
+int	 opt_parse_level(const char *, int *level);
 
 /* The help lines for the common options, to append to a usage text. */
 extern const char opt_common_help[];

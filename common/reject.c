@@ -17,6 +17,7 @@
 #include "jsonutil.h"
 #include "log.h"
 #include "reject.h"
+#include "statedir.h"
 #include "xalloc.h"
 
 #define REPLACEMENT	"\xef\xbf\xbd"	/* U+FFFD in UTF-8 */
@@ -97,9 +98,16 @@ utf8_repair(struct buf *b, const char *raw, size_t len)
 static int
 write_line(struct reject_file *rf, const char *s, size_t len)
 {
+	char	 err[512];
+
 	if (rf->fd == -1) {
+		if (statedir_ensure_for(rf->path, err, sizeof(err)) != 0) {
+			log_error("%s", err);
+			return -1;
+		}
+		/* rejected lines are library data: private, like the state dir */
 		rf->fd = open(rf->path, O_WRONLY | O_CREAT | O_APPEND |
-		    O_CLOEXEC, 0666);
+		    O_CLOEXEC, STATEDIR_FILE_MODE);
 		if (rf->fd == -1) {
 			log_error("%s: %s", rf->path, strerror(errno));
 			return -1;
@@ -141,6 +149,9 @@ reject_add(struct reject_file *rf, size_t line, const char *error,
 		return -1;
 
 	o = json_object_new_object();
+	/* a record like any other: its stage replays it (DESIGN.md 2) */
+	json_object_object_add(o, "kind", json_object_new_string("reject"));
+	json_object_object_add(o, "stage", json_object_new_string(log_prog()));
 	json_object_object_add(o, "line", json_object_new_int64((int64_t)line));
 	json_object_object_add(o, "error", json_object_new_string(error));
 	if (jutf8_valid(raw, raw_len, NULL)) {

@@ -7,7 +7,9 @@
 struct reject_file;
 
 /*
- * Lines are {"line":N,"error":"...","record":"<raw text>"} (DESIGN.md 2):
+ * Lines are {"kind":"reject","stage":"<program>","line":N,"error":"...",
+ * "record":"<raw text>"} (DESIGN.md 2): a record with a kind, so the stage
+ * that wrote it can read it back as is (qdrant-upsert does);
  * the raw text is kept as a JSON string, so `jq -r .record rejects.ndjson`
  * gives back the original lines to replay. When the raw bytes are not
  * valid UTF-8, "record" has U+FFFD in their place and "record_base64"

@@ -75,3 +75,11 @@ xasprintf(char **ret, const char *fmt, ...)
 		err(1, NULL);
 	return n;
 }
+
+void *
+xnonnull(void *p)
+{
+	if (p == NULL)
+		err(1, NULL);
+	return p;
+}

@@ -16,5 +16,7 @@ char	*xstrdup(const char *);
 char	*xstrndup(const char *, size_t);
 int	 xasprintf(char **, const char *, ...)
 	    __attribute__((__format__(__printf__, 2, 3)));
+/* p, the result of a library call that allocates (libunistring's u8_*), or death. */
+void	*xnonnull(void *p);
 
 #endif

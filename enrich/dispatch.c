@@ -696,7 +696,7 @@ loop(struct disp *d)
 			if (stop_at == 0) {
 				stop_at = now_monotonic() + STOP_GRACE;
 				if (busy(d) > 0)
-					log_info("stopping: finishing %d batches at "
+					log_notice("stopping: finishing %d batches at "
 					    "workers", busy(d));
 			}
 			emit(d);

@@ -1,5 +1,6 @@
 /* imdb_queue.c: the IMDb retry queue file (a JSON array, like mcp-plex's imdb_queue.json) and the legacy cache import. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "jsonutil.h"
 #include "log.h"
 #include "ndjson_write.h"
+#include "statedir.h"
 #include "xalloc.h"
 
 void
@@ -62,11 +64,11 @@ int
 enrich_queue_save(const char *path, char **ids, size_t n)
 {
 	struct json_object *a = json_object_new_array();
-	char *tmp;
+	char *tmp, err[512];
 	const char *s;
 	size_t i, len;
-	FILE *f;
-	int rc = 0;
+	FILE *f = NULL;
+	int fd, rc = 0;
 
 	if (n > 1)
 		qsort(ids, n, sizeof(*ids), cmp_str);
@@ -74,8 +76,15 @@ enrich_queue_save(const char *path, char **ids, size_t n)
 		if (i == 0 || strcmp(ids[i - 1], ids[i]) != 0)
 			json_object_array_add(a, json_object_new_string(ids[i]));
 	s = ndjson_to_string(a, &len);
+	if (statedir_ensure_for(path, err, sizeof(err)) != 0) {
+		log_error("imdb queue: %s", err);
+		json_object_put(a);
+		return -1;
+	}
 	xasprintf(&tmp, "%s.tmp.%ld", path, (long)getpid());
-	if ((f = fopen(tmp, "w")) == NULL ||
+	/* the state files are private (statedir.h) */
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    STATEDIR_FILE_MODE)) == -1 || (f = fdopen(fd, "w")) == NULL ||
 	    fwrite(s, 1, len, f) != len || fputc('\n', f) == EOF ||
 	    fclose(f) != 0 || rename(tmp, path) == -1) {
 		log_error("imdb queue \"%s\": %s", path, strerror(errno));

@@ -17,6 +17,7 @@
 #include "opts.h"
 #include "ratelimit.h"
 #include "signals.h"
+#include "statedir.h"
 #include "timeutil.h"
 #include "version.h"
 #include "xalloc.h"
@@ -112,7 +113,7 @@ static const char usage_text[] =
 "                               (env IMDB_BACKOFF, default 1.0)\n"
 "      --imdb-queue FILE        ids that still fail are kept in FILE (a JSON array)\n"
 "                               and retried first on the next run (env IMDB_QUEUE,\n"
-"                               default imdb_queue.json)\n"
+"                               default STATE/imdb_queue.json)\n"
 "      --imdb-cache FILE        import a legacy imdb_cache.json ({\"tt..\":title|null})\n"
 "                               into the cache (env IMDB_CACHE)\n"
 "      --no-imdb                no IMDb data at all (env META_ENRICH_NO_IMDB)\n"
@@ -131,12 +132,16 @@ static const char usage_text[] =
 "Input errors:\n"
 "      --reject-file FILE       append bad records there as\n"
 "                               {\"line\":N,\"error\":..,\"record\":..}\n"
-"                               (env META_ENRICH_REJECT_FILE)\n"
+"                               (env META_ENRICH_REJECT_FILE, default\n"
+"                               STATE/meta-enrich-rejects.ndjson; '' keeps none)\n"
 "      --strict                 stop at the first bad record, exit 3\n"
 "                               (env META_ENRICH_STRICT)\n"
 "Common:\n";
 
 static const char exit_text[] =
+"\n"
+"STATE is ${XDG_STATE_HOME:-~/.local/state}/plexpipe (made mode 0700 when\n"
+"first needed; its files are mode 0600).\n"
 "\n"
 "Exit status: 0 done; 1 fatal error, or items degraded (a TMDb or IMDb lookup\n"
 "failed with nothing cached; every point is still written, marked \"degraded\");\n"
@@ -351,7 +356,7 @@ summary(const struct enrich_stats *st, const struct dispatch_result *res,
     const struct enrich_opts *o, double secs)
 {
 	struct json_object *s = json_object_new_object();
-	char num[32];
+	char num[32], *where;
 	int i;
 
 	for (i = 0; i < ST_NSTATS; i++)
@@ -370,6 +375,13 @@ summary(const struct enrich_stats *st, const struct dispatch_result *res,
 	    secs > 0 ? (double)st->v[ST_ITEMS] / secs : 0.0);
 	json_object_object_add(s, "items_per_second",
 	    json_object_new_double_s(atof(num), num));
+	if (res->rejects > 0 && o->reject_file != NULL &&
+	    *o->reject_file != '\0') {
+		where = statedir_abspath(o->reject_file);
+		json_object_object_add(s, "reject_file",
+		    json_object_new_string(where));
+		free(where);
+	}
 	log_summary(s);
 	json_object_put(s);
 }
@@ -404,7 +416,7 @@ main(int argc, char *argv[])
 	struct enrich_opts o;
 	struct enrich_stats st;
 	struct dispatch_result res;
-	char **queue = NULL, *cdir, cerr[PATH_MAX + 128];
+	char **queue = NULL, *cdir, *where, cerr[PATH_MAX + 128];
 	size_t nqueue = 0;
 	int ch, had_queue, rc;
 	double t0 = now_monotonic();
@@ -421,16 +433,15 @@ main(int argc, char *argv[])
 	o.imdb_window = 1;
 	o.imdb_max_retries = 3;
 	o.imdb_backoff = 1.0;
-	o.imdb_queue = "imdb_queue.json";
+	o.imdb_queue = statedir_file("imdb_queue.json");
+	o.reject_file = statedir_file("meta-enrich-rejects.ndjson");
 	o.cache_ttl = 30LL * 86400;
 	o.dense_model = "BAAI/bge-small-en-v1.5";
 	o.sparse_model = "Qdrant/bm25";
 	cdir = default_cache_dir();
 	o.cache_dir = cdir;
 	from_env(&o);
-	while ((ch = getopt_long(argc, argv, "j:vq", longopts, NULL)) != -1) {
-		if (opt_common(ch, optarg))
-			continue;
+	while ((ch = opt_next(argc, argv, "j:", longopts)) != -1) {
 		switch (ch) {
 		case OPT_HELP:
 			usage(stdout);
@@ -441,20 +452,13 @@ main(int argc, char *argv[])
 		case OPT_LIST:
 			list_options();
 			exit(EXIT_OK);
-		case '?':
-		case ':':
-			usage(stderr);
-			exit(EXIT_USAGE);
 		default:
 			set_option(&o, ch, optarg);
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, "meta-enrich: unexpected argument \"%s\"\n",
+	if (optind < argc)
+		opt_usage_error("unexpected argument '%s' (the input is stdin)",
 		    argv[optind]);
-		usage(stderr);
-		exit(EXIT_USAGE);
-	}
 	/* a cache the run cannot use is a configuration error: say so first */
 	if (cache_check(o.cache_dir, !o.offline, cerr, sizeof(cerr)) == -1) {
 		log_error("%s", cerr);
@@ -487,9 +491,12 @@ main(int argc, char *argv[])
 	rc = enrich_dispatch(&o, &st, &queue, &nqueue, &res);
 
 	if (!o.no_imdb && (nqueue > 0 || had_queue)) {
-		if (nqueue > 0)
-			log_warn("%zu IMDb ids kept in \"%s\" for the next run",
-			    nqueue, o.imdb_queue);
+		if (nqueue > 0) {
+			where = statedir_abspath(o.imdb_queue);
+			log_warn("%zu IMDb ids kept in %s for the next run",
+			    nqueue, where);
+			free(where);
+		}
 		enrich_queue_save(o.imdb_queue, queue, nqueue);
 	}
 	enrich_ids_free(queue, nqueue);
@@ -504,9 +511,17 @@ main(int argc, char *argv[])
 	signals_reraise();
 	if (rc != 0)
 		return rc;
-	if (res.rejects > 0)
-		log_error("%zu bad records rejected%s", res.rejects,
-		    o.reject_file ? "" : " (no --reject-file)");
+	if (res.rejects > 0) {
+		if (o.reject_file != NULL && *o.reject_file != '\0') {
+			where = statedir_abspath(o.reject_file);
+			log_error("%zu bad records rejected; they are in %s "
+			    "(jq -r .record gives the lines back)", res.rejects,
+			    where);
+			free(where);
+		} else
+			log_error("%zu bad records rejected (--reject-file '' "
+			    "kept none)", res.rejects);
+	}
 	degraded_line(&st);
 	if (!res.saw_end) {
 		log_error("the input ended without an end record");

@@ -1,5 +1,7 @@
 /* plex_item.c: a Plex Metadata object turned into the aggregated PlexItem (data.plex, DESIGN.md 3). */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json.h>
@@ -14,6 +16,53 @@ add_str(struct json_object *o, const char *key, struct json_object *src,
     const char *skey)
 {
 	json_object_object_add(o, key, jstr_or_null(jget_str(src, skey)));
+}
+
+/* A string the model requires (PlexItem.guid, PlexPerson.tag): "" when unknown, as mcp-plex writes. */
+static void
+add_req_str(struct json_object *o, const char *key, struct json_object *src,
+    const char *skey)
+{
+	const char *s = jget_str(src, skey);
+
+	json_object_object_add(o, key, json_object_new_string(s != NULL ? s : ""));
+}
+
+/*
+ * A Plex tag id as mcp-plex's coerce_plex_tag_id makes it: an integer
+ * (its text kept), a string of digits read as one, anything else 0
+ * (PlexPerson.id is a required int).
+ */
+static void
+add_tag_id(struct json_object *o, struct json_object *src)
+{
+	struct json_object *v = NULL;
+	const char *s;
+	char *end;
+	long long n;
+	int64_t i;
+
+	if (jget_int(src, "id", &i)) {
+		json_object_object_get_ex(src, "id", &v);
+		if (json_object_is_type(v, json_type_int))
+			jadd_ref(o, "id", v);
+		else
+			json_object_object_add(o, "id", json_object_new_int64(i));
+		return;
+	}
+	n = 0;
+	if ((s = jget_str(src, "id")) != NULL) {
+		while (*s == ' ' || (*s >= '\t' && *s <= '\r'))
+			s++;
+		errno = 0;
+		n = strtoll(s, &end, 10);
+		while (*end == ' ' || (*end >= '\t' && *end <= '\r'))
+			end++;
+		if (end == s || *end != '\0' || errno != 0 ||
+		    !(*s == '-' || *s == '+' || (*s >= '0' && *s <= '9')))
+			n = 0;
+	}
+	json_object_object_add(o, "id", json_object_new_int64(n));
 }
 
 /* An integer member with its original text kept (json-c), or null. */
@@ -34,7 +83,7 @@ add_int(struct json_object *o, const char *key, struct json_object *src,
 		json_object_object_add(o, key, NULL);
 }
 
-/* [{"id":int|null,"tag":str,"thumb":str|null,"role":str|null}] from a tag array. */
+/* [{"id":int,"tag":str,"thumb":str|null,"role":str|null}] from a tag array. */
 static struct json_object *
 people(struct json_object *src, const char *skey)
 {
@@ -48,8 +97,8 @@ people(struct json_object *src, const char *skey)
 		if (jget_str(t, "tag") == NULL)
 			continue;
 		p = json_object_new_object();
-		add_int(p, "id", t, "id");
-		add_str(p, "tag", t, "tag");
+		add_tag_id(p, t);
+		add_req_str(p, "tag", t, "tag");
 		add_str(p, "thumb", t, "thumb");
 		add_str(p, "role", t, "role");
 		json_object_array_add(out, p);
@@ -131,10 +180,10 @@ enrich_plex_item(struct json_object *src, const struct ext_ids *ids)
 	int64_t added;
 	char iso[32];
 
-	add_str(o, "rating_key", src, "ratingKey");
-	add_str(o, "guid", src, "guid");
-	add_str(o, "type", src, "type");
-	add_str(o, "title", src, "title");
+	add_req_str(o, "rating_key", src, "ratingKey");
+	add_req_str(o, "guid", src, "guid");
+	add_req_str(o, "type", src, "type");
+	add_req_str(o, "title", src, "title");
 	if (ep) {
 		add_str(o, "show_title", src, "grandparentTitle");
 		add_str(o, "season_title", src, "parentTitle");

@@ -247,7 +247,6 @@ enrich_embed_text(const struct enrich_item *it)
 {
 	struct buf b = BUF_INIT;
 	struct json_object *rev;
-	const char *pt, *tt;
 	size_t i, n;
 
 	display_title(&b, it);
@@ -257,11 +256,13 @@ enrich_embed_text(const struct enrich_item *it)
 	people_line(&b, it->plex, "Director", "Directed by ");
 	people_line(&b, it->plex, "Writer", "Written by ");
 	people_line(&b, it->plex, "Role", "Starring ");
-	pt = nonempty(jget_str(it->plex, "tagline"));
-	tt = tmdb_tagline(it);
-	part(&b, pt);
-	if (tt != NULL && (pt == NULL || strcmp(pt, tt) != 0))
-		part(&b, tt);
+	/*
+	 * Both taglines, even when equal: mcp-plex's _build_point_text does
+	 * so, and a vector that differs from the reference's ranks
+	 * differently (the payload's tagline stays de-duplicated).
+	 */
+	part(&b, jget_str(it->plex, "tagline"));
+	part(&b, tmdb_tagline(it));
 	rev = review_texts(it);
 	n = json_object_array_length(rev);
 	for (i = 0; i < n; i++)

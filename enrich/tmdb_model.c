@@ -1,4 +1,4 @@
-/* tmdb_model.c: the TMDb and IMDb parts of data: the fields DESIGN.md 3 lists, null when unknown. */
+/* tmdb_model.c: the TMDb and IMDb parts of data: the fields DESIGN.md 3 lists, null when unknown ("" when the model requires a string). */
 #include <string.h>
 
 #include <json-c/json.h>
@@ -15,6 +15,24 @@ copy(struct json_object *dst, struct json_object *src, const char *key)
 	if (src != NULL)
 		json_object_object_get_ex(src, key, &v);
 	jadd_ref(dst, key, v);
+}
+
+/*
+ * Copies a string the mcp-plex model requires (TMDBMovie.title,
+ * IMDbTitle.primaryTitle, ...): "" when it is missing or not a string,
+ * never null, so data always validates as AggregatedItem.
+ */
+static void
+copy_req_str(struct json_object *dst, struct json_object *src, const char *key)
+{
+	struct json_object *v = NULL;
+
+	if (src != NULL)
+		json_object_object_get_ex(src, key, &v);
+	if (v != NULL && json_object_is_type(v, json_type_string))
+		jadd_ref(dst, key, v);
+	else
+		json_object_object_add(dst, key, json_object_new_string(""));
 }
 
 /* Copies an array member, [] when it is missing or not an array. */
@@ -53,7 +71,7 @@ movie(struct json_object *t)
 	struct json_object *o = json_object_new_object();
 
 	copy(o, t, "id");
-	copy(o, t, "title");
+	copy_req_str(o, t, "title");
 	copy(o, t, "overview");
 	copy(o, t, "release_date");
 	copy(o, t, "imdb_id");
@@ -72,7 +90,7 @@ show(struct json_object *t)
 	size_t i, n;
 
 	copy(o, t, "id");
-	copy(o, t, "name");
+	copy_req_str(o, t, "name");
 	copy(o, t, "overview");
 	copy(o, t, "first_air_date");
 	copy(o, t, "last_air_date");
@@ -83,7 +101,7 @@ show(struct json_object *t)
 	for (i = 0; i < n; i++) {
 		s = json_object_new_object();
 		copy(s, json_object_array_get_idx(in, i), "season_number");
-		copy(s, json_object_array_get_idx(in, i), "name");
+		copy_req_str(s, json_object_array_get_idx(in, i), "name");
 		copy(s, json_object_array_get_idx(in, i), "air_date");
 		json_object_array_add(seasons, s);
 	}
@@ -98,13 +116,14 @@ show(struct json_object *t)
 static struct json_object *
 episode(struct json_object *t)
 {
-	static const char *const keys[] = { "id", "name", "overview",
-	    "season_number", "episode_number", "air_date", "episode_type",
-	    "production_code", "runtime", "show_id", "still_path",
-	    "vote_average", "vote_count" };
+	static const char *const keys[] = { "overview", "season_number",
+	    "episode_number", "air_date", "episode_type", "production_code",
+	    "runtime", "show_id", "still_path", "vote_average", "vote_count" };
 	struct json_object *o = json_object_new_object();
 	size_t i;
 
+	copy(o, t, "id");
+	copy_req_str(o, t, "name");
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		copy(o, t, keys[i]);
 	copy_arr(o, t, "crew");
@@ -141,8 +160,8 @@ names(struct json_object *t, const char *key)
 	for (i = 0; i < n; i++) {
 		e = json_object_array_get_idx(in, i);
 		p = json_object_new_object();
-		copy(p, e, "id");
-		copy(p, e, "displayName");
+		copy_req_str(p, e, "id");
+		copy_req_str(p, e, "displayName");
 		json_object_array_add(out, p);
 	}
 	return out;
@@ -156,9 +175,9 @@ enrich_imdb_model(struct json_object *t)
 	if (t == NULL || !json_object_is_type(t, json_type_object))
 		return NULL;
 	o = json_object_new_object();
-	copy(o, t, "id");
-	copy(o, t, "type");
-	copy(o, t, "primaryTitle");
+	copy_req_str(o, t, "id");
+	copy_req_str(o, t, "type");
+	copy_req_str(o, t, "primaryTitle");
 	copy(o, t, "startYear");
 	copy(o, t, "runtimeSeconds");
 	copy_arr(o, t, "genres");
@@ -172,7 +191,7 @@ enrich_imdb_model(struct json_object *t)
 	copy(o, t, "plot");
 	if ((img = jget_obj(t, "primaryImage")) != NULL) {
 		x = json_object_new_object();
-		copy(x, img, "url");
+		copy_req_str(x, img, "url");
 		json_object_object_add(o, "primaryImage", x);
 	} else
 		json_object_object_add(o, "primaryImage", NULL);

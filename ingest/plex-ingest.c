@@ -124,16 +124,6 @@ help(void)
 }
 
 static void
-usage(void)
-{
-	fprintf(stderr, "usage: " PROG " [--plex-url URL] [--plex-token-file FILE] "
-	    "[--section NAME|KEY]... [--types LIST]\n"
-	    "       [--plex-chunk-size N] [--updated-since TIME] [--limit N] "
-	    "[--sample-dir DIR] [--help]\n");
-	exit(EXIT_USAGE);
-}
-
-static void
 list_options(void)
 {
 	const struct option *o;
@@ -200,9 +190,7 @@ configure(struct config *c, int argc, char **argv)
 	if ((v = opt_env("PLEX_RETRIES")) != NULL)
 		c->retries = (int)opt_number(v, 0, 100, "PLEX_RETRIES");
 
-	while ((ch = getopt_long(argc, argv, "vq", longopts, NULL)) != -1) {
-		if (opt_common(ch, optarg))
-			continue;
+	while ((ch = opt_next(argc, argv, "", longopts)) != -1) {
 		switch (ch) {
 		case OPT_URL:
 			c->url = optarg;
@@ -252,14 +240,11 @@ configure(struct config *c, int argc, char **argv)
 			printf(PROG " plexpipe " PLEXPIPE_VERSION "\n");
 			exit(EXIT_OK);
 		default:
-			usage();
+			opt_usage_error("unhandled option %d", ch);
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, PROG ": unexpected argument \"%s\"\n",
-		    argv[optind]);
-		usage();
-	}
+	if (optind < argc)
+		opt_usage_error("unexpected argument '%s'", argv[optind]);
 }
 
 static struct plex_source *
@@ -443,6 +428,8 @@ main(int argc, char **argv)
 		if (rc != PLEX_OK)
 			fail(src, rc, &run);
 		complete &= to_end;
+		log_info("section %s: %ld %ss%s", ls[i].key, total,
+		    ingest_type_name(ls[i].type), to_end ? "" : " (not to its end)");
 		sec = json_object_new_object();
 		json_object_object_add(sec, "key", json_object_new_string(ls[i].key));
 		json_object_object_add(sec, "type",

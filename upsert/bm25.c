@@ -9,21 +9,22 @@
  * its value the BM25 TF part tf*(k+1)/(tf + k*(1-b+b*len/avg_len)); the
  * collection's IDF modifier supplies the rest at query time.
  *
- * ASCII is handled exactly. For other characters glibc's C.UTF-8 classes
- * (iswalnum, towlower) stand in for Python's Unicode \w and str.lower();
- * they agree for letters and digits of the common scripts.
+ * Word characters are Python's \w: general category L or N, and "_".
+ * Lowercasing is Python's str.lower(): libunistring's u8_tolower with no
+ * language (full mappings such as U+0130 -> "i" U+0307, and the
+ * Final_Sigma context). libunistring 1.0 and Python 3.11 both use
+ * Unicode 14. Pure-ASCII runs take a byte loop that gives the same result.
  */
-#include <ctype.h>
-#include <locale.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <wctype.h>
 
 #include <libstemmer.h>
+#include <unicase.h>
+#include <unictype.h>
+#include <unistr.h>
 
 #include "buf.h"
-#include "jsonutil.h"
 #include "xalloc.h"
 #include "upsert.h"
 
@@ -65,15 +66,16 @@ struct stem_slot {
 
 struct upsert_bm25 {
 	struct sb_stemmer	*stemmer;
-	locale_t		 loc;		/* C.UTF-8 for non-ASCII classes */
 	const char		**stop;		/* sorted copy for bsearch */
-	char			 token[UPSERT_BM25_MAX_TOKEN * 4 + 8];	/* lowercase UTF-8 */
-	size_t			 toklen;	/* bytes in token (stops growing past the limit) */
+	struct buf		 low;		/* the word run lowercased */
+	uint8_t			*scratch;	/* u8_tolower's result buffer */
+	size_t			 scratchcap;
 	struct buf		 arena;		/* stems of this document */
 	struct stem_slot	*slots;		/* open addressing by stem hash */
 	size_t			 nslots;
 	uint32_t		*order;		/* slot indices in first-seen order */
 	size_t			 norder;
+	size_t			 doclen;	/* stems kept, repeats counted */
 };
 
 static int
@@ -92,7 +94,6 @@ upsert_bm25_new(void)
 		free(bm);
 		return NULL;
 	}
-	bm->loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
 	bm->stop = xreallocarray(NULL, upsert_bm25_nstopwords, sizeof(*bm->stop));
 	memcpy(bm->stop, upsert_bm25_stopwords,
 	    upsert_bm25_nstopwords * sizeof(*bm->stop));
@@ -106,8 +107,8 @@ upsert_bm25_free(struct upsert_bm25 *bm)
 	if (bm == NULL)
 		return;
 	sb_stemmer_delete(bm->stemmer);
-	if (bm->loc != (locale_t)0)
-		freelocale(bm->loc);
+	buf_free(&bm->low);
+	free(bm->scratch);
 	free(bm->stop);
 	buf_free(&bm->arena);
 	free(bm->slots);
@@ -167,53 +168,146 @@ upsert_bm25_model(const char *m)
 	    strcasecmp(m, "bm25") == 0);
 }
 
-/* Appends c to the token; a token too long to keep only counts code points. */
-static void
-token_add(struct upsert_bm25 *bm, uint32_t c)
+/* Python's \w: general category L or N, and "_". */
+static int
+is_word(ucs4_t c)
 {
-	char	*o = bm->token + bm->toklen;
+	if (c < 0x80)
+		return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '_';
+	return uc_is_general_category_withtable(c,
+	    UC_CATEGORY_MASK_L | UC_CATEGORY_MASK_N);
+}
 
-	if (bm->toklen + 4 >= sizeof(bm->token) - 1)
-		return;
-	if (c < 0x80) {
-		o[0] = (char)c;
-		bm->toklen += 1;
-	} else if (c < 0x800) {
-		o[0] = (char)(0xc0 | c >> 6);
-		o[1] = (char)(0x80 | (c & 0x3f));
-		bm->toklen += 2;
-	} else if (c < 0x10000) {
-		o[0] = (char)(0xe0 | c >> 12);
-		o[1] = (char)(0x80 | (c >> 6 & 0x3f));
-		o[2] = (char)(0x80 | (c & 0x3f));
-		bm->toklen += 3;
-	} else {
-		o[0] = (char)(0xf0 | c >> 18);
-		o[1] = (char)(0x80 | (c >> 12 & 0x3f));
-		o[2] = (char)(0x80 | (c >> 6 & 0x3f));
-		o[3] = (char)(0x80 | (c & 0x3f));
-		bm->toklen += 4;
+/* The code point at s and its length (an invalid byte is one U+FFFD). */
+static size_t
+next_cp(const uint8_t *s, size_t n, ucs4_t *c)
+{
+	if (s[0] < 0x80) {
+		*c = s[0];
+		return 1;
+	}
+	return (size_t)u8_mbtouc(c, s, n);
+}
+
+/* Appends u8_tolower (no language: Python's mappings) of s[0..n), n > 0. */
+static void
+tolower_append(struct upsert_bm25 *bm, const uint8_t *s, size_t n)
+{
+	uint8_t	*r;
+	size_t	 len = bm->scratchcap;
+
+	r = xnonnull(u8_tolower(s, n, NULL, NULL, bm->scratch, &len));
+	buf_append(&bm->low, r, len);
+	if (r != bm->scratch) {
+		free(bm->scratch);
+		bm->scratch = r;
+		bm->scratchcap = len;
 	}
 }
 
+/*
+ * Is the U+03A3 at s[i] of the run s[0..n) final, as Python's str.lower()
+ * decides: a cased code point before it and none after, skipping every
+ * case-ignorable one. Python skips a code point that is both (U+02B0 and
+ * the other modifier letters of Other_Lowercase); u8_tolower follows the
+ * standard's regular expression, which does not, so sigma is done here.
+ */
 static int
-is_word(struct upsert_bm25 *bm, uint32_t c)
+final_sigma(const uint8_t *s, size_t n, size_t i)
 {
-	if (c < 0x80)
-		return isalnum((int)c) || c == '_';
-	if (c == 0xfffd || bm->loc == (locale_t)0)
+	const uint8_t	*p = s + i;
+	ucs4_t		 c;
+	size_t		 j, l;
+
+	while ((p = u8_prev(&c, p, s)) != NULL && uc_is_property_case_ignorable(c))
+		;
+	if (p == NULL || !uc_is_property_cased(c))
 		return 0;
-	return iswalnum_l((wint_t)c, bm->loc);
+	for (j = i + 2; j < n; j += l) {
+		l = next_cp(s + j, n - j, &c);
+		if (!uc_is_property_case_ignorable(c))
+			return !uc_is_property_cased(c);
+	}
+	return 1;
 }
 
-static uint32_t
-lower(struct upsert_bm25 *bm, uint32_t c)
+/*
+ * The word run s[0..n) lowercased into bm->low. A run alone gives what
+ * lowercasing the whole text gives: its neighbours are separators, which
+ * are neither cased nor case-ignorable once fastembed has turned
+ * punctuation into spaces, so the Final_Sigma context never crosses them.
+ */
+static void
+lower_run(struct upsert_bm25 *bm, const uint8_t *s, size_t n, int ascii)
 {
-	if (c < 0x80)
-		return (uint32_t)tolower((int)c);
-	if (bm->loc == (locale_t)0)
-		return c;
-	return (uint32_t)towlower_l((wint_t)c, bm->loc);
+	size_t	 i, from = 0;
+	char	*d;
+
+	buf_reset(&bm->low);
+	if (ascii) {
+		buf_append(&bm->low, s, n);
+		for (d = bm->low.data, i = 0; i < n; i++)
+			if (d[i] >= 'A' && d[i] <= 'Z')
+				d[i] += 'a' - 'A';
+		return;
+	}
+	/* U+03A3 is 0xce 0xa3; no other code point holds that pair */
+	for (i = 0; i + 1 < n; i++) {
+		if (s[i] != 0xce || s[i + 1] != 0xa3)
+			continue;
+		if (i > from)
+			tolower_append(bm, s + from, i - from);
+		buf_appends(&bm->low, final_sigma(s, n, i) ?
+		    "\xcf\x82" : "\xcf\x83");
+		from = i + 2;
+		i++;
+	}
+	if (n > from)
+		tolower_append(bm, s + from, n - from);
+}
+
+void
+upsert_bm25_tokens(struct upsert_bm25 *bm, const char *text,
+    upsert_bm25_token_fn *fn, void *arg)
+{
+	const uint8_t	*s = (const uint8_t *)text, *low;
+	size_t		 n = strlen(text), i = 0, start, l, len, j, k, ncp;
+	ucs4_t		 c;
+	int		 ascii;
+
+	while (i < n) {
+		start = i;
+		ascii = 1;
+		while (i < n) {
+			l = next_cp(s + i, n - i, &c);
+			if (!is_word(c))
+				break;
+			ascii &= c < 0x80;
+			i += l;
+		}
+		if (i == start) {
+			i += next_cp(s + i, n - i, &c);
+			continue;
+		}
+		lower_run(bm, s + start, i - start, ascii);
+		low = (const uint8_t *)bm->low.data;
+		len = bm->low.len;
+		/* lowercasing can make non-word code points (U+0130 -> i U+0307) */
+		for (j = 0; j < len; ) {
+			for (k = j, ncp = 0; k < len; ncp++) {
+				l = next_cp(low + k, len - k, &c);
+				if (!is_word(c))
+					break;
+				k += l;
+			}
+			if (k > j)
+				fn(arg, (const char *)low + j, k - j, ncp);
+			if (k < len)
+				k += next_cp(low + k, len - k, &c);
+			j = k;
+		}
+	}
 }
 
 static void
@@ -287,60 +381,43 @@ count_stem(struct upsert_bm25 *bm, const char *stem, size_t len)
 	bm->order[bm->norder++] = (uint32_t)j;
 }
 
-/* Filters and stems the finished token in bm->token; returns 1 when kept. */
-static int
-take_token(struct upsert_bm25 *bm, size_t ncodepoints)
+/* Filters, stems and counts one token (fastembed's _stem). */
+static void
+take_token(void *arg, const char *tok, size_t len, size_t ncp)
 {
-	const sb_symbol	*st;
-	const char	*t = bm->token;
-	int		 stlen;
+	struct upsert_bm25	*bm = arg;
+	const sb_symbol		*st;
+	char			 t[UPSERT_BM25_MAX_TOKEN * 4 + 1];
+	const char		*tp = t;
+	int			 stlen;
 
-	if (bm->toklen == 0)
-		return 0;
-	if (bm->toklen == 1 && t[0] == '_')
-		return 0;
-	if (ncodepoints > UPSERT_BM25_MAX_TOKEN)
-		return 0;
-	bm->token[bm->toklen] = '\0';
-	if (bsearch(&t, bm->stop, upsert_bm25_nstopwords,
+	if (len == 1 && tok[0] == '_')
+		return;
+	if (ncp > UPSERT_BM25_MAX_TOKEN || len >= sizeof(t))
+		return;
+	memcpy(t, tok, len);
+	t[len] = '\0';
+	if (bsearch(&tp, bm->stop, upsert_bm25_nstopwords,
 	    sizeof(*bm->stop), cmpstr) != NULL)
-		return 0;
-	st = sb_stemmer_stem(bm->stemmer, (const sb_symbol *)t, (int)bm->toklen);
+		return;
+	st = sb_stemmer_stem(bm->stemmer, (const sb_symbol *)t, (int)len);
 	if (st == NULL)
-		return 0;
+		return;
 	stlen = sb_stemmer_length(bm->stemmer);
 	if (stlen <= 0)
-		return 0;
+		return;
 	count_stem(bm, (const char *)st, (size_t)stlen);
-	return 1;
+	bm->doclen++;
 }
 
 /* Tokenizes, filters and counts; returns doc_len (stems kept, repeats counted). */
 static size_t
 analyse(struct upsert_bm25 *bm, const char *text)
 {
-	const unsigned char	*s = (const unsigned char *)text;
-	size_t			 n = strlen(text), i = 0, cps = 0, doclen = 0;
-	uint32_t		 c = 0;
-
-	slots_reset(bm, n / 4 + 1);
-	bm->toklen = 0;
-	while (i <= n) {
-		size_t	 l = 1;
-
-		if (i < n)
-			l = jutf8_decode(s + i, n - i, &c);
-		if (i < n && is_word(bm, c)) {
-			token_add(bm, lower(bm, c));
-			cps++;
-		} else if (cps > 0) {
-			doclen += take_token(bm, cps);
-			bm->toklen = 0;
-			cps = 0;
-		}
-		i += l;
-	}
-	return doclen;
+	slots_reset(bm, strlen(text) / 4 + 1);
+	bm->doclen = 0;
+	upsert_bm25_tokens(bm, text, take_token, bm);
+	return bm->doclen;
 }
 
 static void

@@ -17,7 +17,7 @@
 
 struct upsert_keyset {
 	char	**keys;		/* sorted */
-	size_t	  n;
+	size_t	  n, cap;
 };
 
 static int
@@ -36,7 +36,8 @@ upsert_keyset_new(struct json_object *arr)
 	ks = xcalloc(1, sizeof(*ks));
 	n = json_object_is_type(arr, json_type_array) ?
 	    json_object_array_length(arr) : 0;
-	ks->keys = xreallocarray(NULL, n + 1, sizeof(*ks->keys));
+	ks->cap = n + 1;
+	ks->keys = xreallocarray(NULL, ks->cap, sizeof(*ks->keys));
 	for (i = 0; i < n; i++) {
 		e = json_object_array_get_idx(arr, i);
 		/* rating keys are strings; tolerate numbers from other tools */
@@ -52,6 +53,24 @@ int
 upsert_keyset_has(const struct upsert_keyset *ks, const char *k)
 {
 	return bsearch(&k, ks->keys, ks->n, sizeof(*ks->keys), cmpstr) != NULL;
+}
+
+void
+upsert_keyset_add(struct upsert_keyset *ks, const char *k)
+{
+	size_t	 i;
+
+	if (upsert_keyset_has(ks, k))
+		return;
+	if (ks->n == ks->cap) {
+		ks->cap *= 2;
+		ks->keys = xreallocarray(ks->keys, ks->cap, sizeof(*ks->keys));
+	}
+	/* insertion keeps the order: held-back keys are few */
+	for (i = ks->n; i > 0 && strcmp(ks->keys[i - 1], k) > 0; i--)
+		ks->keys[i] = ks->keys[i - 1];
+	ks->keys[i] = xstrdup(k);
+	ks->n++;
 }
 
 void
@@ -297,7 +316,7 @@ upsert_cleanup(struct upsert_qdrant *q, const struct upsert_keyset *ks,
 		goto out;
 	rc = delete_ids(q, cpath, stale, deleted);
 	if (q->client != NULL)
-		log_info("stale cleanup: deleted %zu of %lld stale points", *deleted,
+		log_notice("stale cleanup: deleted %zu of %lld stale points", *deleted,
 		    nstale);
 out:
 	json_object_put(stale);

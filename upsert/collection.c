@@ -122,6 +122,19 @@ auth_failed(long st, const struct http_response *resp)
 	return 1;
 }
 
+/*
+ * "Already exists": 409 since Qdrant 1.8, 400 "Wrong input: Collection
+ * `x` already exists!" before. Another loader made it meanwhile, or the
+ * answer to our own PUT was lost and the retry met the collection it had
+ * made. Either way the caller reads it back and checks its shape.
+ */
+static int
+already_exists(long st, const struct http_response *resp)
+{
+	return st == 409 || (st == 400 && resp->body.data != NULL &&
+	    strstr(resp->body.data, "already exists") != NULL);
+}
+
 static int
 create(struct upsert_qdrant *q, const char *cpath, long dense_size)
 {
@@ -134,21 +147,58 @@ create(struct upsert_qdrant *q, const char *cpath, long dense_size)
 	if (dense_size > 0)
 		buf_printf(&b, "\"dense\":{\"size\":%ld,\"distance\":\"%s\"}",
 		    dense_size, q->cfg->dense_distance);
-	buf_appends(&b, "},\"sparse_vectors\":{\"sparse\":{\"modifier\":\"idf\"}}}");
+	buf_appends(&b, "},\"sparse_vectors\":{\"sparse\":{\"modifier\":\"idf\"}}");
+	/* clustering: Qdrant distributes; only what was asked for is sent */
+	if (q->cfg->shard_number > 0)
+		buf_printf(&b, ",\"shard_number\":%d", q->cfg->shard_number);
+	if (q->cfg->replication_factor > 0)
+		buf_printf(&b, ",\"replication_factor\":%d",
+		    q->cfg->replication_factor);
+	if (q->cfg->write_consistency_factor > 0)
+		buf_printf(&b, ",\"write_consistency_factor\":%d",
+		    q->cfg->write_consistency_factor);
+	buf_appends(&b, "}");
 	st = upsert_qdrant_call(q, "PUT", cpath, b.data, &resp);
 	if (auth_failed(st, &resp))
 		rc = EXIT_USAGE;
-	else if (st == 409)
-		rc = 0;		/* someone else made it meanwhile; checked next */
+	else if (already_exists(st, &resp))
+		rc = 0;		/* made meanwhile, or by our own lost first try */
 	else if (!http_ok(st)) {
 		log_error("creating collection \"%s\": %s", q->cfg->collection, resp.error);
 		rc = st > 0 && st < 500 ? EXIT_USAGE : EXIT_FATAL;
 	} else if (q->client != NULL)
-		log_info("created collection \"%s\" (dense %ld %s, sparse idf)",
-		    q->cfg->collection, dense_size, q->cfg->dense_distance);
+		log_info("created collection \"%s\" (dense %ld %s, sparse idf%s)",
+		    q->cfg->collection, dense_size, q->cfg->dense_distance,
+		    q->cfg->shard_number || q->cfg->replication_factor ?
+		    ", clustered as asked" : "");
 	http_response_free(&resp);
 	buf_free(&b);
 	return rc;
+}
+
+/*
+ * The clustering options apply when the collection is made; an existing
+ * one keeps its own (Qdrant changes them with its cluster API, not here).
+ */
+static void
+cluster_note(struct upsert_qdrant *q, struct json_object *params)
+{
+	static const char *const names[] = { "shard_number",
+	    "replication_factor", "write_consistency_factor" };
+	int		 want[3];
+	int64_t		 have;
+	size_t		 i;
+
+	want[0] = q->cfg->shard_number;
+	want[1] = q->cfg->replication_factor;
+	want[2] = q->cfg->write_consistency_factor;
+	for (i = 0; i < 3; i++)
+		if (want[i] > 0 && jget_int(params, names[i], &have) &&
+		    have != want[i])
+			log_warn("collection \"%s\" exists with %s %lld, not %d: the "
+			    "clustering options apply only when it is created "
+			    "(--recreate, or Qdrant's cluster API)",
+			    q->cfg->collection, names[i], (long long)have, want[i]);
 }
 
 /* Checks the dense and sparse vector shape of an existing collection. */
@@ -182,6 +232,7 @@ check_shape(struct upsert_qdrant *q, struct json_object *info, long dense_size)
 			return EXIT_USAGE;
 		}
 	}
+	cluster_note(q, params);
 	sparse = jget_obj(jget_obj(params, "sparse_vectors"), "sparse");
 	if (sparse == NULL && q->cfg->sparse != SPARSE_NONE) {
 		log_error("collection \"%s\" has no sparse vector \"sparse\"; use "
@@ -189,6 +240,44 @@ check_shape(struct upsert_qdrant *q, struct json_object *info, long dense_size)
 		return EXIT_USAGE;
 	}
 	return 0;
+}
+
+/*
+ * BM25 values are term frequencies only: without the IDF modifier Qdrant
+ * ranks every word alike. mcp-plex's own loader makes "sparse" without
+ * it, so a collection it made is upgraded in place (Qdrant applies the
+ * modifier at query time: no point needs rewriting).
+ */
+static int
+sparse_idf(struct upsert_qdrant *q, const char *cpath, struct json_object *info)
+{
+	struct http_response	 resp = { 0 };
+	struct json_object	*sparse;
+	const char		*mod;
+	long			 st;
+	int			 rc = 0;
+
+	sparse = jget_obj(jget_obj(jget_obj(jget_obj(info, "config"), "params"),
+	    "sparse_vectors"), "sparse");
+	if (sparse == NULL || q->cfg->sparse == SPARSE_NONE ||
+	    ((mod = jget_str(sparse, "modifier")) != NULL &&
+	    strcasecmp(mod, "idf") == 0))
+		return 0;
+	st = upsert_qdrant_call(q, "PATCH", cpath,
+	    "{\"sparse_vectors\":{\"sparse\":{\"modifier\":\"idf\"}}}", &resp);
+	if (auth_failed(st, &resp))
+		rc = EXIT_USAGE;
+	else if (!http_ok(st)) {
+		log_error("setting the IDF modifier on collection \"%s\": %s",
+		    q->cfg->collection, resp.error);
+		rc = st > 0 && st < 500 && st != 408 && st != 429 ?
+		    EXIT_USAGE : EXIT_FATAL;
+	} else
+		log_notice("collection \"%s\": sparse vector \"sparse\" had no IDF "
+		    "modifier (made by another loader?); set it to idf for BM25",
+		    q->cfg->collection);
+	http_response_free(&resp);
+	return rc;
 }
 
 static int
@@ -283,7 +372,8 @@ upsert_collection_ensure(struct upsert_qdrant *q, long dense_size)
 		rc = EXIT_FATAL;
 		goto out;
 	}
-	if ((rc = check_shape(q, result, dense_size)) != 0)
+	if ((rc = check_shape(q, result, dense_size)) != 0 ||
+	    (rc = sparse_idf(q, cpath, result)) != 0)
 		goto out;
 	rc = add_indexes(q, cpath, jget_obj(result, "payload_schema"));
 out:

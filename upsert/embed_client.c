@@ -5,7 +5,10 @@
 #include <json-c/json.h>
 
 #include "buf.h"
+#include "exitcode.h"
+#include "http.h"
 #include "jsonutil.h"
+#include "log.h"
 #include "xalloc.h"
 #include "upsert.h"
 
@@ -111,5 +114,49 @@ out:
 			out[i] = NULL;
 		}
 	json_object_put(doc);
+	return rc;
+}
+
+/* 401/403 from the embeddings server: a configuration error naming the key. */
+int
+upsert_embed_refused(long status, const char *error, int have_key)
+{
+	if (status != 401 && status != 403)
+		return 0;
+	if (have_key)
+		log_error("%s: the embeddings server refused the key: check "
+		    "EMBED_API_KEY (or --embed-api-key-file)", error);
+	else
+		log_error("%s: the embeddings server wants a key: set "
+		    "EMBED_API_KEY (or --embed-api-key-file)", error);
+	return 1;
+}
+
+/*
+ * A refused key is best found before the collection and its indexes are
+ * made. GET .../models costs nothing (an embedding is billed), and
+ * OpenAI, vLLM, Ollama and llama.cpp answer it behind the same key. Only
+ * 401/403 decide; any other answer (TEI has no /v1/models) leaves the
+ * verdict to the first embeddings request, which stops the run the same
+ * way before any point of its batch is written.
+ */
+int
+upsert_embed_probe(struct http_client *c, const char *embed_path, int have_key)
+{
+	struct http_response	 resp = { 0 };
+	char			*path;
+	size_t			 n = strlen(embed_path);
+	long			 st;
+	int			 rc = 0;
+
+	if (n >= 11 && strcmp(embed_path + n - 11, "/embeddings") == 0)
+		xasprintf(&path, "%.*s/models", (int)(n - 11), embed_path);
+	else
+		path = xstrdup("/v1/models");
+	st = http_request(c, "GET", path, NULL, NULL, 0, &resp);
+	if (upsert_embed_refused(st, resp.error, have_key))
+		rc = EXIT_USAGE;
+	http_response_free(&resp);
+	free(path);
 	return rc;
 }

@@ -23,13 +23,15 @@
 #include "record.h"
 #include "reject.h"
 #include "signals.h"
+#include "statedir.h"
 #include "timeutil.h"
 #include "version.h"
 #include "xalloc.h"
 #include "upsert.h"
 
 #define DEFAULT_DENSE_MODEL	"BAAI/bge-small-en-v1.5"
-#define DEFAULT_DEAD_LETTER	"qdrant-dead-letter.ndjson"
+#define DEFAULT_DEAD_LETTER	"qdrant-dead-letter.ndjson"	/* in the state dir */
+#define DEFAULT_REJECTS		"qdrant-upsert-rejects.ndjson"	/* in the state dir */
 #define MAX_TYPES		8	/* distinct point types tracked for cleanup */
 
 enum {
@@ -41,7 +43,7 @@ enum {
 	OPT_EMBED_BATCH, OPT_SPARSE, OPT_DENSE_SIZE, OPT_DENSE_DISTANCE,
 	OPT_RECREATE, OPT_NO_CLEANUP, OPT_MAX_DELETE, OPT_FORCE_CLEANUP,
 	OPT_SKIP, OPT_NO_SKIP, OPT_DRY_RUN, OPT_REJECT_FILE, OPT_STRICT,
-	OPT_LIST_OPTIONS
+	OPT_SHARDS, OPT_REPLICATION, OPT_WRITE_CONSISTENCY, OPT_LIST_OPTIONS
 };
 
 static const struct option longopts[] = {
@@ -71,6 +73,9 @@ static const struct option longopts[] = {
 	{ "dense-size",		required_argument,	NULL, OPT_DENSE_SIZE },
 	{ "dense-distance",	required_argument,	NULL, OPT_DENSE_DISTANCE },
 	{ "recreate",		no_argument,		NULL, OPT_RECREATE },
+	{ "shard-number",	required_argument,	NULL, OPT_SHARDS },
+	{ "replication-factor",	required_argument,	NULL, OPT_REPLICATION },
+	{ "write-consistency-factor", required_argument, NULL, OPT_WRITE_CONSISTENCY },
 	{ "no-cleanup",		no_argument,		NULL, OPT_NO_CLEANUP },
 	{ "max-delete-fraction", required_argument,	NULL, OPT_MAX_DELETE },
 	{ "force-cleanup",	no_argument,		NULL, OPT_FORCE_CLEANUP },
@@ -102,6 +107,13 @@ static const char synopsis[] =
 "  --qdrant-api-key-file F   read the key from a file (QDRANT_API_KEY_FILE)\n"
 "  --collection NAME         QDRANT_COLLECTION (default media-items)\n"
 "  --recreate                delete and create the collection first\n"
+"  --shard-number N          shards of a new collection (QDRANT_SHARD_NUMBER;\n"
+"                            Qdrant's default: one per node)\n"
+"  --replication-factor N    copies of each shard on a cluster\n"
+"                            (QDRANT_REPLICATION_FACTOR; default 1)\n"
+"  --write-consistency-factor N  replicas that must confirm a write\n"
+"                            (QDRANT_WRITE_CONSISTENCY_FACTOR; default 1); all\n"
+"                            three apply when the collection is created\n"
 "\n"
 "Writing:\n"
 "  --batch-size N            points per batch (QDRANT_UPSERT_BATCH_SIZE or\n"
@@ -117,14 +129,15 @@ static const char synopsis[] =
 "                            default --no-wait)\n"
 "  --dead-letter FILE        where points of batches that still fail go, as\n"
 "                            replayable `points` records (QDRANT_DEAD_LETTER;\n"
-"                            default ./qdrant-dead-letter.ndjson, made only when\n"
-"                            needed). After 3 failed requests in a row the rest\n"
+"                            default STATE/qdrant-dead-letter.ndjson, made only\n"
+"                            when needed). After 3 failed requests in a row the rest\n"
 "                            of the input is written there without more tries.\n"
 "                            Replay: qdrant-upsert [options] --dead-letter\n"
 "                            OTHER-FILE FILE (never into itself: exit 2)\n"
 "  --skip-unchanged          (default; QDRANT_UPSERT_SKIP_UNCHANGED) fetch stored\n"
 "  --no-skip-unchanged       content_hash values first and skip equal points\n"
-"  --reject-file FILE        bad input records (QDRANT_UPSERT_REJECT_FILE)\n"
+"  --reject-file FILE        bad input records (QDRANT_UPSERT_REJECT_FILE; default\n"
+"                            STATE/qdrant-upsert-rejects.ndjson; '' keeps none)\n"
 "  --strict                  the first bad input record is fatal (exit 3)\n"
 "  --dry-run                 no network: write each request it would send to\n"
 "                            stdout as {\"kind\":\"request\",\"service\":\"qdrant\"|\n"
@@ -135,7 +148,7 @@ static const char synopsis[] =
 "  --dense MODE              endpoint: vectors from --embed-url; server: pass the\n"
 "                            Document to Qdrant (Cloud inference); none: drop it.\n"
 "                            QDRANT_UPSERT_DENSE; default endpoint when EMBED_URL\n"
-"                            is set, else it must be given\n"
+"                            is set, else it must be given (--dry-run: none)\n"
 "  --embed-url URL           EMBED_URL: an OpenAI-compatible server (TEI, Ollama,\n"
 "                            llama.cpp, vLLM, OpenAI); /v1/embeddings is added\n"
 "  --embed-model NAME        EMBED_MODEL (default: the points' dense model)\n"
@@ -155,18 +168,19 @@ static const char synopsis[] =
 "                            (QDRANT_MAX_DELETE_FRACTION; default 0.2; exit 4)\n"
 "  --force-cleanup           delete even above that fraction\n"
 "\n"
+"STATE is ${XDG_STATE_HOME:-~/.local/state}/plexpipe (made mode 0700 when first\n"
+"needed; its files are mode 0600).\n"
+"\n"
 "Exit status: 0 done; 1 fatal; 2 usage or configuration (bad flag, refused API\n"
 "key, collection of another shape); 3 bad input with --strict; 4 rejects, dead\n"
 "letters or a refused cleanup; 5 input without an end record.\n";
 
 __attribute__((__noreturn__)) static void
-usage(int status)
+usage(void)
 {
-	FILE	*fp = status == 0 ? stdout : stderr;
-
-	fputs(synopsis, fp);
-	fputs(opt_common_help, fp);
-	exit(status);
+	fputs(synopsis, stdout);
+	fputs(opt_common_help, stdout);
+	exit(0);
 }
 
 static void
@@ -217,8 +231,7 @@ parse_dense(const char *s)
 		return DENSE_SERVER;
 	if (strcmp(s, "none") == 0)
 		return DENSE_NONE;
-	fprintf(stderr, "qdrant-upsert: --dense: \"%s\" is not endpoint, server or none\n", s);
-	exit(EXIT_USAGE);
+	opt_usage_error("--dense: '%s' is not endpoint, server or none", s);
 }
 
 static enum upsert_sparse_mode
@@ -230,8 +243,7 @@ parse_sparse(const char *s)
 		return SPARSE_SERVER;
 	if (strcmp(s, "none") == 0)
 		return SPARSE_NONE;
-	fprintf(stderr, "qdrant-upsert: --sparse: \"%s\" is not local, server or none\n", s);
-	exit(EXIT_USAGE);
+	opt_usage_error("--sparse: '%s' is not local, server or none", s);
 }
 
 static const char *
@@ -243,9 +255,8 @@ parse_distance(const char *s)
 	for (i = 0; i < 4; i++)
 		if (strcasecmp(s, d[i]) == 0)
 			return d[i];
-	fprintf(stderr, "qdrant-upsert: --dense-distance: \"%s\" is not Cosine, "
-	    "Dot, Euclid or Manhattan\n", s);
-	exit(EXIT_USAGE);
+	opt_usage_error("--dense-distance: '%s' is not Cosine, Dot, Euclid or "
+	    "Manhattan", s);
 }
 
 /* Environment first, so the command line overrides it. */
@@ -262,7 +273,7 @@ env_defaults(struct state *s)
 	c->concurrency = 4;
 	c->retries = 3;
 	c->backoff = 0.5;
-	c->dead_letter = DEFAULT_DEAD_LETTER;
+	c->dead_letter = statedir_file(DEFAULT_DEAD_LETTER);
 	c->sparse = SPARSE_LOCAL;
 	c->embed_batch_size = 64;
 	c->dense_distance = "Cosine";
@@ -312,11 +323,21 @@ env_defaults(struct state *s)
 		c->dense_size = (long)opt_number(v, 1, 65536, "DENSE_SIZE");
 	if ((v = opt_env("DENSE_DISTANCE")) != NULL)
 		c->dense_distance = parse_distance(v);
+	if ((v = opt_env("QDRANT_SHARD_NUMBER")) != NULL)
+		c->shard_number = (int)opt_number(v, 1, 1000, "QDRANT_SHARD_NUMBER");
+	if ((v = opt_env("QDRANT_REPLICATION_FACTOR")) != NULL)
+		c->replication_factor = (int)opt_number(v, 1, 100,
+		    "QDRANT_REPLICATION_FACTOR");
+	if ((v = opt_env("QDRANT_WRITE_CONSISTENCY_FACTOR")) != NULL)
+		c->write_consistency_factor = (int)opt_number(v, 1, 100,
+		    "QDRANT_WRITE_CONSISTENCY_FACTOR");
 	if ((v = opt_env("QDRANT_MAX_DELETE_FRACTION")) != NULL)
 		c->max_delete_fraction = opt_double(v, 0, 1, "QDRANT_MAX_DELETE_FRACTION");
 	if ((v = opt_env("QDRANT_UPSERT_SKIP_UNCHANGED")) != NULL)
 		c->skip_unchanged = opt_bool(v, "QDRANT_UPSERT_SKIP_UNCHANGED");
-	s->reject_path = opt_env("QDRANT_UPSERT_REJECT_FILE");
+	s->reject_path = statedir_file(DEFAULT_REJECTS);
+	if ((v = getenv("QDRANT_UPSERT_REJECT_FILE")) != NULL)
+		s->reject_path = v;	/* "" keeps no reject file */
 }
 
 static void
@@ -325,9 +346,7 @@ parse_args(struct state *s, int argc, char **argv)
 	struct upsert_config	*c = &s->cfg;
 	int			 ch;
 
-	while ((ch = getopt_long(argc, argv, "vq", longopts, NULL)) != -1) {
-		if (opt_common(ch, optarg))
-			continue;
+	while ((ch = opt_next(argc, argv, "", longopts)) != -1) {
 		switch (ch) {
 		case OPT_QDRANT_URL:
 			s->qdrant_url = optarg;
@@ -413,6 +432,18 @@ parse_args(struct state *s, int argc, char **argv)
 		case OPT_RECREATE:
 			c->recreate = 1;
 			break;
+		case OPT_SHARDS:
+			c->shard_number = (int)opt_number(optarg, 1, 1000,
+			    "--shard-number");
+			break;
+		case OPT_REPLICATION:
+			c->replication_factor = (int)opt_number(optarg, 1, 100,
+			    "--replication-factor");
+			break;
+		case OPT_WRITE_CONSISTENCY:
+			c->write_consistency_factor = (int)opt_number(optarg, 1, 100,
+			    "--write-consistency-factor");
+			break;
 		case OPT_NO_CLEANUP:
 			c->cleanup = 0;
 			break;
@@ -442,17 +473,17 @@ parse_args(struct state *s, int argc, char **argv)
 			list_options();
 			break;
 		case OPT_HELP:
-			usage(0);
-			break;
+			usage();
 		case OPT_VERSION:
 			printf("qdrant-upsert plexpipe %s\n", PLEXPIPE_VERSION);
 			exit(0);
 		default:
-			usage(EXIT_USAGE);
+			opt_usage_error("unhandled option %d", ch);
 		}
 	}
 	if (argc - optind > 1)
-		usage(EXIT_USAGE);
+		opt_usage_error("unexpected argument '%s' (one input FILE at most)",
+		    argv[optind + 1]);
 	if (argc - optind == 1 && strcmp(argv[optind], "-") != 0)
 		s->input = argv[optind];
 }
@@ -463,6 +494,12 @@ check_config(struct state *s)
 {
 	struct upsert_config	*c = &s->cfg;
 
+	if (c->dense == DENSE_UNSET && s->embed_url == NULL && c->dry_run) {
+		/* a dry run shows requests: it needs no embeddings server */
+		log_notice("dry run without a dense source (--embed-url or "
+		    "--dense): dense vectors are left out of the requests");
+		c->dense = DENSE_NONE;
+	}
 	if (c->dense == DENSE_UNSET) {
 		if (s->embed_url == NULL) {
 			log_error("no dense vector source: give --embed-url URL (or "
@@ -481,6 +518,15 @@ check_config(struct state *s)
 		log_warn("both a Qdrant URL and QDRANT_HOST are set; using the URL");
 	if (c->force_cleanup && !c->cleanup)
 		log_warn("--force-cleanup has no effect with --no-cleanup");
+	/* more confirmations than copies: every write would fail */
+	if (c->write_consistency_factor > (c->replication_factor ?
+	    c->replication_factor : 1)) {
+		log_error("--write-consistency-factor %d is more than the %d "
+		    "replicas of each shard (--replication-factor)",
+		    c->write_consistency_factor, c->replication_factor ?
+		    c->replication_factor : 1);
+		exit(EXIT_USAGE);
+	}
 }
 
 static char *
@@ -524,6 +570,8 @@ make_clients(struct state *s)
 	base = qdrant_base(s);
 	hc.name = "qdrant";
 	hc.base_url = base;
+	/* scroll pages and retrieves of whole batches: the bulk cap */
+	hc.max_body = HTTP_MAX_BODY_BULK;
 	s->q.cfg = &s->cfg;
 	s->q.dry = s->out;
 	if (!s->cfg.dry_run && (s->q.client = http_client_new(&hc)) == NULL)
@@ -532,6 +580,7 @@ make_clients(struct state *s)
 	if (s->cfg.dense == DENSE_ENDPOINT) {
 		upsert_embed_split_url(s->embed_url, &ebase, &s->embed_path);
 		n = 1;
+		s->cfg.embed_key = s->embed_key != NULL;
 		if (s->embed_key != NULL) {
 			opt_secret(s->embed_key);
 			xasprintf(&authhdr, "Authorization: Bearer %s", s->embed_key);
@@ -540,6 +589,15 @@ make_clients(struct state *s)
 		hdr[n] = NULL;
 		hc.name = "embed";
 		hc.base_url = ebase;
+		/*
+		 * Billed per request: never sent twice unless it cannot have
+		 * been served. The cap leaves 64 KiB per vector of a batch
+		 * (3,072 dimensions as text), 16 MiB at least.
+		 */
+		hc.retry_unsent_only = 1;
+		hc.max_body = (size_t)s->cfg.embed_batch_size << 16;
+		if (hc.max_body < HTTP_MAX_BODY_API)
+			hc.max_body = HTTP_MAX_BODY_API;
 		if (!s->cfg.dry_run && (s->embed = http_client_new(&hc)) == NULL)
 			exit(EXIT_FATAL);
 		free(ebase);
@@ -588,6 +646,9 @@ ensure(struct state *s, struct json_object *point)
 	if (s->dense_size == 0)
 		log_warn("dense model \"%s\" unknown and --dense none: the collection "
 		    "gets no dense vector", model);
+	if (s->embed != NULL && (rc = upsert_embed_probe(s->embed, s->embed_path,
+	    s->cfg.embed_key)) != 0)
+		return rc;
 	if ((rc = upsert_collection_ensure(&s->q, s->dense_size)) != 0)
 		return rc;
 	settings = settings_text(s, model);
@@ -625,16 +686,22 @@ bad_record(struct state *s, size_t line, const char *why, const char *raw, size_
 }
 
 static int
-add_point(struct state *s, struct json_object *p, size_t line)
+add_point(struct state *s, struct json_object *p, size_t line, int64_t seq)
 {
-	struct json_object	*doc;
+	struct json_object	*doc, *rec, *arr;
 	const char		*why, *text;
 	size_t			 len;
 	int			 rc;
 
 	if ((why = record_check_point(p)) != NULL) {
-		text = ndjson_to_string(p, &len);
-		return bad_record(s, line, why, text, len);
+		/* kept as a points record of its own: replayable as is */
+		arr = json_object_new_array();
+		json_object_array_add(arr, json_object_get(p));
+		rec = record_points_new(seq, arr);
+		text = ndjson_to_string(rec, &len);
+		rc = bad_record(s, line, why, text, len);
+		json_object_put(rec);
+		return rc;
 	}
 	if (s->cfg.sparse == SPARSE_LOCAL &&
 	    (doc = upsert_point_document(p, "sparse")) != NULL &&
@@ -662,13 +729,49 @@ input_ready(FILE *fp)
 	return poll(&pfd, 1, 0) != 0;
 }
 
+static int	handle_record(struct state *, struct json_object *, size_t,
+		    const char *, size_t);
+
+/*
+ * A reject line of ours ({"kind":"reject","stage":"qdrant-upsert",
+ * "record":"<raw text>"}), say after fixing it with jq: the record is
+ * read again as if it stood on this line. Other stages' rejects pass
+ * through. Exact bytes that were not UTF-8 (record_base64) cannot be
+ * replayed; the reject line itself is rejected again, so nothing is lost.
+ */
+static int
+replay_reject(struct state *s, struct json_object *o, size_t line,
+    const char *raw, size_t rawlen)
+{
+	struct ndjson_error	 err;
+	struct json_object	*rec;
+	const char		*text;
+	size_t			 len;
+	int			 rc;
+
+	if (jget_str(o, "record_base64") != NULL)
+		return bad_record(s, line, "a rejected line that was not valid "
+		    "UTF-8 cannot be replayed (its bytes are in record_base64)",
+		    raw, rawlen);
+	if ((text = jget_str(o, "record")) == NULL)
+		return bad_record(s, line, "reject record without a record",
+		    raw, rawlen);
+	len = strlen(text);
+	if ((rec = ndjson_parse_string(text, len, &err)) == NULL)
+		return bad_record(s, line, err.reason, text, len);
+	rc = handle_record(s, rec, line, text, len);
+	json_object_put(rec);
+	return rc;
+}
+
 static int
 handle_record(struct state *s, struct json_object *o, size_t line,
     const char *raw, size_t rawlen)
 {
 	struct json_object	*pts;
-	const char		*why;
+	const char		*why, *kind;
 	size_t			 i, n;
+	int64_t			 seq = 0;
 	int			 rc;
 
 	switch (record_kind_of(o)) {
@@ -677,13 +780,14 @@ handle_record(struct state *s, struct json_object *o, size_t line,
 			return bad_record(s, line, why, raw, rawlen);
 		pts = jget_arr(o, "points");
 		n = json_object_array_length(pts);
+		jget_int(o, "seq", &seq);
 		for (i = 0; i < n; i++)
 			if ((rc = add_point(s, json_object_array_get_idx(pts, i),
-			    line)) != 0)
+			    line, seq)) != 0)
 				return rc;
 		return 0;
 	case REC_BARE_POINT:
-		return add_point(s, o, line);
+		return add_point(s, o, line, 0);
 	case REC_END:
 		if ((why = record_check_end(o)) != NULL)
 			return bad_record(s, line, why, raw, rawlen);
@@ -695,6 +799,11 @@ handle_record(struct state *s, struct json_object *o, size_t line,
 		return bad_record(s, line, "not a points, end or bare point record",
 		    raw, rawlen);
 	default:
+		kind = jget_str(o, "kind");
+		if (kind != NULL && strcmp(kind, "reject") == 0 &&
+		    jget_str(o, "stage") != NULL &&
+		    strcmp(jget_str(o, "stage"), log_prog()) == 0)
+			return replay_reject(s, o, line, raw, rawlen);
 		ndjson_write_raw(s->out, raw, rawlen);
 		return 0;
 	}
@@ -771,13 +880,15 @@ maybe_cleanup(struct state *s, size_t *deleted)
 {
 	const struct upsert_stats *st = upsert_run_stats(s->run);
 	struct upsert_keyset	*ks;
+	const char *const	*held;
+	size_t			 i, nheld;
 	int			 rc;
 
 	*deleted = 0;
 	if (!s->cfg.cleanup)
 		return 0;
 	if (s->nend != 1 || !record_end_complete(s->end)) {
-		log_info("stale cleanup skipped: the input is not one complete run");
+		log_notice("stale cleanup skipped: the input is not one complete run");
 		return 0;
 	}
 	if (st->dead_lettered > 0 || reject_count(s->rej) > 0) {
@@ -786,6 +897,10 @@ maybe_cleanup(struct state *s, size_t *deleted)
 	}
 	section_types(s);
 	ks = upsert_keyset_new(jget_arr(s->end, "rating_keys"));
+	/* a held-back degraded point's stored point is live, listed or not */
+	held = upsert_run_held_keys(s->run, &nheld);
+	for (i = 0; i < nheld; i++)
+		upsert_keyset_add(ks, held[i]);
 	rc = upsert_cleanup(&s->q, ks, (const char *const *)s->types, s->ntypes,
 	    deleted);
 	upsert_keyset_free(ks);
@@ -800,7 +915,7 @@ summary(struct state *s, double secs, size_t deleted)
 	struct http_stats	 hq = { 0 }, he = { 0 };
 	struct json_object	*o, *r;
 	unsigned long		 requests;
-	char			 num[64];
+	char			 num[64], *dl, *rj;
 	double			 pps;
 
 	if (s->q.client != NULL)
@@ -815,6 +930,8 @@ summary(struct state *s, double secs, size_t deleted)
 	json_object_object_add(o, "upserted", json_object_new_int64((int64_t)st->upserted));
 	json_object_object_add(o, "skipped_unchanged", json_object_new_int64((int64_t)st->skipped));
 	json_object_object_add(o, "dead_lettered", json_object_new_int64((int64_t)st->dead_lettered));
+	json_object_object_add(o, "held_degraded", json_object_new_int64(
+	    (int64_t)st->held_degraded));
 	json_object_object_add(o, "deleted", json_object_new_int64((int64_t)deleted));
 	json_object_object_add(o, "rejected", json_object_new_int64(
 	    (int64_t)reject_count(s->rej)));
@@ -833,23 +950,38 @@ summary(struct state *s, double secs, size_t deleted)
 	pps = secs > 0 ? (double)st->points_in / secs : 0;
 	snprintf(num, sizeof(num), "%.1f", pps);
 	json_object_object_add(o, "points_per_second", json_object_new_double_s(pps, num));
+	dl = statedir_abspath(s->cfg.dead_letter);
 	if (st->dead_lettered > 0 && !s->cfg.dry_run)
 		json_object_object_add(o, "dead_letter",
-		    json_object_new_string(s->cfg.dead_letter));
+		    json_object_new_string(dl));
+	if (reject_count(s->rej) > 0 && reject_path(s->rej) != NULL) {
+		rj = statedir_abspath(reject_path(s->rej));
+		json_object_object_add(o, "reject_file",
+		    json_object_new_string(rj));
+		free(rj);
+	}
 	if (s->cfg.dry_run)
 		json_object_object_add(o, "dry_run", json_object_new_boolean(1));
 	ndjson_write(s->out, o);
 	log_summary(o);
 	json_object_put(o);
+	if (st->held_degraded > 0)
+		log_warn("%zu degraded points (a TMDb or IMDb lookup failed) were "
+		    "held back: their stored points keep their data until a run "
+		    "with the services back rewrites them", st->held_degraded);
 	if (st->dead_lettered > 0 && s->cfg.dry_run)
 		log_warn("%zu points would be dead-lettered (--dry-run wrote no "
 		    "dead-letter file)", st->dead_lettered);
 	else if (st->dead_lettered > 0)
-		log_warn("%zu points are in %s%s; when Qdrant is healthy replay them "
+		log_warn("%zu points are in %s%s; when %s healthy replay them "
 		    "with: qdrant-upsert [same options] --dead-letter OTHER-FILE %s",
 		    st->dead_lettered,
-		    s->cfg.dead_letter, st->spooled ? " (Qdrant was down: the rest "
-		    "of the input was spooled there)" : "", s->cfg.dead_letter);
+		    dl, st->spooled ? " (Qdrant was down: the rest "
+		    "of the input was spooled there)" : "",
+		    st->embed_failed && st->qdrant_failed ? "Qdrant and the "
+		    "embeddings server are" : st->embed_failed ? "the embeddings "
+		    "server is" : "Qdrant is", dl);
+	free(dl);
 }
 
 /*

@@ -98,8 +98,9 @@ upsert_fetch_parse(const char *body, size_t len,
 		if (!json_object_object_get_ex(p, "id", &id) ||
 		    upsert_id_key(id, key, sizeof(key)) != 0)
 			continue;
-		if ((h = jget_str(jget_obj(p, "payload"), "content_hash")) != NULL)
-			found(arg, key, h);
+		/* a point without a hash (another loader's) exists all the same */
+		h = jget_str(jget_obj(p, "payload"), "content_hash");
+		found(arg, key, h);
 	}
 	json_object_put(doc);
 	return 0;

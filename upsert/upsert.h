@@ -41,6 +41,15 @@ int	 upsert_bm25_is_stopword(const char *);
 void	 upsert_bm25_doc(struct upsert_bm25 *, const char *text, struct upsert_sparse *);
 /* Query vector: unique ids, every value 1.0. */
 void	 upsert_bm25_query(struct upsert_bm25 *, const char *text, struct upsert_sparse *);
+/*
+ * Calls fn with each token of text, in order, before stopwords and
+ * stemming: the runs of word characters of the lowercased text (not
+ * NUL-terminated; ncp is its length in code points).
+ */
+typedef void upsert_bm25_token_fn(void *arg, const char *tok, size_t len,
+    size_t ncp);
+void	 upsert_bm25_tokens(struct upsert_bm25 *, const char *text,
+	    upsert_bm25_token_fn *fn, void *arg);
 /* The stem of one lowercase word (for tests); borrowed until the next call. */
 const char *upsert_bm25_stem(struct upsert_bm25 *, const char *word);
 void	 upsert_sparse_free(struct upsert_sparse *);
@@ -71,11 +80,15 @@ struct upsert_config {
 	long			 dense_size;	/* 0: from the model table */
 	const char		*dense_distance;	/* "Cosine" unless overridden */
 	int			 recreate;
+	int			 shard_number;	/* 0: Qdrant's default */
+	int			 replication_factor;	/* 0: Qdrant's default (1) */
+	int			 write_consistency_factor;	/* 0: default (1) */
 	int			 cleanup;
 	double			 max_delete_fraction;
 	int			 force_cleanup;
 	int			 skip_unchanged;
 	int			 dry_run;
+	int			 embed_key;	/* an embeddings key was given */
 };
 
 /* --- dry_run.c: the request log that replaces the network --- */
@@ -122,6 +135,15 @@ void	 upsert_embed_body(const char *model, const char *const *texts, size_t n,
 int	 upsert_embed_parse(const char *body, size_t len, size_t n, long dim,
 	    struct json_object **out, char *why, size_t whylen);
 
+/*
+ * 401/403 from the embeddings server: logs why, naming EMBED_API_KEY,
+ * and returns 1 (the run stops with exit 2); else 0.
+ */
+int	 upsert_embed_refused(long status, const char *error, int have_key);
+/* GET .../models: EXIT_USAGE when the key is refused, else 0. */
+int	 upsert_embed_probe(struct http_client *, const char *embed_path,
+	    int have_key);
+
 /* --- skip_unchanged.c --- */
 /* SHA-256 (hex) of the point's canonical JSON plus the settings string. */
 void	 upsert_content_hash(struct json_object *point, const char *settings,
@@ -131,8 +153,9 @@ int	 upsert_id_key(struct json_object *id, char *out, size_t);
 /* Appends the retrieve body {"ids":[...],"with_payload":["content_hash"],"with_vector":false}. */
 void	 upsert_fetch_body(struct json_object *const *ids, size_t n, struct buf *);
 /*
- * Reads a retrieve answer; calls found(arg, idkey, hash) for every point
- * that has a content_hash. Returns 0 or -1 on a malformed answer.
+ * Reads a retrieve answer; calls found(arg, idkey, hash) for every stored
+ * point, hash NULL when it has no content_hash. Returns 0 or -1 on a
+ * malformed answer.
  */
 int	 upsert_fetch_parse(const char *body, size_t len,
 	    void (*found)(void *, const char *, const char *), void *arg);
@@ -157,6 +180,7 @@ struct json_object *upsert_point_document(struct json_object *point, const char 
 struct upsert_keyset;
 struct upsert_keyset *upsert_keyset_new(struct json_object *rating_keys);
 int	 upsert_keyset_has(const struct upsert_keyset *, const char *);
+void	 upsert_keyset_add(struct upsert_keyset *, const char *);
 void	 upsert_keyset_free(struct upsert_keyset *);
 /*
  * Deletes the points of the given types whose data.plex.rating_key is not
@@ -173,11 +197,14 @@ struct upsert_stats {
 	size_t		 upserted;
 	size_t		 skipped;
 	size_t		 dead_lettered;
+	size_t		 held_degraded;	/* degraded points kept off stored ones */
 	size_t		 batches;
 	size_t		 embed_requests;
 	size_t		 retried_ok;	/* requests that needed retries and then succeeded */
 	size_t		 retried_failed;	/* requests that failed after all retries */
 	int		 spooled;	/* Qdrant stayed down: the rest went to the dead letters */
+	int		 embed_failed;	/* some dead letters are the embeddings server's doing */
+	int		 qdrant_failed;	/* some are Qdrant's */
 };
 struct upsert_run *upsert_run_new(const struct upsert_config *,
 	    struct upsert_qdrant *, struct http_client *embed,
@@ -198,6 +225,8 @@ const struct upsert_stats *upsert_run_stats(const struct upsert_run *);
 /* Closes the dead-letter file (appending an end record); -1 on I/O error. */
 int	 upsert_run_close_dead_letter(struct upsert_run *);
 const char *upsert_run_dead_letter_path(const struct upsert_run *);
+/* Rating keys of the degraded points held back: live for stale cleanup. */
+const char *const *upsert_run_held_keys(const struct upsert_run *, size_t *n);
 void	 upsert_run_free(struct upsert_run *);
 
 #endif

@@ -25,8 +25,10 @@
 #include <sys/queue.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -36,6 +38,7 @@
 #include "jsonutil.h"
 #include "log.h"
 #include "ndjson_write.h"
+#include "statedir.h"
 #include "xalloc.h"
 #include "upsert.h"
 
@@ -46,9 +49,12 @@ enum step { STEP_FETCH, STEP_EMBED, STEP_UPSERT };
 struct bpoint {
 	struct json_object	*pt;		/* the incoming point (owned ref) */
 	struct json_object	*dense;		/* embedding, owned, or NULL */
+	struct json_object	*degraded;	/* its "degraded" member, taken off */
 	char			 key[80];	/* upsert_id_key() */
 	char			 hash[65];
-	int			 skip;		/* unchanged: stored hash equal */
+	int			 stored;	/* Qdrant has a point with this id */
+	int			 skip;		/* unchanged, or held: not written */
+	int			 held;		/* degraded over a stored point */
 	int			 done;		/* upserted or dead-lettered */
 };
 
@@ -60,7 +66,7 @@ struct batch {
 	int			 outstanding;	/* requests not yet completed */
 	int			 failed;	/* a fetch/embed step failed */
 	char			 error[512];
-	size_t			 upserted, skipped, dead;
+	size_t			 upserted, skipped, dead, held;
 	int			 attempts;
 	TAILQ_ENTRY(batch)	 entry;
 };
@@ -105,6 +111,8 @@ struct upsert_run {
 	int			 fatal;
 	FILE			*dl;
 	struct ndjson_writer	*dlw;
+	char			**held_keys;	/* rating keys of held points */
+	size_t			 nheld, heldcap;
 	struct upsert_stats	 st;
 };
 
@@ -147,6 +155,7 @@ batch_free(struct batch *b)
 	for (i = 0; i < b->n; i++) {
 		json_object_put(b->pts[i].pt);
 		json_object_put(b->pts[i].dense);
+		json_object_put(b->pts[i].degraded);
 	}
 	free(b->pts);
 	free(b);
@@ -178,6 +187,9 @@ upsert_run_free(struct upsert_run *run)
 	if (run->cur != NULL)
 		batch_free(run->cur);
 	upsert_run_close_dead_letter(run);
+	while (run->nheld > 0)
+		free(run->held_keys[--run->nheld]);
+	free(run->held_keys);
 	free(run->settings);
 	free(run->upsert_path);
 	free(run->fetch_path);
@@ -189,11 +201,24 @@ upsert_run_free(struct upsert_run *run)
 static int
 dl_open(struct upsert_run *run)
 {
+	char	 err[512];
+	int	 fd;
+
 	if (run->dlw != NULL)
 		return 0;
-	if ((run->dl = fopen(run->cfg->dead_letter, "a")) == NULL) {
+	if (statedir_ensure_for(run->cfg->dead_letter, err, sizeof(err)) != 0) {
+		log_error("dead-letter file: %s", err);
+		run->fatal = EXIT_FATAL;
+		return -1;
+	}
+	/* dead letters hold whole points: private, like the state dir */
+	if ((fd = open(run->cfg->dead_letter, O_WRONLY | O_CREAT | O_APPEND |
+	    O_CLOEXEC, STATEDIR_FILE_MODE)) == -1 ||
+	    (run->dl = fdopen(fd, "a")) == NULL) {
 		log_error("dead-letter file %s: %s", run->cfg->dead_letter,
 		    strerror(errno));
+		if (fd != -1)
+			close(fd);
 		run->fatal = EXIT_FATAL;
 		return -1;
 	}
@@ -228,6 +253,10 @@ dl_write(struct upsert_run *run, struct batch *b, const size_t *idx, size_t n)
 	for (i = 0; i < n; i++) {
 		struct bpoint *p = &b->pts[idx ? idx[i] : i];
 
+		/* a replay must know it is degraded as much as this run did */
+		if (p->degraded != NULL)
+			json_object_object_add(p->pt, "degraded",
+			    json_object_get(p->degraded));
 		json_object_array_add(arr, json_object_get(p->pt));
 		p->done = 1;
 	}
@@ -374,7 +403,7 @@ result_line(struct upsert_run *run, struct batch *b)
 		status = "dead-letter";
 	else if (run->cfg->dry_run)
 		status = "dry-run";
-	else if (b->skipped == b->n)
+	else if (b->skipped + b->held == b->n)
 		status = "skipped";
 	else
 		status = "ok";
@@ -387,6 +416,9 @@ result_line(struct upsert_run *run, struct batch *b)
 	json_object_object_add(o, "upserted", json_object_new_int64((int64_t)b->upserted));
 	json_object_object_add(o, "skipped", json_object_new_int64((int64_t)b->skipped));
 	json_object_object_add(o, "dead_lettered", json_object_new_int64((int64_t)b->dead));
+	if (b->held > 0)
+		json_object_object_add(o, "held_degraded",
+		    json_object_new_int64((int64_t)b->held));
 	if (b->dead > 0 && b->error[0] != '\0')
 		json_object_object_add(o, "error", json_object_new_string(b->error));
 	ndjson_write(run->out, o);
@@ -401,6 +433,7 @@ finish(struct upsert_run *run, struct batch *b)
 	result_line(run, b);
 	run->st.upserted += b->upserted;
 	run->st.skipped += b->skipped;
+	run->st.held_degraded += b->held;
 	run->st.batches++;
 	TAILQ_REMOVE(&run->batches, b, entry);
 	run->active--;
@@ -579,27 +612,97 @@ advance(struct upsert_run *run, struct batch *b)
 	send_upserts(run, b);
 }
 
+/* A stored point, with its content hash or NULL: skip it when unchanged. */
 static void
-mark_skip(void *arg, const char *key, const char *hash)
+on_stored(void *arg, const char *key, const char *hash)
 {
 	struct batch	*b = arg;
+	struct bpoint	*p;
 	size_t		 i;
 
-	for (i = 0; i < b->n; i++)
-		if (!b->pts[i].skip && strcmp(b->pts[i].key, key) == 0 &&
-		    strcmp(b->pts[i].hash, hash) == 0) {
-			b->pts[i].skip = 1;
+	for (i = 0; i < b->n; i++) {
+		p = &b->pts[i];
+		if (p->skip || strcmp(p->key, key) != 0)
+			continue;
+		p->stored = 1;
+		if (b->run->cfg->skip_unchanged && hash != NULL &&
+		    strcmp(p->hash, hash) == 0) {
+			p->skip = 1;
 			b->skipped++;
 		}
+	}
+}
+
+static void
+hold_key(struct upsert_run *run, struct bpoint *p)
+{
+	const char	*rk;
+
+	rk = jget_str(jget_obj(jget_obj(jget_obj(p->pt, "payload"), "data"),
+	    "plex"), "rating_key");
+	if (rk == NULL)
+		return;
+	if (run->nheld == run->heldcap) {
+		run->heldcap = run->heldcap ? run->heldcap * 2 : 16;
+		run->held_keys = xreallocarray(run->held_keys, run->heldcap,
+		    sizeof(*run->held_keys));
+	}
+	run->held_keys[run->nheld++] = xstrdup(rk);
+}
+
+/*
+ * Degraded points (a TMDb or IMDb lookup failed and nothing was cached)
+ * lack data the stored point may have: one is written only where no point
+ * with its id exists. Over a stored point it is held back: not written,
+ * and live for stale cleanup; the next run with the services back writes
+ * it whole. When the fetch answer could not be read, whether a point is
+ * stored is unknown, so the degraded ones are dead-lettered instead.
+ */
+static void
+hold_degraded(struct upsert_run *run, struct batch *b, int known)
+{
+	struct bpoint	*p;
+	size_t		 i;
+
+	for (i = 0; i < b->n; i++) {
+		p = &b->pts[i];
+		if (p->degraded == NULL || p->skip || p->done)
+			continue;
+		if (!known) {
+			snprintf(b->error, sizeof(b->error), "degraded point, and "
+			    "the stored points could not be read");
+			dl_write(run, b, &i, 1);
+		} else if (p->stored) {
+			p->skip = p->held = 1;
+			b->held++;
+			hold_key(run, p);
+			log_debug("point %s: degraded (%s): held back, the stored "
+			    "point keeps its data", p->key, json_object_to_json_string_ext(
+			    p->degraded, JSON_C_TO_STRING_PLAIN));
+		}
+	}
+}
+
+const char *const *
+upsert_run_held_keys(const struct upsert_run *run, size_t *n)
+{
+	*n = run->nheld;
+	return (const char *const *)run->held_keys;
 }
 
 static void
 failure(struct upsert_run *run, struct batch *b, struct done *d, int counts)
 {
-	if (d->status == 401 || d->status == 403) {
-		log_error("%s (check the API key)", d->error);
+	if (d->r->step == STEP_EMBED && upsert_embed_refused(d->status,
+	    d->error, run->cfg->embed_key))
+		run->fatal = EXIT_USAGE;
+	else if (d->status == 401 || d->status == 403) {
+		log_error("%s: Qdrant refused the key: check QDRANT_API_KEY (or "
+		    "--qdrant-api-key-file)", d->error);
 		run->fatal = EXIT_USAGE;
 	}
+	if (d->r->step != STEP_EMBED)
+		run->st.qdrant_failed = 1;
 	if (b->error[0] == '\0')
 		snprintf(b->error, sizeof(b->error), "%s", d->error);
 	if (counts && ++run->consec_fail >= SPOOL_AFTER && !run->st.spooled) {
@@ -618,7 +721,7 @@ handle(struct upsert_run *run, struct done *d)
 	struct json_object *vecs[1024], **vv;
 	char		 why[256];
 	size_t		 i;
-	int		 ok = http_ok(d->status);
+	int		 ok = http_ok(d->status), known;
 
 	if (run->fatal) {
 		/* stopping: the batch is freed with the run */
@@ -644,10 +747,14 @@ handle(struct upsert_run *run, struct done *d)
 			b->failed = 1;
 		} else {
 			run->consec_fail = 0;
+			known = 1;
 			if (!run->cfg->dry_run && upsert_fetch_parse(d->body, d->len,
-			    mark_skip, b) != 0)
+			    on_stored, b) != 0) {
 				log_warn("qdrant: unreadable answer to the hash fetch; "
 				    "writing batch %lld in full", (long long)b->seq);
+				known = 0;
+			}
+			hold_degraded(run, b, known);
 		}
 		advance(run, b);
 		break;
@@ -664,7 +771,11 @@ handle(struct upsert_run *run, struct done *d)
 			failure(run, b, d, 0);
 			dl_write(run, b, r->idx, 1);
 		} else if (!ok) {
+			if (d->status != 401 && d->status != 403)
+				log_warn("batch %lld: %s; its points go to the "
+				    "dead-letter file", (long long)b->seq, d->error);
 			failure(run, b, d, 0);
+			run->st.embed_failed = 1;
 			b->failed = 1;
 		} else if (!run->cfg->dry_run) {
 			vv = r->n <= 1024 ? vecs : xreallocarray(NULL, r->n, sizeof(*vv));
@@ -672,6 +783,7 @@ handle(struct upsert_run *run, struct done *d)
 			    vv, why, sizeof(why)) != 0) {
 				log_error("embeddings: %s", why);
 				snprintf(b->error, sizeof(b->error), "embeddings: %s", why);
+				run->st.embed_failed = 1;
 				b->failed = 1;
 			} else
 				for (i = 0; i < r->n; i++)
@@ -745,7 +857,11 @@ start(struct upsert_run *run, struct batch *b)
 		finish(run, b);
 		return;
 	}
-	if (!run->cfg->skip_unchanged) {
+	/* the fetch finds unchanged points, and stored ones under degraded */
+	for (i = 0; i < b->n && !run->cfg->skip_unchanged; i++)
+		if (b->pts[i].degraded != NULL)
+			break;
+	if (i == b->n) {
 		advance(run, b);
 		return;
 	}
@@ -777,6 +893,11 @@ upsert_run_add(struct upsert_run *run, struct json_object *point)
 	}
 	p = &b->pts[b->n++];
 	p->pt = json_object_get(point);
+	/* "degraded" is meta-enrich's note to us: not content, not payload */
+	if (json_object_object_get_ex(point, "degraded", &p->degraded)) {
+		json_object_get(p->degraded);
+		json_object_object_del(point, "degraded");
+	}
 	json_object_object_get_ex(point, "id", &id);
 	if (upsert_id_key(id, p->key, sizeof(p->key)) != 0)
 		strlcpy(p->key, "?", sizeof(p->key));

@@ -33,6 +33,9 @@ def embed(text, dim):
 
 
 class EmbedApp(App):
+    # pad_bytes: answers carry a "pad" member of N bytes (a runaway answer; gzip makes it small on the wire)
+    EXTRA_KNOBS = ("pad_bytes",)
+
     def __init__(self, key):
         self.key = key
 
@@ -66,5 +69,9 @@ class EmbedApp(App):
             dim = body["dimensions"]
         data = [{"object": "embedding", "index": i, "embedding": embed(t, dim)} for i, t in enumerate(inp)]
         ntok = sum(len(TOKEN.findall(t)) for t in inp)
-        return jresp({"object": "list", "data": data, "model": model,
-                      "usage": {"prompt_tokens": ntok, "total_tokens": ntok}})
+        out = {"object": "list", "data": data, "model": model,
+               "usage": {"prompt_tokens": ntok, "total_tokens": ntok}}
+        pad = int((self.service.extra if self.service else {}).get("pad_bytes", 0))
+        if pad > 0:
+            out["pad"] = "0" * pad
+        return jresp(out)

@@ -156,6 +156,10 @@ class Collection:
             if p.get("distance") not in DISTANCES:
                 raise QErr(400, "Format error in JSON body: unknown variant `%s`, expected one of "
                                 "`Cosine`, `Euclid`, `Dot`, `Manhattan`" % p.get("distance"))
+        for k in ("shard_number", "replication_factor", "write_consistency_factor"):
+            v = body.get(k)
+            if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 1):
+                raise QErr(422, "Validation error in JSON body: [%s: value %s invalid, must be 1 or larger]" % (k, v))
         self.sparse = dict(body.get("sparse_vectors") or {})
         for n, p in self.sparse.items():
             if not isinstance(p, dict) or p.get("modifier", "none") not in ("none", "idf"):
@@ -163,9 +167,13 @@ class Collection:
         self.body = body
 
     def info(self):
+        extra = self.body.get("params") or {}
         params = {"vectors": self.vectors[""] if self.unnamed else self.vectors,
-                  "shard_number": self.body.get("shard_number", 1), "replication_factor": 1,
-                  "write_consistency_factor": 1, "on_disk_payload": True}
+                  "shard_number": self.body.get("shard_number", 1),
+                  "replication_factor": extra.get("replication_factor", self.body.get("replication_factor", 1)),
+                  "write_consistency_factor": extra.get("write_consistency_factor",
+                                                        self.body.get("write_consistency_factor", 1)),
+                  "on_disk_payload": True}
         if self.sparse:
             params["sparse_vectors"] = self.sparse
         with self.lock:
@@ -379,6 +387,10 @@ def project(p, with_payload, with_vector, score=None):
 
 
 class QdrantApp(App):
+    # exists_status: the status of PUT on an existing collection (409; 400 before Qdrant 1.8)
+    # lose_create_answers: N collection creations are done, but their answers are lost
+    EXTRA_KNOBS = ("exists_status", "lose_create_answers")
+
     def __init__(self, api_key, dense_infer=None):
         self.api_key = api_key
         self.cols = {}
@@ -472,21 +484,24 @@ class QdrantApp(App):
                 if body is not None and not isinstance(body, dict):
                     raise QErr(400, "Format error in JSON body: expected a map")
                 c = Collection(name, body or {})
+                extra = self.service.extra if self.service else {}
                 with self.lock:
                     if name in self.cols:
-                        raise QErr(409, "Wrong input: Collection `%s` already exists!" % name)
+                        raise QErr(int(extra.get("exists_status", 409)),
+                                   "Wrong input: Collection `%s` already exists!" % name)
                     self.cols[name] = c
-                return self.ok(True, t0)
+                    lose = int(extra.get("lose_create_answers", 0))
+                    if lose > 0:
+                        extra["lose_create_answers"] = lose - 1
+                resp = self.ok(True, t0)
+                resp.lost = lose > 0
+                return resp
             if m == "DELETE":
                 with self.lock:
                     existed = self.cols.pop(name, None) is not None
                 return self.ok(existed, t0)
             if m == "PATCH":
-                c = self.col(name)
-                for k in ("optimizers_config", "hnsw_config", "params"):
-                    if isinstance((body or {}).get(k), dict):
-                        c.body.setdefault(k, {}).update(body[k])
-                return self.ok(True, t0)
+                return self.patch(self.col(name), body, t0)
         if rest == "/exists" and m == "GET":
             with self.lock:
                 return self.ok({"exists": name in self.cols}, t0)
@@ -551,6 +566,48 @@ class QdrantApp(App):
         if rest == "/points/query":
             return self.query(c, b, t0)
         return self.error(req, 404, "Not found")
+
+    def patch(self, c, body, t0):
+        """UpdateCollection as Qdrant does it: named vectors and sparse vectors must exist;
+        their params, and optimizer/HNSW/collection params, are merged; nothing else changes."""
+        if body is not None and not isinstance(body, dict):
+            raise QErr(400, "Format error in JSON body: expected a map")
+        b = body or {}
+        for n in (b.get("vectors") or {}):
+            if n not in c.vectors:
+                raise QErr(400, "Wrong input: Not existing vector name error: %s" % n)
+        sv = b.get("sparse_vectors") or {}
+        if not isinstance(sv, dict):
+            raise QErr(400, "Format error in JSON body: sparse_vectors: expected a map")
+        for n, p in sv.items():
+            if n not in c.sparse:
+                raise QErr(400, "Wrong input: Not existing vector name error: %s" % n)
+            if not isinstance(p, dict) or p.get("modifier", "none") not in ("none", "idf", None):
+                raise QErr(400, "Format error in JSON body: sparse_vectors.%s: unknown variant `%s`, "
+                                "expected `none` or `idf`" % (n, p.get("modifier") if isinstance(p, dict) else p))
+        pr = b.get("params") or {}
+        for k in ("replication_factor", "write_consistency_factor"):
+            v = pr.get(k)
+            if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 1):
+                raise QErr(422, "Validation error in JSON body: [params.%s: value %s invalid, "
+                                "must be 1 or larger]" % (k, v))
+        with c.lock:
+            for n, p in sv.items():
+                cur = c.sparse.setdefault(n, {})
+                for k, v in p.items():
+                    if v is None:
+                        cur.pop(k, None)
+                    elif k == "modifier" and v == "none":
+                        cur.pop(k, None)
+                    else:
+                        cur[k] = v
+            for n, p in (b.get("vectors") or {}).items():
+                if isinstance(p, dict):
+                    c.vectors[n].update({k: v for k, v in p.items() if v is not None})
+            for k in ("optimizers_config", "hnsw_config", "params"):
+                if isinstance(b.get(k), dict):
+                    c.body.setdefault(k, {}).update({x: v for x, v in b[k].items() if v is not None})
+        return self.ok(True, t0)
 
     def create_index(self, req, c, body, t0):
         b = body if isinstance(body, dict) else {}

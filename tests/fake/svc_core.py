@@ -278,6 +278,11 @@ class Handler(BaseHTTPRequestHandler):
                         import traceback
                         traceback.print_exc()
                         resp = app.error(req, 500, "fake internal error: %s" % e)
+            if getattr(resp, "lost", False):
+                # the handler did its work, but the answer never arrives
+                svc.record(route, None)
+                self.drop()
+                return
             svc.record(route, resp.status)
             self.send(resp, req, k.get("stall_ms", 0))
         except (BrokenPipeError, ConnectionResetError):

@@ -6,6 +6,9 @@
 FAKESVC="$PLEXPIPE_TOP/tests/fake/fakesvc.py"
 export FAKE_PLEX_TOKEN=plex-test-token
 export FAKE_TMDB_KEY=0123456789abcdef0123456789abcdef
+# State files (dead letters, rejects, the IMDb queue; common/statedir.h) go
+# to a per-test directory, never into the user's ~/.local/state or the clone.
+export XDG_STATE_HOME="${BATS_TEST_TMPDIR:-${BATS_FILE_TMPDIR:-${BATS_RUN_TMPDIR:-${TMPDIR:-/tmp}}}}/xdg-state"
 
 # fake_start [--dir DIR] [fakesvc options...]
 # Starts the fakes in the background (port file and log in DIR, default

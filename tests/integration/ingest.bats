@@ -74,7 +74,7 @@ check_library() {
 	done
 	run "$ING" --no-such-flag
 	[ "$status" -eq 2 ]
-	[[ "$output" == *usage:* ]]
+	[[ "$output" == *"unknown option '--no-such-flag'"* ]]
 	run "$ING" --plex-chunk-size 0 --sample-dir "$PLEXPIPE_TOP/sample"
 	[ "$status" -eq 2 ]
 	run "$ING" --types movie,film --sample-dir "$PLEXPIPE_TOP/sample"

@@ -172,21 +172,22 @@ count_points() {
 	fake_config '{"qdrant":{"fail_after":2,"fail_status":503,"retry_after":0}}'
 	run upsert --batch-size 20 --retries 0 points.ndjson
 	[ "$status" -eq 4 ]
-	[ -s qdrant-dead-letter.ndjson ]
-	before=$(cksum <qdrant-dead-letter.ndjson)
+	DL=$XDG_STATE_HOME/plexpipe/qdrant-dead-letter.ndjson
+	[ -s "$DL" ]
+	before=$(cksum <"$DL")
 	# Qdrant still failing; the default --dead-letter is the file being replayed
-	run upsert --batch-size 20 --retries 0 qdrant-dead-letter.ndjson
+	run upsert --batch-size 20 --retries 0 "$DL"
 	[ "$status" -eq 2 ]
 	grep -q 'dead-letter' err.log
-	run upsert --batch-size 20 --retries 0 <qdrant-dead-letter.ndjson
+	run upsert --batch-size 20 --retries 0 <"$DL"
 	[ "$status" -eq 2 ]
-	[ "$(cksum <qdrant-dead-letter.ndjson)" = "$before" ]
+	[ "$(cksum <"$DL")" = "$before" ]
 	# another dead-letter file works
-	run upsert --batch-size 20 --retries 0 --dead-letter dl2.ndjson qdrant-dead-letter.ndjson
+	run upsert --batch-size 20 --retries 0 --dead-letter dl2.ndjson "$DL"
 	[ "$status" -eq 4 ]
-	[ "$(cksum <qdrant-dead-letter.ndjson)" = "$before" ]
+	[ "$(cksum <"$DL")" = "$before" ]
 	[ "$(jq -s '[.[] | select(.kind=="points") | .points[]] | length' dl2.ndjson)" -eq \
-		"$(jq -s '[.[] | select(.kind=="points") | .points[]] | length' qdrant-dead-letter.ndjson)" ]
+		"$(jq -s '[.[] | select(.kind=="points") | .points[]] | length' "$DL")" ]
 }
 
 @test "upsert-failures: --strict stopping at a bad line mid-run: every point read before it is written or dead-lettered" {

@@ -29,7 +29,7 @@ def person(rng, i):
     return {"id": 1000 + i, "tag": "%s %s" % (rng.choice(FIRST), rng.choice(LAST)), "thumb": None, "role": None}
 
 
-def point(rng, n, kind, dense_model, sparse_model, first_key):
+def point(rng, n, kind, dense_model, sparse_model, first_key, ratings=False):
     rk = str(first_key + n)
     title = " ".join(w.capitalize() for w in rng.sample(WORDS, 3)) + " %d" % n
     summary = "A story of %s and %s near the %s, number %d." % tuple(rng.sample(WORDS, 3) + [n])
@@ -47,7 +47,12 @@ def point(rng, n, kind, dense_model, sparse_model, first_key):
             "guids": [{"id": "imdb://tt%07d" % (100000 + n)}], "thumb": "/library/metadata/%s/thumb" % rk,
             "art": None, "tagline": None, "content_rating": "PG", "directors": directors, "writers": [],
             "actors": actors, "genres": genres, "collections": []}
-    payload = {"data": {"plex": plex, "imdb": None, "tmdb": None}, "title": title, "type": kind,
+    tmdb = None
+    if ratings:
+        # floats as Python writes them: 7.0 (jq writes 7), 1e+22, 1.5e-07
+        tmdb = {"id": 500 + n, "vote_average": float(n % 10), "vote_count": n,
+                "popularity": 1e22 if n % 3 == 0 else 1.5e-07 * (n + 1), "runtime": 90.0 + n % 7 * 0.5}
+    payload = {"data": {"plex": plex, "imdb": None, "tmdb": tmdb}, "title": title, "type": kind,
                "title_slug": slug(title)}
     if kind == "episode":
         payload.update({"show_title": plex["show_title"], "show_title_slug": slug(plex["show_title"]),
@@ -77,10 +82,11 @@ def main():
     ap.add_argument("--incomplete", action="store_true", help="end record with complete false")
     ap.add_argument("--end-keys", help="rating keys for the end record: 'all' (default) or a count N (the first N)")
     ap.add_argument("--bare", action="store_true", help="bare points, one per line, no envelopes")
+    ap.add_argument("--ratings", action="store_true", help="TMDb data with floats such as 7.0 and 1e+22")
     a = ap.parse_args()
     rng = random.Random(a.seed)
-    pts = [point(rng, i, "movie", a.dense_model, a.sparse_model, a.first_key) for i in range(a.movies)]
-    pts += [point(rng, a.movies + i, "episode", a.dense_model, a.sparse_model, a.first_key)
+    pts = [point(rng, i, "movie", a.dense_model, a.sparse_model, a.first_key, a.ratings) for i in range(a.movies)]
+    pts += [point(rng, a.movies + i, "episode", a.dense_model, a.sparse_model, a.first_key, a.ratings)
             for i in range(a.episodes)]
     w = lambda o: print(json.dumps(o, separators=(",", ":")))
     if a.bare:

@@ -133,7 +133,7 @@ count_points() {
 	run upsert "$PTS"
 	[ "$status" -eq 0 ]
 	[ "$(fake_stats '.qdrant.by_endpoint["PUT /collections/{c}/points"] // 0')" -eq 0 ]
-	[ "$(fake_stats '.embed.requests')" -eq 0 ]
+	[ "$(fake_stats '.embed.by_endpoint["POST /v1/embeddings"] // 0')" -eq 0 ]
 	summary=$(grep '"kind":"summary"' <<<"$output")
 	[ "$(jq .upserted <<<"$summary")" -eq 0 ]
 	[ "$(jq .skipped_unchanged <<<"$summary")" -eq 190 ]
@@ -144,8 +144,27 @@ count_points() {
 	run upsert changed.ndjson
 	[ "$status" -eq 5 ]	# no end record in that slice
 	[ "$(jq -s 'map(select(.kind=="summary"))[0].upserted' <<<"$output")" -eq 1 ]
-	[ "$(fake_stats '.embed.requests')" -eq 1 ]
+	[ "$(fake_stats '.embed.by_endpoint["POST /v1/embeddings"] // 0')" -eq 1 ]
 	[ "$(qget /collections/media-items/points/10000 | jq -r .result.payload.title)" = "Changed Title" ]
+}
+
+@test "upsert: a jq -c . round trip of unchanged points (7.0 written as 7) upserts and embeds nothing" {
+	python3 "$GEN" --movies 60 --episodes 20 --ratings >rated.ndjson
+	grep -q '"vote_average":7.0' rated.ndjson
+	jq -c . rated.ndjson >jq.ndjson
+	# jq really rewrote numbers, so only the hash's canonical numbers keep them equal
+	if cmp -s rated.ndjson jq.ndjson; then false; fi
+	grep -q '"vote_average":7,' jq.ndjson
+	run upsert rated.ndjson
+	[ "$status" -eq 0 ]
+	fake_reset
+	run upsert jq.ndjson
+	[ "$status" -eq 0 ]
+	summary=$(grep '"kind":"summary"' <<<"$output")
+	[ "$(jq .skipped_unchanged <<<"$summary")" -eq 80 ]
+	[ "$(jq .upserted <<<"$summary")" -eq 0 ]
+	[ "$(fake_stats '.qdrant.by_endpoint["PUT /collections/{c}/points"] // 0')" -eq 0 ]
+	[ "$(fake_stats '.embed.by_endpoint["POST /v1/embeddings"] // 0')" -eq 0 ]
 }
 
 @test "upsert: a different dense model setting rewrites everything (the hash covers the settings)" {
@@ -196,6 +215,59 @@ count_points() {
 	[ "$status" -eq 2 ]
 	grep -q '768' err.log
 	grep -q '384' err.log
+}
+
+@test "upsert: a collection from mcp-plex's loader (sparse without modifier idf) is upgraded in place with one PATCH and one info line" {
+	qput() {
+		curl -sS --max-time 10 -X PUT -H 'Content-Type: application/json' --data-binary "$2" "$FAKE_QDRANT$1"
+	}
+	qput /collections/media-items '{"vectors":{"dense":{"size":384,"distance":"Cosine"}},"sparse_vectors":{"sparse":{}}}' >/dev/null
+	[ "$(qget /collections/media-items | jq -c '.result.config.params.sparse_vectors.sparse.modifier')" = null ]
+	# the fake patches as Qdrant does: an unknown sparse vector name is refused
+	run curl -sS --max-time 10 -X PATCH -H 'Content-Type: application/json' \
+		-d '{"sparse_vectors":{"nope":{"modifier":"idf"}}}' "$FAKE_QDRANT/collections/media-items"
+	[[ "$output" == *"Not existing vector name"* ]]
+	run upsert "$PTS"
+	[ "$status" -eq 0 ]
+	[ "$(qget /collections/media-items | jq -r '.result.config.params.sparse_vectors.sparse.modifier')" = idf ]
+	[ "$(grep -c 'IDF modifier' err.log)" -eq 1 ]
+	[ "$(fake_stats '.qdrant.by_endpoint["PATCH /collections/{c}"]')" -eq 2 ]
+	# the dense vector is untouched, and a second run patches nothing
+	[ "$(qget /collections/media-items | jq -c '.result.config.params.vectors.dense.size')" = 384 ]
+	fake_reset
+	run upsert "$PTS"
+	[ "$status" -eq 0 ]
+	[ "$(fake_stats '.qdrant.by_endpoint["PATCH /collections/{c}"] // 0')" -eq 0 ]
+	if grep -q 'IDF modifier' err.log; then false; fi
+}
+
+@test "upsert: --shard-number, --replication-factor, --write-consistency-factor (and their variables) make a clustered collection; shard-transfer 503s are retried" {
+	spec=${PLEXPIPE_SHARED:-$PLEXPIPE_TOP/../shared}/specs/qdrant-openapi.json
+	fake_config '{"qdrant":{"fail_rate":0.3,"fail_status":503,"retry_after":0}}'
+	QDRANT_SHARD_NUMBER=6 run upsert --dense none --replication-factor 2 \
+		--write-consistency-factor 1 --retries 10 --batch-size 16 "$PTS"
+	[ "$status" -eq 0 ]
+	[ "$(count_points)" -eq 190 ]
+	[ "$(fake_stats '.qdrant.status_counts["503"] // 0')" -ge 1 ]
+	[ "$(qget /collections/media-items | jq -c '.result.config.params | [.shard_number, .replication_factor, .write_consistency_factor]')" = '[6,2,1]' ]
+	# on an existing collection they cannot apply: said once per setting
+	fake_reset '{"knobs":true}'
+	run upsert --dense none --shard-number 3 "$PTS"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c 'shard_number 6, not 3' err.log)" -eq 1 ]
+	# more confirmations than copies could never succeed
+	QDRANT_WRITE_CONSISTENCY_FACTOR=3 run upsert --dense none --replication-factor 2 "$PTS"
+	[ "$status" -eq 2 ]
+	grep -q 'write-consistency-factor 3' err.log
+	# the creation body is Qdrant's own CreateCollection
+	if [ -f "$spec" ]; then
+		run upsert --dry-run --dense none --shard-number 6 --replication-factor 2 \
+			--write-consistency-factor 2 "$PTS"
+		[ "$status" -eq 0 ]
+		grep -q '"shard_number":6,"replication_factor":2,"write_consistency_factor":2' <<<"$output"
+		run python3 "$VALIDATE" "$spec" <<<"$output"
+		[ "$status" -eq 0 ]
+	fi
 }
 
 @test "upsert: missing payload indexes are added to an existing collection" {

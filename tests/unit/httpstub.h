@@ -21,6 +21,8 @@
  *   delay=MS	every hit waits MS before answering
  *   echo=1	failing/final error bodies quote the request head
  *   html=1	error bodies are an HTML page
+ *   big=N	a 200 body of N bytes ("{"pad":"xxx..."}")
+ *   nolen=1	no Content-Length: the body ends when the connection closes
  */
 #ifndef PLEXPIPE_HTTPSTUB_H
 #define PLEXPIPE_HTTPSTUB_H
@@ -157,7 +159,7 @@ stub_answer(int fd, struct stub_shm *shm, int idx)
 	struct stub_req	*r = &shm->req[idx];
 	char		 ra[64], rav[32], hdr[512], *body, *full;
 	size_t		 cap = 4096 + sizeof(r->head);
-	long		 status, delay;
+	long		 status, delay, big;
 	int		 failing, n, rc;
 
 	failing = r->hit <= stub_iparam(r->path, "fail", 0);
@@ -170,8 +172,16 @@ stub_answer(int fd, struct stub_shm *shm, int idx)
 		stub_sleep_ms(delay);
 	if (failing && stub_iparam(r->path, "fclose", 0))
 		return -1;
+	big = failing ? 0 : stub_iparam(r->path, "big", 0);
+	if (big > 16)
+		cap = (size_t)big + 1;
 	body = malloc(cap);
-	if (status >= 200 && status < 300)
+	if (big > 16) {
+		memset(body, 'x', cap - 1);
+		memcpy(body, "{\"pad\":\"", 8);
+		memcpy(body + cap - 3, "\"}", 2);
+		body[cap - 1] = '\0';
+	} else if (status >= 200 && status < 300)
 		snprintf(body, cap, "{\"path\":\"%s\",\"hit\":%d,\"conn\":%d}",
 		    r->path, r->hit, r->conn);
 	else if (stub_iparam(r->path, "html", 0))
@@ -197,10 +207,15 @@ stub_answer(int fd, struct stub_shm *shm, int idx)
 		} else
 			snprintf(ra, sizeof(ra), "Retry-After: %s\r\n", rav);
 	}
-	n = snprintf(hdr, sizeof(hdr), "HTTP/1.1 %ld %s\r\nContent-Type: %s\r\n"
-	    "Content-Length: %zu\r\n%s\r\n", status, stub_reason(status),
-	    strncmp(body, "<!", 2) == 0 ? "text/html; charset=utf-8" :
-	    "application/json", strlen(body), ra);
+	if (stub_iparam(r->path, "nolen", 0))
+		n = snprintf(hdr, sizeof(hdr), "HTTP/1.1 %ld %s\r\nContent-Type: "
+		    "application/json\r\nConnection: close\r\n%s\r\n", status,
+		    stub_reason(status), ra);
+	else
+		n = snprintf(hdr, sizeof(hdr), "HTTP/1.1 %ld %s\r\nContent-Type: %s\r\n"
+		    "Content-Length: %zu\r\n%s\r\n", status, stub_reason(status),
+		    strncmp(body, "<!", 2) == 0 ? "text/html; charset=utf-8" :
+		    "application/json", strlen(body), ra);
 	/* one write: a split answer meets Nagle and delayed ACK (40 ms) */
 	full = malloc((size_t)n + strlen(body));
 	memcpy(full, hdr, (size_t)n);
@@ -208,6 +223,8 @@ stub_answer(int fd, struct stub_shm *shm, int idx)
 	rc = stub_write_all(fd, full, (size_t)n + strlen(body));
 	free(full);
 	free(body);
+	if (rc == 0 && stub_iparam(r->path, "nolen", 0))
+		rc = -1;	/* the close ends the body */
 	return rc;
 }
 

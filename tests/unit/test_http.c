@@ -270,6 +270,84 @@ test_transport(void)
 	http_client_free(c);
 }
 
+/* Answer caps (issue 9 #8): counted in decoded bytes, final, memory freed. */
+static void
+test_body_cap(void)
+{
+	struct http_client	*c;
+	struct http_response	 r = { 0 };
+	long			 rc;
+
+	c = client(srv.url, 3, 0.05, 1, 5000, NULL);
+	http_client_set_max_body(c, 100000);
+	rc = http_request(c, "GET", "/cap?big=60000", NULL, NULL, 0, &r);
+	ok(rc == 200 && r.body.len == 60000, "an answer under the cap is kept");
+	stub_reset(&srv);
+	rc = http_request(c, "GET", "/cap?big=300000", NULL, NULL, 0, &r);
+	is_int(rc, -1, "an answer over the cap (Content-Length known): -1");
+	is_int(r.attempts, 1, "  not retried");
+	ok(r.body.len == 0, "  no partial body kept");
+	ok(strstr(r.error, "stubapi: GET /cap?big=300000: answer over the "
+	    "100000 byte cap for stubapi answers after 1 attempt") != NULL,
+	    "  clear message: %s", r.error);
+	rc = http_request(c, "GET", "/cap?big=300000&nolen=1", NULL, NULL, 0, &r);
+	ok(rc == -1 && r.attempts == 1 && r.body.len == 0 &&
+	    strstr(r.error, "answer over the 100000 byte cap") != NULL,
+	    "no Content-Length: the write callback stops it: %s", r.error);
+	is_int(hits("/cap?big=300000&nolen=1"), 1, "  one request on the wire");
+	http_client_set_max_body(c, 32 << 20);
+	rc = http_request(c, "GET", "/cap?big=300000&nolen=1", NULL, NULL, 0, &r);
+	ok(rc == 200 && r.body.len == 300000, "a raised cap takes it");
+	http_response_free(&r);
+	http_client_free(c);
+}
+
+/* retry_unsent_only: what may have been served is never sent twice. */
+static void
+test_unsent_only(void)
+{
+	struct http_config	 cfg;
+	struct http_client	*c;
+	struct http_response	 r = { 0 };
+	char			 url[64];
+	long			 rc;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.name = "billed";
+	cfg.base_url = srv.url;
+	cfg.connect_timeout_ms = 1000;
+	cfg.timeout_ms = 300;
+	cfg.retries = 3;
+	cfg.backoff = 0.01;
+	cfg.retry_unsent_only = 1;
+	c = http_client_new(&cfg);
+	stub_reset(&srv);
+	rc = http_request(c, "POST", "/u/500?fail=1&fstatus=500", NULL, "{}", 2, &r);
+	ok(rc == 500 && r.attempts == 1, "500: not retried (%ld, %d attempts)",
+	    rc, r.attempts);
+	rc = http_request(c, "POST", "/u/502?fail=1&fstatus=502", NULL, "{}", 2, &r);
+	ok(rc == 502 && r.attempts == 1, "502: not retried");
+	rc = http_request(c, "POST", "/u/stall?fail=1&fdelay=1000", NULL, "{}", 2, &r);
+	ok(rc == -1 && r.attempts == 1 && strcasestr(r.error, "timed out"),
+	    "timeout: not retried (%d attempts)", r.attempts);
+	is_int(hits("/u/stall?fail=1&fdelay=1000"), 1, "  sent once");
+	rc = http_request(c, "POST", "/u/close?fail=1&fclose=1", NULL, "{}", 2, &r);
+	ok(rc == -1 && r.attempts == 1, "dropped connection: not retried");
+	rc = http_request(c, "POST", "/u/503?fail=1&fstatus=503", NULL, "{}", 2, &r);
+	ok(rc == 200 && r.attempts == 2, "503: retried");
+	rc = http_request(c, "POST", "/u/429?fail=1&fstatus=429", NULL, "{}", 2, &r);
+	ok(rc == 200 && r.attempts == 2, "429: retried");
+	http_client_free(c);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", stub_dead_port());
+	cfg.base_url = url;
+	c = http_client_new(&cfg);
+	rc = http_request(c, "POST", "/u", NULL, "{}", 2, &r);
+	ok(rc == -1 && r.attempts == 4, "connection refused: retried (%d attempts)",
+	    r.attempts);
+	http_response_free(&r);
+	http_client_free(c);
+}
+
 static void
 test_redaction(void)
 {
@@ -508,6 +586,8 @@ main(void)
 	test_retry_policy();
 	test_retry_after();
 	test_transport();
+	test_body_cap();
+	test_unsent_only();
 	test_redaction();
 	test_cancel_and_pause();
 	test_escape();

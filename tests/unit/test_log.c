@@ -52,18 +52,27 @@ main(void)
 	is_str(log_prog(), "plex-ingest", "prog name is the basename");
 	redact_add("supersecret123");
 
+	is_int(log_get_level(), LOG_NOTICE, "the default level is notice");
 	capture();
-	log_info("listing %d sections", 2);
+	log_notice("listed %d sections", 2);
+	log_info("not shown by default");
 	log_warn("slow answer\n");
 	log_error("token supersecret123 rejected");
 	log_debug("not shown at info");
 	log_progress(10);	/* stderr is a file, not a terminal */
 	log_progress_done();
 	is_str(captured(),
-	    "plex-ingest: listing 2 sections\n"
+	    "plex-ingest: listed 2 sections\n"
 	    "plex-ingest: warning: slow answer\n"
 	    "plex-ingest: error: token *** rejected\n",
-	    "text lines: prog, level, redacted, debug hidden, no progress off a tty");
+	    "text lines: prog, level, redacted, info and debug hidden by default, "
+	    "no progress off a tty");
+
+	log_set_level(LOG_INFO);
+	capture();
+	log_info("listing %d sections", 2);
+	log_debug("not shown at info");
+	is_str(captured(), "plex-ingest: listing 2 sections\n", "info shown with -v");
 
 	log_set_level(LOG_DEBUG);
 	capture();
@@ -79,10 +88,17 @@ main(void)
 	json_object_object_add(sum, "note", json_object_new_string("two words"));
 	capture();
 	log_info("hidden by -q");
+	log_notice("hidden by -q too");
+	log_summary(sum);
+	log_warn("shown");
+	is_str(captured(), "plex-ingest: warning: shown\n",
+	    "-q: warnings and errors only, no summary");
+	log_set_level(LOG_NOTICE);
+	capture();
 	log_summary(sum);
 	is_str(captured(),
 	    "plex-ingest: summary: items=12 seconds=1.5 status=ok note=\"two words\"\n",
-	    "-q hides info but keeps the summary line");
+	    "the default keeps the summary line");
 
 	log_set_level(LOG_INFO);
 	log_set_format(LOG_JSON);

@@ -138,9 +138,11 @@ test_env_and_common(void)
 	is_str(opt_env("PLEXPIPE_TEST_SET"), "v", "env var set");
 	ok(opt_env("PLEXPIPE_TEST_NEVER_SET_X") == NULL, "missing env var");
 
-	log_set_level(LOG_INFO);
+	log_set_level(LOG_ERROR);
 	is_int(opt_common('v', NULL), 1, "-v consumed");
-	is_int(log_get_level(), LOG_DEBUG, "-v raises to debug");
+	is_int(log_get_level(), LOG_INFO, "-v is info, whatever came before");
+	is_int(opt_common('v', NULL), 1, "-vv consumed");
+	is_int(log_get_level(), LOG_DEBUG, "-vv is debug");
 	is_int(opt_common('q', NULL), 1, "-q consumed");
 	is_int(log_get_level(), LOG_WARN, "-q lowers to warning");
 	is_int(opt_common(OPT_INSECURE, NULL), 1, "--insecure consumed");
@@ -154,6 +156,25 @@ test_env_and_common(void)
 	unsetenv("LOG_FORMAT");
 	opt_common(0, NULL);
 	is_int(log_get_level(), LOG_ERROR, "LOG_LEVEL=error applied when ch == 0");
+	{
+		static const struct { const char *w; int l; } words[] = {
+			{ "critical", LOG_ERROR }, { "ERROR", LOG_ERROR },
+			{ "warning", LOG_WARN }, { "Info", LOG_INFO },
+			{ "debug", LOG_DEBUG }, { "notset", LOG_DEBUG },
+		};
+		size_t	 i;
+
+		for (i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+			log_set_level(LOG_NOTICE);
+			setenv("LOG_LEVEL", words[i].w, 1);
+			opt_common(0, NULL);
+			is_int(log_get_level(), words[i].l, words[i].w);
+			log_set_level(LOG_NOTICE);
+			is_int(opt_common(OPT_LOG_LEVEL, words[i].w), 1,
+			    "--log-level consumed");
+			is_int(log_get_level(), words[i].l, "  the same as --log-level");
+		}
+	}
 	unsetenv("LOG_LEVEL");
 	log_set_level(LOG_INFO);
 	expect_exit2(6, "loud", NULL, "bad LOG_LEVEL exits 2");

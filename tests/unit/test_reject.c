@@ -65,8 +65,9 @@ main(void)
 			ok(jget_str(o, "record_base64") == NULL,
 			    "no base64 for valid UTF-8");
 			is_str(ndjson_reader_raw(r, NULL),
-			    "{\"line\":3,\"error\":\"stdin:3:7: unexpected character\","
-			    "\"record\":\"{\\\"a\\\":x}\"}", "member order line, error, record");
+			    "{\"kind\":\"reject\",\"stage\":\"test_reject\",\"line\":3,"
+			    "\"error\":\"stdin:3:7: unexpected character\",\"record\":\"{\\\"a\\\":x}\"}",
+			    "member order kind, stage, line, error, record");
 		} else if (n == 2) {
 			is_str(jget_str(o, "record"), "{\"t\":\"\xef\xbf\xbd\xef\xbf\xbd" "A\"}",
 			    "invalid bytes shown as U+FFFD");

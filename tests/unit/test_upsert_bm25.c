@@ -165,6 +165,49 @@ test_stopwords(void)
 	    "table equals %s (%zu words, %zu found)", path, n, found);
 }
 
+static void
+join_token(void *arg, const char *tok, size_t len, size_t ncp)
+{
+	struct buf *b = arg;
+
+	if (b->len > 0)
+		buf_append(b, "|", 1);
+	buf_append(b, tok, len);
+	buf_printf(b, "/%zu", ncp);
+}
+
+static void
+tokens_are(struct upsert_bm25 *bm, const char *text, const char *want)
+{
+	struct buf	b = BUF_INIT;
+
+	buf_append(&b, "", 0);
+	upsert_bm25_tokens(bm, text, join_token, &b);
+	is_str(b.data, want, text);
+	buf_free(&b);
+}
+
+/*
+ * Python's \w and str.lower() by hand (test_ref_unicode checks all of
+ * Unicode against Python itself): token/length in code points.
+ */
+static void
+test_unicode_tokens(struct upsert_bm25 *bm)
+{
+	/* No (superscripts, fractions) and Nl are numbers, so word characters */
+	tokens_are(bm, "Alien\xc2\xb3 \xc2\xbd", "alien\xc2\xb3/6|\xc2\xbd/1");
+	/* U+0130 lowercases to i U+0307, and the combining dot separates */
+	tokens_are(bm, "\xc4\xb0stanbul", "i/1|stanbul/7");
+	/* final sigma at the end of a word, not inside or alone */
+	tokens_are(bm, "\xce\xa3\xce\x91\xce\xa3 \xce\xa3",
+	    "\xcf\x83\xce\xb1\xcf\x82/3|\xcf\x83/1");
+	/* a combining mark is not a word character: decomposed e-acute splits */
+	tokens_are(bm, "Cafe\xcc\x81s", "cafe/4|s/1");
+	/* punctuation, emoji and U+2019 separate; "_" stays inside */
+	tokens_are(bm, "Let\xe2\x80\x99s foo_bar \xf0\x9f\x8e\xac!",
+	    "let/3|s/1|foo_bar/7");
+}
+
 int
 main(void)
 {
@@ -178,6 +221,7 @@ main(void)
 	test_murmur();
 	test_stemmer(bm);
 	test_stopwords();
+	test_unicode_tokens(bm);
 	ok(upsert_bm25_model("Qdrant/bm25") && upsert_bm25_model("BM25") &&
 	    !upsert_bm25_model("Qdrant/bm42-all-minilm-l6-v2-attentions"),
 	    "model names computed locally");

@@ -127,7 +127,7 @@ found(void *arg, const char *key, const char *hash)
 {
 	struct buf	*b = arg;
 
-	buf_printf(b, "%s=%s;", key, hash);
+	buf_printf(b, "%s=%s;", key, hash ? hash : "(none)");
 }
 
 static void
@@ -146,7 +146,8 @@ test_fetch(void)
 	    "\"with_payload\":[\"content_hash\"],\"with_vector\":false}", "fetch body");
 	buf_reset(&b);
 	ok(upsert_fetch_parse(ans, strlen(ans), found, &b) == 0, "fetch answer parses");
-	is_str(b.data, "7=aa;9=bb;", "only points with a stored hash are reported");
+	is_str(b.data, "7=aa;6f9619ff8b86d011b42d00cf4fc964ff=(none);9=bb;",
+	    "every stored point is reported, with its hash or NULL");
 	ok(upsert_fetch_parse("{\"status\":{\"error\":\"x\"}}", 24, found, &b) == -1,
 	    "an error body is not an answer");
 	json_object_put(ids[0]);
@@ -231,6 +232,12 @@ test_keyset(void)
 	    upsert_keyset_has(ks, "abc") && upsert_keyset_has(ks, "7") &&
 	    !upsert_keyset_has(ks, "1") && !upsert_keyset_has(ks, "100"),
 	    "rating key set lookups");
+	upsert_keyset_add(ks, "100");
+	upsert_keyset_add(ks, "0");
+	upsert_keyset_add(ks, "2");
+	ok(upsert_keyset_has(ks, "100") && upsert_keyset_has(ks, "0") &&
+	    upsert_keyset_has(ks, "10") && upsert_keyset_has(ks, "2") &&
+	    !upsert_keyset_has(ks, "1"), "keys added later are found too");
 	upsert_keyset_free(ks);
 	json_object_put(a);
 }
