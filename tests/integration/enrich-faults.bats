@@ -225,3 +225,19 @@ points_only() {
 	grep -q 'summary:.* cache_writes=0 ' e
 	[ "$(jq -s '[.[] | select(.kind=="points") | .points[] | select(.payload.data.imdb != null)] | length' o)" -ge 10 ]
 }
+
+@test "meta-enrich faults: a TMDb answer over the 16 MiB cap (17 MiB decoded from a small gzip): one attempt, a clear error, the item degraded" {
+	fake_start --movies 6 --shows 0 --collections 0
+	ingest in.ndjson
+	mid=$(fake_library '.movies | to_entries[0].value.tmdb')
+	fake_config "{\"tmdb\":{\"huge_ids\":[$mid]}}"
+	rc=0
+	enrich -j1 --no-imdb --cache-dir c <in.ndjson >o 2>e || rc=$?
+	[ "$rc" -eq 1 ]
+	grep -q "tmdb: GET /3/movie/$mid?.*answer over the 16 MiB cap for tmdb answers after 1 attempt" e
+	[ "$(fake_stats ".tmdb.by_endpoint[\"GET /3/movie/{n}\"]")" -eq 6 ]
+	# only that movie lacks its data; the others are whole
+	[ "$(jq -s '[.[] | select(.kind=="points") | .points[] | select(has("degraded"))] | length' o)" -eq 1 ]
+	[ "$(jq -s '[.[] | select(.kind=="points") | .points[] | select(.payload.data.tmdb != null)] | length' o)" -eq 5 ]
+	[ "$(grep -c 'counted as down' e)" -eq 0 ]
+}
