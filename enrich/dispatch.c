@@ -507,6 +507,7 @@ emit(struct disp *d)
 		d->head++;
 		d->count--;
 	}
+	log_progress((size_t)d->st->v[ST_ITEMS]);	/* items enriched so far */
 }
 
 /* A batch that killed two workers: its records go to the reject file. */

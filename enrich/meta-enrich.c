@@ -77,7 +77,7 @@ static const struct option longopts[] = {
 };
 
 static const char usage_text[] =
-"usage: meta-enrich [-j N] [options] < plex.ndjson > points.ndjson\n"
+"Usage: meta-enrich [-j N] [options] < plex.ndjson > points.ndjson\n"
 "\n"
 "Reads plex batches (or bare Plex items, one per line) from stdin, adds TMDb\n"
 "and IMDb metadata, and writes Qdrant points batches in input order, whatever\n"
@@ -504,6 +504,7 @@ main(int argc, char *argv[])
 		enrich_queue_save(o.imdb_queue, queue, nqueue);
 	}
 	enrich_ids_free(queue, nqueue);
+	log_progress_done();
 	summary(&st, &res, &o, now_monotonic() - t0);
 	ratelimit_free(o.tmdb_rl);
 	ratelimit_free(o.imdb_rl);
