@@ -260,6 +260,7 @@ response_reset(struct http_response *r)
 	r->content_type[0] = '\0';
 	r->retry_after = -1;
 	r->attempts = 0;
+	r->retryable = 0;
 	r->error[0] = '\0';
 }
 
@@ -485,6 +486,18 @@ unsent(CURLcode e, long s)
 	return s == 429 || s == 503;
 }
 
+/* Whether another attempt may mend this one's outcome, the count aside. */
+static int
+retry_may_help(const struct xfer *x)
+{
+	if (x->over_cap)
+		return 0;
+	if (x->cres != CURLE_OK ? !transport_retryable(x->cres) :
+	    !status_retryable(x->resp->status))
+		return 0;
+	return !x->c->unsent_only || unsent(x->cres, x->resp->status);
+}
+
 /* Called once after every attempt: records what came back. */
 static void
 attempt_done(struct xfer *x, CURLcode cres)
@@ -500,6 +513,7 @@ attempt_done(struct xfer *x, CURLcode cres)
 		/* a partial answer is no answer: give its memory back now */
 		buf_free(&x->resp->body);
 		x->resp->status = 0;
+		x->resp->retryable = 0;
 		return;
 	}
 	if (cres == CURLE_OK) {
@@ -507,6 +521,7 @@ attempt_done(struct xfer *x, CURLcode cres)
 		x->resp->status = code;
 	} else
 		x->resp->status = 0;
+	x->resp->retryable = retry_may_help(x);
 	if (x->resp->status == 429) {
 		c->st.status_429++;
 		ra = x->resp->retry_after;
@@ -524,12 +539,7 @@ retry_verdict(struct xfer *x)
 	double			 w, u;
 	int			 n = x->resp->attempts;	/* retry number */
 
-	if (n > c->retries || x->over_cap)
-		return -1;
-	if (x->cres != CURLE_OK ? !transport_retryable(x->cres) :
-	    !status_retryable(x->resp->status))
-		return -1;
-	if (c->unsent_only && !unsent(x->cres, x->resp->status))
+	if (n > c->retries || !x->resp->retryable)
 		return -1;
 	u = (double)arc4random() / 4294967296.0;	/* fork-safe */
 	w = c->backoff * ldexp(1.0, n - 1) * (0.75 + 0.5 * u);

@@ -58,6 +58,7 @@ struct http_response {
 	char		 content_type[128];
 	double		 retry_after;	/* seconds from the last Retry-After, -1 when absent */
 	int		 attempts;
+	int		 retryable;	/* another attempt may mend the last (for callers that retry themselves) */
 	char		 error[512];
 };
 

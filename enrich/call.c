@@ -1,8 +1,10 @@
 /* call.c: one TMDb or IMDb request with its retries, each failed attempt counted on the service's circuit breaker. */
 /*
  * The TMDb and IMDb clients are made with no retries of their own: the
- * retries are made here, so that every failed attempt (no answer, 408,
- * 5xx but 501) counts on the service's shared breaker at once, and the
+ * retries are made here, on http.c's verdict (resp->retryable: a
+ * transport error, 408, 429, 5xx but 501; never an answer over the cap),
+ * so that every failed attempt counts on the service's shared breaker at
+ * once, and the
  * wait before the next attempt ends the moment any worker opens it.  A
  * 429 counts only when it is still the answer after the last retry: a
  * burst of workers meeting the rate limit together is not an outage.
@@ -27,13 +29,6 @@
 #include "timeutil.h"
 
 #define MAX_WAIT	30.0	/* s, cap on one wait (http.c's max_backoff) */
-
-static int
-retryable(long st)
-{
-	return st <= 0 || st == 408 || st == 429 || (st >= 500 && st <= 599 &&
-	    st != 501);
-}
 
 static int
 stop_waiting(const void *br)
@@ -82,8 +77,12 @@ enrich_call(struct enrich_ctx *ctx, enum enrich_svc svc, const char *path,
 			return ENRICH_DOWN;
 		}
 		st = http_request(hc, "GET", path, NULL, NULL, 0, resp);
-		if (!retryable(st)) {
-			breaker_ok(br);
+		if (!resp->retryable) {
+			/* an answer, or a failure no retry mends (TLS, over the cap) */
+			if (st > 0)
+				breaker_ok(br);
+			else if (breaker_fail(br))
+				went_down(br);
 			return st;
 		}
 		if (signal_received)

@@ -46,6 +46,7 @@ tmdb_client(struct enrich_ctx *ctx, const struct enrich_opts *o)
 	c.base_url = o->tmdb_url;
 	c.headers = hdr;
 	c.retries = 0;		/* call.c retries, counting on the breaker */
+	c.max_body = HTTP_MAX_BODY_API;
 	c.insecure = common_opts.insecure;
 	c.cacert = common_opts.cacert;
 	c.rl = o->tmdb_rl;
@@ -65,6 +66,7 @@ imdb_client(const struct enrich_opts *o)
 	c.base_url = o->imdb_url;
 	c.headers = hdr;
 	c.retries = 0;		/* call.c retries, counting on the breaker */
+	c.max_body = HTTP_MAX_BODY_API;
 	c.insecure = common_opts.insecure;
 	c.cacert = common_opts.cacert;
 	c.rl = o->imdb_rl;

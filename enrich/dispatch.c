@@ -180,16 +180,24 @@ add_plex_unit(struct disp *d, char *job, size_t len)
 	u->nlines = 1;
 }
 
-/* A chunk of a plex batch: items [from, to) and the shows they need. */
+/*
+ * A chunk of a plex batch: items [from, to) and the shows they need, in
+ * a plex record with the batch's other members (kind, seq, section ...),
+ * so that a chunk sent to the reject file replays as it is.
+ */
 static void
-add_plex_chunk(struct disp *d, struct json_object *items,
-    struct json_object *shows, size_t from, size_t to)
+add_plex_chunk(struct disp *d, struct json_object *rec,
+    struct json_object *items, struct json_object *shows, size_t from,
+    size_t to)
 {
 	struct json_object *job, *arr, *sub, *it, *sh;
 	const char *rk, *s;
 	size_t i, len;
 
 	job = json_object_new_object();
+	json_object_object_foreach(rec, k, v)
+		if (strcmp(k, "items") != 0 && strcmp(k, "shows") != 0)
+			jadd_ref(job, k, v);
 	arr = json_object_new_array();
 	sub = json_object_new_object();
 	for (i = from; i < to; i++) {
@@ -232,19 +240,60 @@ split_plex(struct disp *d, struct json_object *j, const char *raw, size_t len)
 		    "grandparentRatingKey");
 		if (i - start >= (size_t)d->o->batch_size &&
 		    (rk == NULL || prev == NULL || strcmp(rk, prev) != 0)) {
-			add_plex_chunk(d, items, shows, start, i);
+			add_plex_chunk(d, j, items, shows, start, i);
 			start = i;
 		}
 		prev = rk;
 	}
-	add_plex_chunk(d, items, shows, start, n);
+	add_plex_chunk(d, j, items, shows, start, n);
+}
+
+static void	handle_record(struct disp *, struct json_object *, const char *,
+		    size_t);
+
+/*
+ * A reject line of ours ({"kind":"reject","stage":"meta-enrich",
+ * "record":"<raw text>"}), say after fixing it with jq: the record is
+ * read again as if it stood on this line. Exact bytes that were not UTF-8
+ * (record_base64) cannot be replayed; the reject is rejected again, so
+ * nothing is lost.
+ */
+static void
+replay_reject(struct disp *d, struct json_object *j, const char *raw,
+    size_t len)
+{
+	struct ndjson_error err;
+	struct json_object *rec;
+	const char *text;
+	size_t tlen;
+
+	if (jget_str(j, "record_base64") != NULL) {
+		bad_record(d, d->lineno, "a rejected line that was not valid "
+		    "UTF-8 cannot be replayed (its bytes are in record_base64)",
+		    raw, len);
+		return;
+	}
+	if ((text = jget_str(j, "record")) == NULL) {
+		bad_record(d, d->lineno, "reject record without a record", raw,
+		    len);
+		return;
+	}
+	tlen = strlen(text);
+	memset(&err, 0, sizeof(err));
+	if ((rec = ndjson_parse_string(text, tlen, &err)) == NULL) {
+		bad_record(d, d->lineno, err.reason[0] ? err.reason :
+		    "invalid JSON", text, tlen);
+		return;
+	}
+	handle_record(d, rec, text, tlen);
+	json_object_put(rec);
 }
 
 static void
 handle_record(struct disp *d, struct json_object *j, const char *raw,
     size_t len)
 {
-	const char *why;
+	const char *why, *kind, *stage;
 	struct unit *u;
 	size_t n;
 
@@ -288,6 +337,13 @@ handle_record(struct disp *d, struct json_object *j, const char *raw,
 		    "neither a Plex item (ratingKey) nor a record kind", raw, len);
 		break;
 	default:
+		kind = jget_str(j, "kind");
+		stage = jget_str(j, "stage");
+		if (kind != NULL && strcmp(kind, "reject") == 0 &&
+		    stage != NULL && strcmp(stage, log_prog()) == 0) {
+			replay_reject(d, j, raw, len);
+			break;
+		}
 		/* kinds this stage does not consume pass through unchanged */
 		flush_bare(d);
 		u = unit_add(d, U_PASS);

@@ -242,7 +242,11 @@ void	 enrich_imdb_batch(struct enrich_ctx *, struct enrich_item *, size_t);
 
 /* --- retry queue and legacy cache (imdb_queue.c) ---------------------- */
 
-/* Reads a JSON array of ids; a missing file is an empty queue. -1 on a bad file. */
+/*
+ * Reads a JSON array of ids; a missing file is an empty queue. A file that
+ * cannot be read is moved aside to PATH.bad with a warning (an empty
+ * queue); -1 when it cannot be moved either: then it must not be written.
+ */
 int	 enrich_queue_load(const char *path, char ***ids, size_t *n);
 /* Writes the de-duplicated ids (sorted) atomically. -1 on error. */
 int	 enrich_queue_save(const char *path, char **ids, size_t n);

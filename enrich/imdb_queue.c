@@ -1,6 +1,8 @@
 /* imdb_queue.c: the IMDb retry queue file (a JSON array, like mcp-plex's imdb_queue.json) and the legacy cache import. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,11 +35,44 @@ cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/*
+ * A queue file that cannot be read goes to PATH.bad (PATH.bad.1, ... when
+ * that is taken): its ids are not retried, but they are not lost to the
+ * queue this run writes at exit either. Never over an older .bad file.
+ */
+static int
+move_aside(const char *path, char *to, size_t tolen)
+{
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		if (i == 0)
+			snprintf(to, tolen, "%s.bad", path);
+		else
+			snprintf(to, tolen, "%s.bad.%d", path, i);
+		if (renameat2(AT_FDCWD, path, AT_FDCWD, to,
+		    RENAME_NOREPLACE) == 0)
+			return 0;
+		if (errno == EINVAL) {
+			/* a file system without RENAME_NOREPLACE: link(2) refuses a taken name too */
+			if (link(path, to) == 0) {
+				unlink(path);
+				return 0;
+			}
+		}
+		if (errno != EEXIST)
+			return -1;
+	}
+	return -1;
+}
+
 int
 enrich_queue_load(const char *path, char ***ids, size_t *n)
 {
 	struct json_object *a, *e;
 	struct jerr je;
+	const char *why;
+	char to[PATH_MAX];
 	size_t i, len;
 
 	*ids = NULL;
@@ -46,10 +81,18 @@ enrich_queue_load(const char *path, char ***ids, size_t *n)
 		return 0;
 	if ((a = jparse_file(path, &je)) == NULL ||
 	    !json_object_is_type(a, json_type_array)) {
-		log_warn("imdb queue \"%s\" is not a JSON array; ignored (%s)",
-		    path, a == NULL ? je.message : "another type");
+		why = a == NULL ? je.message : "not an array";
 		json_object_put(a);
-		return -1;
+		if (move_aside(path, to, sizeof(to)) == -1) {
+			log_error("imdb queue \"%s\" cannot be read as a JSON "
+			    "array of ids, nor moved aside: %s; it is left as it "
+			    "is", path, strerror(errno));
+			return -1;
+		}
+		log_warn("imdb queue \"%s\" cannot be read as a JSON array of "
+		    "ids (%s): moved aside to \"%s\" (its ids are not retried)",
+		    path, why, to);
+		return 0;
 	}
 	len = json_object_array_length(a);
 	*ids = xcalloc(len + 1, sizeof(**ids));

@@ -319,7 +319,8 @@ retry_queue(const struct enrich_opts *o, struct enrich_stats *st,
 	*left = NULL;
 	*nleft = 0;
 	*had_file = access(o->imdb_queue, F_OK) == 0;
-	enrich_queue_load(o->imdb_queue, &ids, &n);
+	if (enrich_queue_load(o->imdb_queue, &ids, &n) == -1)
+		*had_file = -1;	/* unreadable and still there: never written over */
 	if (n == 0 && o->imdb_cache == NULL) {
 		free(ids);
 		return;
@@ -490,7 +491,10 @@ main(int argc, char *argv[])
 
 	rc = enrich_dispatch(&o, &st, &queue, &nqueue, &res);
 
-	if (!o.no_imdb && (nqueue > 0 || had_queue)) {
+	if (had_queue == -1 && nqueue > 0)
+		log_error("%zu IMDb ids that still fail are not kept: \"%s\" is "
+		    "left as it was", nqueue, o.imdb_queue);
+	else if (!o.no_imdb && (nqueue > 0 || had_queue)) {
 		if (nqueue > 0) {
 			where = statedir_abspath(o.imdb_queue);
 			log_warn("%zu IMDb ids kept in %s for the next run",
@@ -512,14 +516,6 @@ main(int argc, char *argv[])
 	signals_reraise();
 	if (rc != 0)
 		return rc;
-	if (res.rejects > 0)
-		log_error("%zu bad records rejected%s", res.rejects,
-		    o.reject_file ? "" : " (no --reject-file)");
-	degraded_line(&st);
-	if (!res.saw_end) {
-		log_error("the input ended without an end record");
-		return EXIT_TRUNCATED;
-	}
 	if (res.rejects > 0) {
 		if (o.reject_file != NULL && *o.reject_file != '\0') {
 			where = statedir_abspath(o.reject_file);
@@ -530,6 +526,11 @@ main(int argc, char *argv[])
 		} else
 			log_error("%zu bad records rejected (--reject-file '' "
 			    "kept none)", res.rejects);
+	}
+	degraded_line(&st);
+	if (!res.saw_end) {
+		log_error("the input ended without an end record");
+		return EXIT_TRUNCATED;
 	}
 	/* a service failure outranks rejected records */
 	if (st.v[ST_DEGRADED] > 0)

@@ -225,3 +225,89 @@ points_only() {
 	grep -q 'summary:.* cache_writes=0 ' e
 	[ "$(jq -s '[.[] | select(.kind=="points") | .points[] | select(.payload.data.imdb != null)] | length' o)" -ge 10 ]
 }
+
+@test "meta-enrich faults: a TMDb answer over the 16 MiB cap (17 MiB decoded from a small gzip): one attempt, a clear error, the item degraded" {
+	fake_start --movies 6 --shows 0 --collections 0
+	ingest in.ndjson
+	mid=$(fake_library '.movies | to_entries[0].value.tmdb')
+	fake_config "{\"tmdb\":{\"huge_ids\":[$mid]}}"
+	rc=0
+	enrich -j1 --no-imdb --cache-dir c <in.ndjson >o 2>e || rc=$?
+	[ "$rc" -eq 1 ]
+	grep -q "tmdb: GET /3/movie/$mid?.*answer over the 16 MiB cap for tmdb answers after 1 attempt" e
+	[ "$(fake_stats ".tmdb.by_endpoint[\"GET /3/movie/{n}\"]")" -eq 6 ]
+	# only that movie lacks its data; the others are whole
+	[ "$(jq -s '[.[] | select(.kind=="points") | .points[] | select(has("degraded"))] | length' o)" -eq 1 ]
+	[ "$(jq -s '[.[] | select(.kind=="points") | .points[] | select(.payload.data.tmdb != null)] | length' o)" -eq 5 ]
+	[ "$(grep -c 'counted as down' e)" -eq 0 ]
+}
+
+# child_of PID: the first child process of PID (a meta-enrich worker), or nothing.
+child_of() {
+	pgrep -P "$1" | head -n 1
+}
+
+@test "meta-enrich faults: a chunk of a split plex batch that kills two workers is rejected as a plex record that replays as is" {
+	fake_start --movies 6 --shows 0 --collections 0
+	ingest in.ndjson
+	# slow answers, so the first chunk is still at its worker when it is killed
+	fake_config '{"tmdb":{"latency_ms":1500},"imdb":{"latency_ms":1500}}'
+	"$PLEXPIPE_BIN/meta-enrich" --tmdb-url "$FAKE_TMDB" --imdb-url "$FAKE_IMDB" \
+		--imdb-queue "$BATS_TEST_TMPDIR/queue.json" -j1 --enrichment-batch-size 2 \
+		--cache-dir c --reject-file rej.ndjson <in.ndjson >o 2>e &
+	me=$!
+	killed=0 last=
+	for _ in $(seq 100); do
+		w=$(child_of "$me")
+		if [ -n "$w" ] && [ "$w" != "$last" ]; then
+			sleep 0.3
+			kill -9 "$w"
+			last=$w
+			killed=$((killed + 1))
+			[ "$killed" -lt 2 ] || break
+		fi
+		sleep 0.1
+	done
+	[ "$killed" -eq 2 ]
+	rc=0
+	wait "$me" || rc=$?
+	[ "$rc" -eq 4 ]
+	# the reject is a record of this stage; its record a whole plex batch of the first 2 movies
+	[ "$(wc -l <rej.ndjson)" -eq 1 ]
+	[ "$(jq -r '[.kind, .stage, .error] | join(",")' rej.ndjson)" = "reject,meta-enrich,batch killed two workers" ]
+	jq -r .record rej.ndjson >chunk.ndjson
+	[ "$(jq -r .kind chunk.ndjson)" = plex ]
+	[ "$(jq -c .section chunk.ndjson)" = "$(jq -c 'select(.kind=="plex") | .section' in.ndjson | head -n 1)" ]
+	[ "$(jq -c '[.items[].ratingKey]' chunk.ndjson)" = "$(jq -c 'select(.kind=="plex") | [.items[].ratingKey][0:2]' in.ndjson)" ]
+	# the other chunks went through
+	[ "$(jq -s '[.[] | select(.kind=="points") | .points[]] | length' o)" -eq 4 ]
+	fake_reset '{"knobs":true}'
+	# the raw record replays, and so does the reject line itself (no end record: 5)
+	rc=0
+	enrich -j1 --cache-dir c --reject-file rej2.ndjson <chunk.ndjson >p1 2>e1 || rc=$?
+	[ "$rc" -eq 5 ]
+	rc=0
+	enrich -j1 --cache-dir c --reject-file rej3.ndjson <rej.ndjson >p2 2>e2 || rc=$?
+	[ "$rc" -eq 5 ]
+	[ "$(jq -c '[.points[].payload.data.plex.rating_key]' p1)" = "$(jq -c '[.items[].ratingKey]' chunk.ndjson)" ]
+	cmp p1 p2
+	[ ! -e rej2.ndjson ] && [ ! -e rej3.ndjson ]
+}
+
+@test "meta-enrich faults: an IMDb queue file that cannot be read is moved aside to .bad, never written over" {
+	fake_start --movies 3 --shows 0 --collections 0
+	ingest in.ndjson
+	printf 'not json {\n' >queue.json
+	cp queue.json first
+	enrich -j1 --cache-dir c <in.ndjson >o 2>e
+	grep -q "imdb queue \"$BATS_TEST_TMPDIR/queue.json\" cannot be read as a JSON array of ids: moved aside to \"$BATS_TEST_TMPDIR/queue.json.bad\"" e
+	cmp first queue.json.bad
+	# a second bad file does not replace the first
+	printf '{"tt0000001":1}\n' >queue.json
+	cp queue.json second
+	enrich -j1 --cache-dir c <in.ndjson >o 2>e
+	cmp first queue.json.bad
+	cmp second queue.json.bad.1
+	# a good queue is read and kept as before
+	[ "$(jq -c . queue.json)" = "[]" ]
+}
