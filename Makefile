@@ -12,6 +12,8 @@
 PREFIX	?= /usr/local
 BINDIR	?= $(PREFIX)/bin
 DATADIR	?= $(PREFIX)/share
+MANDIR	?= $(DATADIR)/man
+COMPDIR	?= $(DATADIR)/bash-completion/completions
 DESTDIR	?=
 BUILD	?= build/release
 BIN	?= bin
@@ -41,10 +43,39 @@ COMMON_OBJS = $(COMMON_SRCS:%.c=$(BUILD)/%.o)
 LIBCOMMON   = $(BUILD)/libplexpipe.a
 
 PROGS	= $(BIN)/plex-ingest $(BIN)/meta-enrich $(BIN)/qdrant-upsert
+NAMES	= plex-ingest meta-enrich qdrant-upsert plex-load
+MANS	= $(NAMES:%=$(BUILD)/man/%.1)
 UNIT_BINS = $(UNIT_TESTS:%.c=$(BUILD)/%) $(FUZZ_REPLAYS)
 
-.PHONY: all check check-valgrind fuzz fuzz-bins demo bench install uninstall clean deps unit-tests
+.PHONY: all check check-valgrind fuzz fuzz-bins demo bench install uninstall clean deps unit-tests man FORCE
 all: $(PROGS)
+
+# Man pages, made from each program's --help and --version by help2man
+# (Debian: help2man); plex-load's examples name the installed sample.
+man: $(MANS)
+
+MAN_NAME_plex-ingest	= read a Plex library and write it as NDJSON batches
+MAN_NAME_meta-enrich	= add TMDb and IMDb metadata and build Qdrant points
+MAN_NAME_qdrant-upsert	= load Qdrant points with BM25 and dense vectors
+MAN_NAME_plex-load	= run plex-ingest | meta-enrich | qdrant-upsert
+
+$(BUILD)/man/%.1: $(BIN)/% common/version.h
+	@mkdir -p $(@D)
+	PLEXLOAD_HELP_PREFIX=$(PREFIX) help2man --no-info \
+	    --name="$(MAN_NAME_$*)" --output=$@.tmp $(BIN)/$*
+	mv $@.tmp $@
+
+# plex-load's page names PREFIX: remade when PREFIX changes
+$(BUILD)/man/prefix: FORCE
+	@mkdir -p $(@D)
+	@echo '$(PREFIX)' | cmp -s - $@ || echo '$(PREFIX)' >$@
+
+$(BUILD)/man/plex-load.1: scripts/plex-load common/version.h $(PROGS) $(BUILD)/man/prefix
+	@mkdir -p $(@D)
+	PLEXPIPE_BIN=$(CURDIR)/$(BIN) PLEXLOAD_HELP_PREFIX=$(PREFIX) \
+	    help2man --no-info --name="$(MAN_NAME_plex-load)" \
+	    --output=$@.tmp scripts/plex-load
+	mv $@.tmp $@
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
@@ -125,9 +156,15 @@ bench: all
 deps:
 	@scripts/install-deps --check-or-install
 
-install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/plexpipe
+install: all man
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/plexpipe \
+	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(COMPDIR)
 	install -m 0755 $(PROGS) scripts/plex-load $(DESTDIR)$(BINDIR)
+	install -m 0644 $(MANS) $(DESTDIR)$(MANDIR)/man1
+	# one completion file, under each name bash-completion looks for
+	for n in $(NAMES); do \
+	    install -m 0644 scripts/plexpipe.bash-completion $(DESTDIR)$(COMPDIR)/$$n || exit 1; \
+	done
 	# the bundled sample library, for plex-load --help's first example
 	rm -rf $(DESTDIR)$(DATADIR)/plexpipe/sample
 	cp -R sample $(DESTDIR)$(DATADIR)/plexpipe/sample
@@ -137,6 +174,9 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/plex-ingest $(DESTDIR)$(BINDIR)/meta-enrich \
 	    $(DESTDIR)$(BINDIR)/qdrant-upsert $(DESTDIR)$(BINDIR)/plex-load
 	rm -rf $(DESTDIR)$(DATADIR)/plexpipe/sample
+	for n in $(NAMES); do \
+	    rm -f $(DESTDIR)$(MANDIR)/man1/$$n.1 $(DESTDIR)$(COMPDIR)/$$n; \
+	done
 
 clean:
 	rm -rf build bin

@@ -315,7 +315,9 @@ class Collection:
                 # a set makes cleanup filters with tens of thousands of keys linear
                 exc = m["except"]
                 try:
-                    excset = {norm(x) for x in exc}
+                    excset = m.get("_excset")   # built once per request, not per point
+                    if excset is None:
+                        excset = m["_excset"] = {norm(x) for x in exc}
                     return bool(vals) and not any(norm(v) in excset for v in vals)
                 except TypeError:  # unhashable values: the slow way
                     return bool(vals) and not any(same(v, x) for v in vals for x in exc)

@@ -31,7 +31,7 @@ def img(*parts):
 
 
 class TmdbApp(App):
-    EXTRA_KNOBS = ("missing_ids",)
+    EXTRA_KNOBS = ("missing_ids", "review_words")
 
     def __init__(self, lib, key):
         self.lib = lib
@@ -135,6 +135,7 @@ class TmdbApp(App):
             pp = person(r.randrange(4000))
             rid = hexid(24, "review", k, *seed)
             body = "\r\n\r\n".join(" ".join(r.sample(REVIEW_BITS, 3)) for _ in range(1 + r.randrange(3)))
+            body = self.longer(body, k, *seed)
             res.append({"author": pp["tag"],
                         "author_details": {"name": pp["tag"] if k % 2 else "",
                                            "username": pp["tag"].split()[0].lower() + str(k),
@@ -145,6 +146,15 @@ class TmdbApp(App):
                         "id": rid, "updated_at": "2022-06-23T15:58:30.651Z",
                         "url": "https://www.themoviedb.org/review/%s" % rid})
         return {"page": 1, "results": res, "total_pages": 1 if n else 0, "total_results": n}
+
+    def longer(self, body, k, *seed):
+        """Knob review_words=N: real reviews run to hundreds of words; N more, in paragraphs of 80."""
+        n = self.service.extra.get("review_words") or 0
+        if not isinstance(n, int) or n <= 0:
+            return body
+        r = rng_for(self.lib.seed, "reviewwords", k, *seed)   # own RNG: other fields unchanged
+        paras = [sentence(r, min(80, n - w)) for w in range(0, n, 80)]
+        return "\r\n\r\n".join([body] + paras)
 
     def movie(self, mid):
         f = self.lib_movie(mid)

@@ -142,7 +142,11 @@ ingest() {
 	fake_start --movies 5 --shows 0 --collections 0
 	ingest in.ndjson
 	fake_config '{"imdb":{"fail_rate":1.0,"fail_status":429,"retry_after":1}}'
-	enrich -j1 --imdb-max-retries 1 --imdb-backoff 0.1 --cache-dir c <in.ndjson >o 2>e
+	rc=0
+	enrich -j1 --imdb-max-retries 1 --imdb-backoff 0.1 --cache-dir c <in.ndjson >o 2>e || rc=$?
+	# nothing cached: the five items are degraded, exit 1 naming IMDb
+	[ "$rc" -eq 1 ]
+	grep -q 'error: 5 items degraded: imdb unreachable (5)' e
 	[ "$(jq length queue.json)" -eq 5 ]
 	[ "$(fake_stats .imdb.status_429)" -ge 2 ]
 	fake_reset '{"knobs":true}'

@@ -244,6 +244,25 @@ q() { # q METHOD PATH [JSON]: Qdrant call, body on stdout, HTTP status on the la
 	[[ "$all" == *'"rating":null'* ]]
 }
 
+@test "tmdb: review_words lengthens each non-empty review by that many words, nothing else" {
+	# a movie with at least one non-empty review
+	for tm in $(fake_library '.movies as $m | .sections[0].movies[:40][] | $m[.].tmdb'); do
+		base=$(curl -sS --max-time 5 "$FAKE_TMDB/3/movie/$tm?api_key=$K&append_to_response=reviews")
+		[ "$(jq '[.reviews.results[] | select(.content != "")] | length' <<<"$base")" -gt 0 ] && break
+	done
+	fake_config '{"tmdb":{"review_words":200}}'
+	long=$(curl -sS --max-time 5 "$FAKE_TMDB/3/movie/$tm?api_key=$K&append_to_response=reviews")
+	# every non-empty review gained 200 words; empty ones stay empty; other fields are equal
+	run jq -n --argjson a "$base" --argjson b "$long" '
+		def words: [splits("\\s+") | select(length > 0)] | length;
+		[range($a.reviews.results|length) | [$a.reviews.results[.].content, $b.reviews.results[.].content]
+		 | if .[0] == "" then .[1] == "" else (.[1] | words) - (.[0] | words) == 200 end] | all
+		and ($a | del(.reviews)) == ($b | del(.reviews))'
+	[ "$output" = true ]
+	fake_config '{"tmdb":{"review_words":null}}'
+	[ "$(curl -sS --max-time 5 "$FAKE_TMDB/3/movie/$tm?api_key=$K&append_to_response=reviews")" = "$base" ]
+}
+
 @test "tmdb: tv with appended seasons matches Plex episodes; >20 appends is 400/27" {
 	srk=$(fake_library '.sections[2].shows[1]')
 	tv=$(fake_library ".shows[\"$srk\"].tmdb")

@@ -4,6 +4,8 @@
 : "${PLEXPIPE_TOP:=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}"
 : "${PLEXPIPE_BIN:=$PLEXPIPE_TOP/bin}"
 FAKESVC="$PLEXPIPE_TOP/tests/fake/fakesvc.py"
+# plex-load keeps its listing state under XDG_STATE_HOME: never the tester's own
+export XDG_STATE_HOME="${BATS_TEST_TMPDIR:-${BATS_FILE_TMPDIR:-${TMPDIR:-/tmp}}}/xdg-state"
 export FAKE_PLEX_TOKEN=plex-test-token
 export FAKE_TMDB_KEY=0123456789abcdef0123456789abcdef
 # State files (dead letters, rejects, the IMDb queue; common/statedir.h) go
