@@ -300,7 +300,7 @@ parse_text(json_tokener *tok, const char *name, size_t line, const char *s,
 {
 	struct json_object	*o;
 	enum json_tokener_error	 e;
-	const char		*why;
+	const char		*why = "invalid JSON";	/* lex_strict sets it; gcc -O1 cannot tell */
 	size_t			 end, bad;
 
 	if (len > 0x7fffffff) {
