@@ -260,7 +260,7 @@ jparse_text(json_tokener *tok, const char *what, size_t line, const char *s,
 {
 	struct json_object	*o;
 	enum json_tokener_error	 e;
-	const char		*why;
+	const char		*why = "invalid JSON";	/* lex_strict sets it; gcc -O1 cannot tell */
 	size_t			 end, bad;
 
 	if (err != NULL)
