@@ -26,6 +26,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -141,6 +142,44 @@ cache_open(const char *dir, long long ttl_seconds)
 	return c;
 }
 
+int
+cache_check(const char *dir, int need_write, char *err, size_t errlen)
+{
+	struct stat	 sb;
+	char		*probe;
+	int		 fd, e;
+
+	if (dir == NULL || *dir == '\0') {
+		snprintf(err, errlen, "no cache directory given");
+		return -1;
+	}
+	if (mkdirs(dir, 0) == -1 || stat(dir, &sb) == -1) {
+		snprintf(err, errlen, "cache directory \"%s\": %s", dir,
+		    strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(sb.st_mode)) {
+		snprintf(err, errlen, "cache directory \"%s\": not a directory",
+		    dir);
+		return -1;
+	}
+	if (!need_write)
+		return 0;
+	/* access(2) is no proof: it says yes to root on a read-only mount */
+	xasprintf(&probe, "%s/.probe.XXXXXX", dir);
+	if ((fd = mkostemp(probe, O_CLOEXEC)) == -1) {
+		e = errno;
+		snprintf(err, errlen, "cache directory \"%s\": cannot write "
+		    "there: %s", dir, strerror(e));
+		free(probe);
+		return -1;
+	}
+	close(fd);
+	unlink(probe);
+	free(probe);
+	return 0;
+}
+
 void
 cache_close(struct cache *c)
 {
@@ -233,7 +272,7 @@ cache_put(struct cache *c, const char *key, const void *data, size_t len)
 {
 	char	*path, *tmp = NULL;
 	size_t	 dlen;
-	int	 fd = -1, rc = -1;
+	int	 fd = -1, rc = -1, e;
 
 	if (!key_ok(key)) {
 		char	 shown[81];
@@ -244,34 +283,35 @@ cache_put(struct cache *c, const char *key, const void *data, size_t len)
 			shown[i] = key[i] >= 0x20 && key[i] < 0x7f ? key[i] : '?';
 		shown[i] = '\0';
 		log_warn("cache: refused key \"%s\"", shown);
+		errno = EINVAL;
 		return -1;
 	}
 	path = entry_path(c, key);
 	if (mkdirs(path, 1) == -1) {
-		log_warn("cache: %s: %s", path, strerror(errno));
+		log_debug("cache: %s: %s", path, strerror(errno));
 		goto out;
 	}
 	/* the temp file sits next to the entry: rename must not cross file systems */
 	dlen = (size_t)(strrchr(path, '/') - path);
 	xasprintf(&tmp, "%.*s/.%s.tmpXXXXXX", (int)dlen, path, path + dlen + 1);
 	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
-		log_warn("cache: %s: %s", tmp, strerror(errno));
+		log_debug("cache: %s: %s", tmp, strerror(errno));
 		free(tmp);
 		tmp = NULL;
 		goto out;
 	}
 	if (write_full(fd, data, len) == -1) {
-		log_warn("cache: %s: %s", tmp, strerror(errno));
+		log_debug("cache: %s: %s", tmp, strerror(errno));
 		goto out;
 	}
 	if (close(fd) == -1) {
 		fd = -1;
-		log_warn("cache: %s: %s", tmp, strerror(errno));
+		log_debug("cache: %s: %s", tmp, strerror(errno));
 		goto out;
 	}
 	fd = -1;
 	if (rename(tmp, path) == -1) {
-		log_warn("cache: %s: %s", path, strerror(errno));
+		log_debug("cache: %s: %s", path, strerror(errno));
 		goto out;
 	}
 	free(tmp);
@@ -279,6 +319,7 @@ cache_put(struct cache *c, const char *key, const void *data, size_t len)
 	c->st.writes++;
 	rc = 0;
 out:
+	e = errno;	/* the cleanup must not hide why it failed */
 	if (fd != -1)
 		close(fd);
 	if (tmp != NULL) {
@@ -286,6 +327,7 @@ out:
 		free(tmp);
 	}
 	free(path);
+	errno = e;
 	return rc;
 }
 

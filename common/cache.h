@@ -19,6 +19,13 @@ struct cache;
  * The directory is created (mode 0700) when missing. NULL on failure.
  */
 struct cache *cache_open(const char *dir, long long ttl_seconds);
+/*
+ * Before a run: makes the directory when missing and, with need_write,
+ * makes and removes a file in it, so that a directory the run could not
+ * write (read-only, a plain file in its path, no permission) is found
+ * before any input is read. 0, or -1 with one line naming the path in err.
+ */
+int	 cache_check(const char *dir, int need_write, char *err, size_t errlen);
 void	 cache_close(struct cache *);	/* accepts NULL */
 const char *cache_dir(const struct cache *);
 
@@ -31,7 +38,9 @@ int	 cache_get(struct cache *, const char *key, struct buf *out, int ignore_ttl)
 /*
  * Writes a temporary file in the entry's directory and renames it over
  * the entry, so readers see the old or the new content, never a mix.
- * 0, or -1 with a warning.
+ * 0, or -1: a refused key (with a warning; errno EINVAL), or an I/O error
+ * (errno says which; logged at debug level only, so that a caller meeting
+ * a full disk or a read-only cache warns once, not once per answer).
  */
 int	 cache_put(struct cache *, const char *key, const void *data, size_t len);
 

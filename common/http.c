@@ -615,6 +615,29 @@ body_snippet(const struct http_response *r, struct buf *out)
 	free(red);
 }
 
+/* A TLS failure: the message names the server and the way out (--cacert). */
+static int
+tls_failure(CURLcode e)
+{
+	return e == CURLE_PEER_FAILED_VERIFICATION ||
+	    e == CURLE_SSL_CONNECT_ERROR || e == CURLE_SSL_CACERT_BADFILE ||
+	    e == CURLE_SSL_CERTPROBLEM || e == CURLE_SSL_ISSUER_ERROR;
+}
+
+/* Appends host[:port] of url, without scheme, user info or path. */
+static void
+url_host(struct buf *b, const char *url)
+{
+	const char	*p = strstr(url, "://"), *end, *at;
+
+	p = p != NULL ? p + 3 : url;
+	end = p + strcspn(p, "/?#");
+	for (at = p; at < end; at++)
+		if (*at == '@')
+			p = at + 1;
+	buf_append(b, p, (size_t)(end - p));
+}
+
 /* Fills resp->error for a final outcome that is not 2xx. */
 static void
 set_error(struct xfer *x, const char *why)
@@ -634,9 +657,15 @@ set_error(struct xfer *x, const char *why)
 	else if (r->status > 0)
 		buf_printf(&b, "%ld %s", r->status,
 		    x->reason[0] != '\0' ? x->reason : reason_phrase(r->status));
-	else
+	else {
 		buf_appends(&b, x->errbuf[0] != '\0' ? x->errbuf :
 		    curl_easy_strerror(x->cres));
+		if (tls_failure(x->cres)) {
+			buf_appends(&b, " (TLS with ");
+			url_host(&b, x->c->base_url);
+			buf_appends(&b, "; --cacert FILE trusts a private CA)");
+		}
+	}
 	while (b.len > 0 && b.data[b.len - 1] == ' ')
 		b.data[--b.len] = '\0';
 	buf_printf(&b, " after %d attempt%s", n, n == 1 ? "" : "s");

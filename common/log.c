@@ -9,6 +9,8 @@
  * only, as it says.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +28,8 @@
 #include "xalloc.h"
 
 #define PROGRESS_INTERVAL	0.5	/* s between progress redraws */
+#define STATUS_INTERVAL		0.25	/* s between status lines to a supervisor */
+#define STATUS_MARK		"\001"	/* starts every status line */
 
 static char		 prog[64] = "plexpipe";
 static enum log_level	 level = LOG_NOTICE;
@@ -33,10 +37,55 @@ static enum log_format	 format = LOG_TEXT;
 static int		 tty = -1;	/* stderr is a terminal; -1 unknown */
 static double		 t_start, t_last;
 static int		 progress_shown;
+static int		 status_fd = -2;	/* PLEXPIPE_STATUS; -1 none, -2 unknown */
+static double		 t_status;
+static size_t		 status_items, status_total;
 
 /* a notice is an info line that shows by default: JSON readers see "info" */
 static const char *const level_names[] = { "error", "warning", "info", "info",
     "debug" };
+
+/*
+ * A supervisor (scripts/plex-load) that draws one status line for the
+ * whole pipeline names a FIFO in PLEXPIPE_STATUS. Progress and the
+ * summary go there as short lines, "\001status PROG items=N total=N" and
+ * "\001summary PROG k=v ...", each in one write(2) (atomic under
+ * PIPE_BUF). The writes never block: a full FIFO drops a progress line,
+ * it never stalls the stage.
+ */
+static void
+status_open(void)
+{
+	const char	*p;
+
+	if (status_fd != -2)
+		return;
+	status_fd = -1;
+	if ((p = getenv("PLEXPIPE_STATUS")) != NULL && *p != '\0')
+		status_fd = open(p, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+}
+
+static void
+status_write(struct buf *b)
+{
+	int	 saved = errno;
+
+	buf_append(b, "\n", 1);
+	if (b->len <= PIPE_BUF)
+		(void)!write(status_fd, b->data, b->len);
+	errno = saved;
+}
+
+static void
+status_progress(int done)
+{
+	struct buf	 b = BUF_INIT;
+
+	buf_printf(&b, STATUS_MARK "status %s items=%zu total=%zu done=%d",
+	    prog, status_items, status_total, done);
+	status_write(&b);
+	buf_free(&b);
+}
 
 void
 log_init(const char *name)
@@ -51,6 +100,7 @@ log_init(const char *name)
 	tty = isatty(STDERR_FILENO);
 	t_start = now_monotonic();
 	t_last = 0;
+	status_open();
 }
 
 void
@@ -203,9 +253,18 @@ log_progress(size_t items)
 
 	if (tty == -1)
 		log_init(NULL);
+	now = now_monotonic();
+	status_items = items;
+	if (status_fd >= 0) {
+		/* the supervisor draws the line; the stage only reports */
+		if (t_status == 0 || now - t_status >= STATUS_INTERVAL) {
+			t_status = now;
+			status_progress(0);
+		}
+		return;
+	}
 	if (!tty || level < LOG_NOTICE)
 		return;
-	now = now_monotonic();
 	if (t_last != 0 && now - t_last < PROGRESS_INTERVAL)
 		return;
 	t_last = now;
@@ -218,9 +277,36 @@ log_progress(size_t items)
 }
 
 void
+log_progress_total(size_t more)
+{
+	status_total += more;
+	t_status = 0;	/* tell it at the next log_progress() */
+}
+
+void
 log_progress_done(void)
 {
+	if (status_fd >= 0)
+		status_progress(1);
 	clear_progress();
+}
+
+/* "\001summary PROG k=v ...": the numbers of a summary, for the supervisor. */
+static void
+status_summary(struct json_object *sum)
+{
+	struct buf	 b = BUF_INIT;
+
+	buf_printf(&b, STATUS_MARK "summary %s", prog);
+	json_object_object_foreach(sum, k, v) {
+		if (json_object_is_type(v, json_type_int))
+			buf_printf(&b, " %s=%lld", k,
+			    (long long)json_object_get_int64(v));
+		else if (json_object_is_type(v, json_type_double))
+			buf_printf(&b, " %s=%.3f", k, json_object_get_double(v));
+	}
+	status_write(&b);
+	buf_free(&b);
 }
 
 /* A value for "k=v": strings bare unless they need quoting, the rest as JSON. */
@@ -246,6 +332,13 @@ log_summary(struct json_object *sum)
 	struct json_object	*o;
 	struct buf		 line = BUF_INIT;
 
+	if (status_fd >= 0 && sum != NULL &&
+	    json_object_is_type(sum, json_type_object)) {
+		status_summary(sum);
+		/* the supervisor prints one summary for all; -v still shows each */
+		if (format == LOG_TEXT && level < LOG_INFO)
+			return;
+	}
 	if (level < LOG_NOTICE)
 		return;
 	if (format == LOG_JSON) {

@@ -40,6 +40,14 @@ void	log_debug(const char *, ...) __attribute__((__format__(__printf__, 1, 2)));
  */
 void	log_progress(size_t items);
 void	log_progress_done(void);
+/*
+ * More items to come (plex-ingest: a section's totalSize), for the ETA of
+ * a supervisor's status line. Under a supervisor (PLEXPIPE_STATUS names
+ * its FIFO) log_progress() reports there, at most 4 times a second,
+ * instead of drawing; log_summary() sends the summary's numbers there too
+ * and, in text format below -v, leaves the printing to the supervisor.
+ */
+void	log_progress_total(size_t more);
 
 /*
  * The summary line at the end of a run: text "prog: summary: k=v k=v ..."

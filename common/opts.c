@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "opts.h"
@@ -164,9 +165,17 @@ opt_common(int ch, const char *arg)
 		log_set_format(f);
 		return 1;
 	case OPT_INSECURE:
+		/* never silent: it exposes every request, keys included */
+		if (!common_opts.insecure)
+			log_warn("--insecure: TLS certificates are not verified "
+			    "(--cacert FILE trusts a private CA instead)");
 		common_opts.insecure = 1;
 		return 1;
 	case OPT_CACERT:
+		/* a typo here would only show as TLS failures, request by request */
+		if (arg == NULL || access(arg, R_OK) != 0)
+			usage_fail("--cacert: cannot read \"%s\": %s",
+			    arg != NULL ? arg : "", strerror(errno));
 		common_opts.cacert = arg;
 		return 1;
 	default:

@@ -43,6 +43,34 @@ item_init(struct enrich_item *it, struct json_object *plex,
 	}
 }
 
+/*
+ * A point that lacks data because a lookup failed with nothing cached
+ * (not because the title is unknown) says so in a top-level member,
+ * "degraded":["imdb","tmdb"] (sorted, only the services that failed):
+ * qdrant-upsert takes it off and does not let such a point replace a
+ * stored one, which may have that data.
+ */
+static void
+mark_degraded(struct enrich_ctx *ctx, const struct enrich_item *it,
+    struct json_object *p)
+{
+	struct json_object *a;
+
+	if (!((it->imdb_flags | it->tmdb_flags) & ENRICH_FAILED))
+		return;
+	a = json_object_new_array();
+	if (it->imdb_flags & ENRICH_FAILED) {
+		json_object_array_add(a, json_object_new_string("imdb"));
+		ctx->st.v[ST_IMDB_DEGRADED]++;
+	}
+	if (it->tmdb_flags & ENRICH_FAILED) {
+		json_object_array_add(a, json_object_new_string("tmdb"));
+		ctx->st.v[ST_TMDB_DEGRADED]++;
+	}
+	json_object_object_add(p, "degraded", a);
+	ctx->st.v[ST_DEGRADED]++;
+}
+
 int
 enrich_batch(struct enrich_ctx *ctx, int64_t seq, const char *job, size_t len,
     struct buf *out)
@@ -75,8 +103,10 @@ enrich_batch(struct enrich_ctx *ctx, int64_t seq, const char *job, size_t len,
 		enrich_tmdb_batch(ctx, items, m);
 	points = json_object_new_array();
 	for (i = 0; i < m; i++) {
-		json_object_array_add(points, enrich_point(&items[i],
-		    ctx->o->dense_model, ctx->o->sparse_model));
+		p = enrich_point(&items[i], ctx->o->dense_model,
+		    ctx->o->sparse_model);
+		mark_degraded(ctx, &items[i], p);
+		json_object_array_add(points, p);
 		ctx->st.v[ST_ITEMS]++;
 		if (items[i].tmdb != NULL)
 			ctx->st.v[ST_WITH_TMDB]++;

@@ -81,6 +81,14 @@ breaker_fail(struct breaker *b)
 	return __atomic_exchange_n(&b->down, 1, __ATOMIC_ACQ_REL) == 0;
 }
 
+int
+breaker_trip(struct breaker *b)
+{
+	if (b == NULL)
+		return 0;
+	return __atomic_exchange_n(&b->down, 1, __ATOMIC_ACQ_REL) == 0;
+}
+
 void
 breaker_ok(struct breaker *b)
 {

@@ -426,6 +426,8 @@ stats_object(struct disp *d)
 	    json_object_new_int64((int64_t)d->st->v[ST_WITH_IMDB]));
 	json_object_object_add(o, "stale_served",
 	    json_object_new_int64((int64_t)d->st->v[ST_STALE_SERVED]));
+	json_object_object_add(o, "degraded",
+	    json_object_new_int64((int64_t)d->st->v[ST_DEGRADED]));
 	json_object_object_add(o, "rejected",
 	    json_object_new_int64((int64_t)reject_count(d->rej)));
 	return o;
@@ -449,6 +451,7 @@ emit(struct disp *d)
 		d->head++;
 		d->count--;
 	}
+	log_progress((size_t)d->st->v[ST_ITEMS]);	/* items enriched so far */
 }
 
 /* A batch that killed two workers: its records go to the reject file. */
@@ -483,6 +486,7 @@ worker_died(struct disp *d, int w)
 
 	close(wk->to_fd);
 	close(wk->from_fd);
+	buf_free(&wk->rbuf);	/* its messages are handled; a new worker starts afresh */
 	while (waitpid(wk->pid, &status, 0) == -1 && errno == EINTR)
 		;
 	if (WIFSIGNALED(status))

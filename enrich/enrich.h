@@ -44,6 +44,7 @@ struct enrich_opts {
 	struct ratelimit *imdb_rl;
 	struct breaker	*tmdb_br;		/* shared by every worker */
 	struct breaker	*imdb_br;
+	struct breaker	*cache_br;		/* down: cache writes failed, none more */
 };
 
 /* --- circuit breaker per service (breaker.c) -------------------------- */
@@ -57,6 +58,8 @@ void	 breaker_free(struct breaker *);	/* accepts NULL */
 int	 breaker_is_down(const struct breaker *);
 /* Counts a failed attempt; 1 when this call opened the breaker. */
 int	 breaker_fail(struct breaker *);
+/* Opens it at once (a cache that cannot be written); 1 for the call that did. */
+int	 breaker_trip(struct breaker *);
 /* An answer came: the count of failures in a row starts again. */
 void	 breaker_ok(struct breaker *);
 /* 1 for the first caller of the run, across processes, per bit. */
@@ -85,6 +88,9 @@ enum enrich_stat {
 	ST_STALE_SERVED,	/* items given an expired answer */
 	ST_TMDB_STALE,
 	ST_IMDB_STALE,
+	ST_DEGRADED,		/* items a failed lookup left without data */
+	ST_TMDB_DEGRADED,
+	ST_IMDB_DEGRADED,
 	ST_NSTATS
 };
 

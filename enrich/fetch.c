@@ -1,4 +1,5 @@
 /* fetch.c: cache lookups and stores for API answers (a cached "null" means known not found), expired ones when a refresh fails. */
+#include <errno.h>
 #include <string.h>
 
 #include <json-c/json.h>
@@ -73,7 +74,14 @@ enrich_cache_store(struct enrich_ctx *ctx, const char *key,
 	const char *s = "null";
 	size_t len = 4;
 
+	if (breaker_is_down(ctx->o->cache_br))
+		return;		/* writes failed: the run goes on without caching */
 	if (j != NULL)
 		s = ndjson_to_string(j, &len);
-	(void)cache_put(ctx->cache, key, s, len);
+	if (cache_put(ctx->cache, key, s, len) == -1 && errno != EINVAL &&
+	    breaker_trip(ctx->o->cache_br))
+		log_warn("cache: cannot write under \"%s\" (%s): going on "
+		    "without caching; the points are complete, the answers "
+		    "are not kept for the next run", cache_dir(ctx->cache),
+		    strerror(errno));
 }

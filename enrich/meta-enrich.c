@@ -1,6 +1,7 @@
 /* meta-enrich.c: main: options, shared rate limits, retry queue, then the ordered -jN worker pipeline. */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 
 #include <json-c/json.h>
 
+#include "cache.h"
 #include "enrich.h"
 #include "exitcode.h"
 #include "http.h"
@@ -75,7 +77,7 @@ static const struct option longopts[] = {
 };
 
 static const char usage_text[] =
-"usage: meta-enrich [-j N] [options] < plex.ndjson > points.ndjson\n"
+"Usage: meta-enrich [-j N] [options] < plex.ndjson > points.ndjson\n"
 "\n"
 "Reads plex batches (or bare Plex items, one per line) from stdin, adds TMDb\n"
 "and IMDb metadata, and writes Qdrant points batches in input order, whatever\n"
@@ -141,9 +143,11 @@ static const char exit_text[] =
 "STATE is ${XDG_STATE_HOME:-~/.local/state}/plexpipe (made mode 0700 when\n"
 "first needed; its files are mode 0600).\n"
 "\n"
-"Exit status: 0 done; 1 fatal error; 2 usage error or TMDb key refused (401);\n"
-"3 bad input with --strict; 4 done, some records rejected; 5 the input had no\n"
-"end record (truncated upstream); 128+N killed by signal N.\n"
+"Exit status: 0 done; 1 fatal error, or items degraded (a TMDb or IMDb lookup\n"
+"failed with nothing cached; every point is still written, marked \"degraded\");\n"
+"2 usage error or TMDb key refused (401); 3 bad input with --strict; 4 done,\n"
+"some records rejected; 5 the input had no end record (truncated upstream);\n"
+"128+N killed by signal N.\n"
 "Point ids: the rating key as an integer when it is all digits, else the UUIDv5\n"
 "of \"plex://rating-key/KEY\" in the RFC 4122 URL namespace.\n";
 
@@ -382,13 +386,37 @@ summary(const struct enrich_stats *st, const struct dispatch_result *res,
 	json_object_put(s);
 }
 
+/*
+ * Items a failed lookup left without data: the run is not a success,
+ * though every point was written. One line naming the services, which
+ * plex-load quotes as the cause of the failure.
+ */
+static void
+degraded_line(const struct enrich_stats *st)
+{
+	char what[128] = "";
+
+	if (st->v[ST_DEGRADED] == 0)
+		return;
+	if (st->v[ST_TMDB_DEGRADED] > 0)
+		snprintf(what, sizeof(what), "tmdb unreachable (%llu)",
+		    (unsigned long long)st->v[ST_TMDB_DEGRADED]);
+	if (st->v[ST_IMDB_DEGRADED] > 0)
+		snprintf(what + strlen(what), sizeof(what) - strlen(what),
+		    "%simdb unreachable (%llu)", what[0] ? ", " : "",
+		    (unsigned long long)st->v[ST_IMDB_DEGRADED]);
+	log_error("%llu items degraded: %s; their points are marked "
+	    "\"degraded\" and do not replace stored ones",
+	    (unsigned long long)st->v[ST_DEGRADED], what);
+}
+
 int
 main(int argc, char *argv[])
 {
 	struct enrich_opts o;
 	struct enrich_stats st;
 	struct dispatch_result res;
-	char **queue = NULL, *cdir, *where;
+	char **queue = NULL, *cdir, *where, cerr[PATH_MAX + 128];
 	size_t nqueue = 0;
 	int ch, had_queue, rc;
 	double t0 = now_monotonic();
@@ -431,6 +459,11 @@ main(int argc, char *argv[])
 	if (optind < argc)
 		opt_usage_error("unexpected argument '%s' (the input is stdin)",
 		    argv[optind]);
+	/* a cache the run cannot use is a configuration error: say so first */
+	if (cache_check(o.cache_dir, !o.offline, cerr, sizeof(cerr)) == -1) {
+		log_error("%s", cerr);
+		exit(EXIT_USAGE);
+	}
 	if (!o.no_tmdb && !o.offline && o.tmdb_key == NULL)
 		log_warn("no TMDb key (TMDB_API_KEY): TMDb data only from the "
 		    "cache, no TMDb request");
@@ -445,7 +478,8 @@ main(int argc, char *argv[])
 		exit(EXIT_FATAL);
 	}
 	if ((o.tmdb_br = breaker_new("tmdb", ENRICH_BREAKER_THRESHOLD)) == NULL ||
-	    (o.imdb_br = breaker_new("imdb", ENRICH_BREAKER_THRESHOLD)) == NULL) {
+	    (o.imdb_br = breaker_new("imdb", ENRICH_BREAKER_THRESHOLD)) == NULL ||
+	    (o.cache_br = breaker_new("cache", 0)) == NULL) {
 		log_error("circuit breaker: %s", strerror(errno));
 		exit(EXIT_FATAL);
 	}
@@ -466,16 +500,22 @@ main(int argc, char *argv[])
 		enrich_queue_save(o.imdb_queue, queue, nqueue);
 	}
 	enrich_ids_free(queue, nqueue);
+	log_progress_done();
 	summary(&st, &res, &o, now_monotonic() - t0);
 	ratelimit_free(o.tmdb_rl);
 	ratelimit_free(o.imdb_rl);
 	breaker_free(o.tmdb_br);
 	breaker_free(o.imdb_br);
+	breaker_free(o.cache_br);
 	free(cdir);
 	free(tmdb_key_owned);
 	signals_reraise();
 	if (rc != 0)
 		return rc;
+	if (res.rejects > 0)
+		log_error("%zu bad records rejected%s", res.rejects,
+		    o.reject_file ? "" : " (no --reject-file)");
+	degraded_line(&st);
 	if (!res.saw_end) {
 		log_error("the input ended without an end record");
 		return EXIT_TRUNCATED;
@@ -490,7 +530,9 @@ main(int argc, char *argv[])
 		} else
 			log_error("%zu bad records rejected (--reject-file '' "
 			    "kept none)", res.rejects);
-		return EXIT_PARTIAL;
 	}
-	return EXIT_OK;
+	/* a service failure outranks rejected records */
+	if (st.v[ST_DEGRADED] > 0)
+		return EXIT_FATAL;
+	return res.rejects > 0 ? EXIT_PARTIAL : EXIT_OK;
 }

@@ -19,6 +19,9 @@ static const char *const names[ST_NSTATS] = {
 	[ST_STALE_SERVED] = "stale_served",
 	[ST_TMDB_STALE] = "tmdb_stale_served",
 	[ST_IMDB_STALE] = "imdb_stale_served",
+	[ST_DEGRADED] = "degraded",
+	[ST_TMDB_DEGRADED] = "tmdb_degraded",
+	[ST_IMDB_DEGRADED] = "imdb_degraded",
 };
 
 const char *

@@ -121,9 +121,50 @@ int	 ingest_keyset_has(const struct ingest_keyset *, const char *);
 /* Returns 1 when added, 0 when it was already there. */
 int	 ingest_keyset_add(struct ingest_keyset *, const char *);
 size_t	 ingest_keyset_count(const struct ingest_keyset *);
+/* The key's insertion ordinal (0 for the first key added), or -1. */
+long	 ingest_keyset_index(const struct ingest_keyset *, const char *);
+/* The key of that ordinal (borrowed), or NULL. */
+const char *ingest_keyset_key(const struct ingest_keyset *, size_t);
 /* Calls fn for each key in insertion order. */
 void	 ingest_keyset_each(const struct ingest_keyset *,
 	    void (*)(void *, const char *), void *);
+
+/* listing_state.c: per listed item its listing timestamps, for incremental runs. */
+struct ingest_state;
+struct ingest_state *ingest_state_new(void);
+void	 ingest_state_free(struct ingest_state *);
+size_t	 ingest_state_count(const struct ingest_state *);
+/* "movie" -> 'm', "episode" -> 'e', "show" -> 's'; else '\0'. */
+char	 ingest_state_type_code(const char *type);
+/*
+ * Records a key's stamps (-1: the timestamp is absent; show NULL but for
+ * episodes). Returns 1, or 0 when the key was there already or cannot be
+ * stored (empty, control characters, unknown type).
+ */
+int	 ingest_state_put(struct ingest_state *, const char *key, char type,
+	    int64_t updated, int64_t added, const char *show, int64_t show_updated);
+/*
+ * 1 when the key is there with exactly these stamps, so its points need no
+ * refresh; never for an item without any timestamp, nor for an episode
+ * whose show's updatedAt is unknown.
+ */
+int	 ingest_state_same(const struct ingest_state *, const char *key, char type,
+	    int64_t updated, int64_t added, const char *show, int64_t show_updated);
+/* The key's updatedAt in *updated; 0 when the key is unknown. */
+int	 ingest_state_updated(const struct ingest_state *, const char *key,
+	    int64_t *updated);
+void	 ingest_state_counts(const struct ingest_state *, size_t *movies,
+	    size_t *episodes, size_t *shows);
+/*
+ * Reads a state file into an empty state: 0; 1 when the file does not
+ * exist; -1 when it cannot be read or a line is bad (err names the file
+ * and line).
+ */
+int	 ingest_state_load(struct ingest_state *, const char *path, char *err,
+	    size_t errlen);
+/* Writes the state atomically (mode 0600); 0, or -1 with err set. */
+int	 ingest_state_write(const struct ingest_state *, const char *path,
+	    char *err, size_t errlen);
 
 /* show_cache.c: a bounded cache of show metadata by rating key. */
 struct ingest_show_cache;
@@ -176,14 +217,42 @@ struct ingest_run {
 	size_t			 vanished;	/* listed, but no metadata */
 	size_t			 duplicates;
 	size_t			 skipped;	/* collections and other types */
+	size_t			 unsettled;	/* listings that kept changing */
+	size_t			 unchanged;	/* listed, same as in the state */
+	struct ingest_state	*old;		/* --state, or NULL */
+	struct ingest_state	*next;		/* for --state-out, or NULL */
+	struct ingest_state	*show_times;	/* show key -> updatedAt */
 	int			 limit_hit;
+	int			 rereading;	/* a listing's second or later pass */
 };
 /*
  * Lists one section fully (or up to the limit), writing a batch per page.
  * *total gets the server's totalSize; *to_end is 1 when the listing was
- * read to its end. Returns PLEX_OK or the error that stopped it.
+ * read to its end and was steady: totalSize unchanged across its pages,
+ * each page's first row the last of the page before, and as many distinct
+ * rows as totalSize. A listing that moved is read again, up to
+ * INGEST_LIST_PASSES times; if it still moves, one warning names the
+ * section and *to_end is 0 (the run is not complete). Returns PLEX_OK or
+ * the error that stopped it.
  */
+#define INGEST_LIST_PASSES	3
 int	 ingest_list(struct ingest_run *, const struct ingest_listing *,
 	    long *total, int *to_end);
+
+/* incremental.c: the listing state's verdict on listing rows. */
+/* 1 when the row's item is unchanged since the old state. */
+int	 ingest_row_unchanged(const struct ingest_run *, struct json_object *row,
+	    const char *rk);
+/* Records the row's stamps in the next state. */
+void	 ingest_row_note(struct ingest_run *, struct json_object *row,
+	    const char *rk);
+/*
+ * A full run: the updatedAt of an episode row's show, from the show's
+ * metadata (in found, or cached), for the next state.
+ */
+void	 ingest_note_show(struct ingest_run *, struct json_object *row,
+	    struct json_object *found);
+/* Incremental runs: lists the shows of an episode listing's section for their updatedAt. */
+int	 ingest_list_show_times(struct ingest_run *, const struct ingest_listing *);
 
 #endif

@@ -5,7 +5,9 @@
  * once, and the end record lists them all), but memory must not grow with
  * the items themselves. Keys live back to back in one arena, NUL-
  * terminated, in emit order; an open-addressing table of arena offsets
- * (linear probing, load <= 1/2) finds them. About 12 bytes per key.
+ * (linear probing, load <= 1/2) finds them, with each key's insertion
+ * ordinal beside it (the listing state keeps its stamps in an array by
+ * ordinal) and the way back. About 24 bytes per key.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -18,6 +20,8 @@ struct ingest_keyset {
 	char		*arena;		/* keys, each NUL-terminated */
 	size_t		 used, cap;
 	uint32_t	*slot;		/* arena offset + 1; 0 = empty */
+	uint32_t	*ord;		/* the key's insertion ordinal, by slot */
+	uint32_t	*byord;		/* arena offset, by ordinal */
 	size_t		 nslot;		/* power of two */
 	size_t		 count;
 };
@@ -42,6 +46,7 @@ ingest_keyset_new(void)
 	ks = xcalloc(1, sizeof(*ks));
 	ks->nslot = 1024;
 	ks->slot = xcalloc(ks->nslot, sizeof(*ks->slot));
+	ks->ord = xcalloc(ks->nslot, sizeof(*ks->ord));
 	return ks;
 }
 
@@ -52,6 +57,8 @@ ingest_keyset_free(struct ingest_keyset *ks)
 		return;
 	free(ks->arena);
 	free(ks->slot);
+	free(ks->ord);
+	free(ks->byord);
 	free(ks);
 }
 
@@ -73,14 +80,29 @@ ingest_keyset_has(const struct ingest_keyset *ks, const char *key)
 	return ks->slot[find(ks, key)] != 0;
 }
 
+const char *
+ingest_keyset_key(const struct ingest_keyset *ks, size_t ord)
+{
+	return ord < ks->count ? ks->arena + ks->byord[ord] : NULL;
+}
+
+long
+ingest_keyset_index(const struct ingest_keyset *ks, const char *key)
+{
+	size_t i = find(ks, key);
+
+	return ks->slot[i] != 0 ? (long)ks->ord[i] : -1;
+}
+
 static void
 grow(struct ingest_keyset *ks)
 {
-	uint32_t *old = ks->slot;
+	uint32_t *old = ks->slot, *oldord = ks->ord;
 	size_t i, j, oldn = ks->nslot;
 
 	ks->nslot *= 2;
 	ks->slot = xcalloc(ks->nslot, sizeof(*ks->slot));
+	ks->ord = xcalloc(ks->nslot, sizeof(*ks->ord));
 	for (i = 0; i < oldn; i++) {
 		if (old[i] == 0)
 			continue;
@@ -88,8 +110,10 @@ grow(struct ingest_keyset *ks)
 		    ks->slot[j] != 0; j = (j + 1) & (ks->nslot - 1))
 			;
 		ks->slot[j] = old[i];
+		ks->ord[j] = oldord[i];
 	}
 	free(old);
+	free(oldord);
 }
 
 int
@@ -110,6 +134,11 @@ ingest_keyset_add(struct ingest_keyset *ks, const char *key)
 	}
 	memcpy(ks->arena + ks->used, key, len);
 	ks->slot[i] = (uint32_t)ks->used + 1;
+	ks->ord[i] = (uint32_t)ks->count;
+	if ((ks->count & (ks->count - 1)) == 0)	/* 0, 1, 2, 4...: grow */
+		ks->byord = xreallocarray(ks->byord, ks->count ? 2 * ks->count : 1,
+		    sizeof(*ks->byord));
+	ks->byord[ks->count] = (uint32_t)ks->used;
 	ks->used += len;
 	ks->count++;
 	if (ks->count * 2 > ks->nslot)

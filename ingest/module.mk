@@ -3,8 +3,10 @@
 INGEST_MAIN = ingest/plex-ingest.c
 INGEST_SRCS = \
 	ingest/batch_emit.c \
+	ingest/incremental.c \
 	ingest/keyset.c \
 	ingest/listing.c \
+	ingest/listing_state.c \
 	ingest/metadata_fetch.c \
 	ingest/plex_client.c \
 	ingest/plex_source.c \

@@ -34,6 +34,8 @@ enum {
 	OPT_SAMPLE,
 	OPT_TIMEOUT,
 	OPT_RETRIES,
+	OPT_STATE,
+	OPT_STATE_OUT,
 	OPT_LIST
 };
 
@@ -49,6 +51,8 @@ static const struct option longopts[] = {
 	{ "sample-dir",		required_argument,	NULL, OPT_SAMPLE },
 	{ "timeout",		required_argument,	NULL, OPT_TIMEOUT },
 	{ "retries",		required_argument,	NULL, OPT_RETRIES },
+	{ "state",		required_argument,	NULL, OPT_STATE },
+	{ "state-out",		required_argument,	NULL, OPT_STATE_OUT },
 	{ "list-options",	no_argument,		NULL, OPT_LIST },
 	COMMON_LONGOPTS,
 	{ NULL, 0, NULL, 0 }
@@ -67,15 +71,18 @@ struct config {
 	const char	*sample_dir;
 	double		 timeout;
 	int		 retries;
+	const char	*state;
+	const char	*state_out;
 };
 
 static void
 help(void)
 {
 	printf(
-"usage: " PROG " [--plex-url URL] [--plex-token-file FILE] [--section NAME|KEY]...\n"
+"Usage: " PROG " [--plex-url URL] [--plex-token-file FILE] [--section NAME|KEY]...\n"
 "       [--types movie,episode,show] [--plex-chunk-size N] [--updated-since TIME]\n"
-"       [--limit N] [--timeout SECONDS] [--retries N] [common options]\n"
+"       [--limit N] [--timeout SECONDS] [--retries N] [--state FILE]\n"
+"       [--state-out FILE] [common options]\n"
 "       " PROG " --sample-dir DIR [--types ...] [--plex-chunk-size N] [...]\n"
 "\n"
 "Reads a Plex Media Server library over its HTTP API and writes it to stdout\n"
@@ -108,6 +115,16 @@ help(void)
 "  --sample-dir DIR        read recorded answers instead of a server: the bundled\n"
 "                          sample library (DIR/plex/...) or mcp-plex sample-data;\n"
 "                          no URL or token needed (PLEX_SAMPLE_DIR)\n"
+"\n"
+"Incremental runs (scripts/plex-load keeps the state for you):\n"
+"  --state FILE            the listing state of the last good run: items whose\n"
+"                          updatedAt and addedAt (and their show's updatedAt) are\n"
+"                          unchanged get no metadata request and are not written;\n"
+"                          the end record still lists them. A missing or unreadable\n"
+"                          FILE means a full run (with a warning if unreadable)\n"
+"  --state-out FILE        write this run's listing state to FILE (atomically,\n"
+"                          mode 0600) once the end record is out; give it to\n"
+"                          --state next time only if the whole load succeeded\n"
 "\n"
 "Common options:\n"
 "%s"
@@ -230,6 +247,12 @@ configure(struct config *c, int argc, char **argv)
 		case OPT_RETRIES:
 			c->retries = (int)opt_number(optarg, 0, 100, "--retries");
 			break;
+		case OPT_STATE:
+			c->state = optarg;
+			break;
+		case OPT_STATE_OUT:
+			c->state_out = optarg;
+			break;
 		case OPT_LIST:
 			list_options();
 			break;
@@ -328,6 +351,10 @@ stats_new(const struct plex_source *src, const struct ingest_run *run,
 	    json_object_new_int64((int64_t)run->duplicates));
 	json_object_object_add(st, "vanished",
 	    json_object_new_int64((int64_t)run->vanished));
+	json_object_object_add(st, "incremental",
+	    json_object_new_boolean(run->old != NULL));
+	json_object_object_add(st, "unchanged",
+	    json_object_new_int64((int64_t)run->unchanged));
 	snprintf(num, sizeof(num), "%.3f", secs);
 	json_object_object_add(st, "seconds",
 	    json_object_new_double_s(secs, num));
@@ -349,6 +376,33 @@ fail(struct plex_source *src, int rc, const struct ingest_run *run)
 	ndjson_check_stdout();
 	signals_reraise();
 	exit(rc == PLEX_ERR_AUTH ? EXIT_USAGE : EXIT_FATAL);
+}
+
+/*
+ * The old listing state, or NULL for a full run. A state that cannot be
+ * read costs a full run, never a wrong incremental one.
+ */
+static struct ingest_state *
+load_state(const char *path)
+{
+	struct ingest_state *st;
+	char err[512];
+	int rc;
+
+	if (path == NULL)
+		return NULL;
+	st = ingest_state_new();
+	if ((rc = ingest_state_load(st, path, err, sizeof(err))) == 0) {
+		log_info("listing state %s: %zu items; fetching only new and "
+		    "changed ones", path, ingest_state_count(st));
+		return st;
+	}
+	if (rc > 0)
+		log_notice("no listing state yet (%s): a full run", path);
+	else
+		log_warn("listing state unusable, so this is a full run: %s", err);
+	ingest_state_free(st);
+	return NULL;
 }
 
 int
@@ -399,6 +453,9 @@ main(int argc, char **argv)
 	run.chunk = c.chunk;
 	run.since = since;
 	run.limit = (size_t)c.limit;
+	run.old = load_state(c.state);
+	if (c.state_out != NULL)
+		run.next = ingest_state_new();
 
 	if ((rc = plex_src_sections(src, &root)) != PLEX_OK)
 		fail(src, rc, &run);
@@ -460,12 +517,22 @@ main(int argc, char **argv)
 	json_object_object_add(stats, "complete", json_object_new_boolean(complete));
 	log_summary(stats);
 	json_object_put(stats);
+	if (run.next != NULL &&
+	    ingest_state_write(run.next, c.state_out, err, sizeof(err)) != 0) {
+		/* the load may still succeed; its state must not be trusted */
+		log_error("--state-out: %s", err);
+		ndjson_writer_close(out.w, 0);
+		exit(EXIT_FATAL);
+	}
 
 	ndjson_writer_close(out.w, 0);
 	ndjson_check_stdout();
 	ingest_listings_free(ls, (size_t)n);
 	ingest_keyset_free(run.seen);
 	ingest_show_cache_free(run.shows);
+	ingest_state_free(run.old);
+	ingest_state_free(run.next);
+	ingest_state_free(run.show_times);
 	plex_src_free(src);
 	free(c.sections);
 	free(env_keep);

@@ -5,6 +5,7 @@ UPSERT_SRCS = \
 	upsert/bm25.c \
 	upsert/cleanup.c \
 	upsert/collection.c \
+	upsert/count_points.c \
 	upsert/dry_run.c \
 	upsert/embed_client.c \
 	upsert/murmur3.c \

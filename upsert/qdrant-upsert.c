@@ -43,7 +43,8 @@ enum {
 	OPT_EMBED_BATCH, OPT_SPARSE, OPT_DENSE_SIZE, OPT_DENSE_DISTANCE,
 	OPT_RECREATE, OPT_NO_CLEANUP, OPT_MAX_DELETE, OPT_FORCE_CLEANUP,
 	OPT_SKIP, OPT_NO_SKIP, OPT_DRY_RUN, OPT_REJECT_FILE, OPT_STRICT,
-	OPT_SHARDS, OPT_REPLICATION, OPT_WRITE_CONSISTENCY, OPT_LIST_OPTIONS
+	OPT_SHARDS, OPT_REPLICATION, OPT_WRITE_CONSISTENCY, OPT_COUNT_POINTS,
+	OPT_LIST_OPTIONS
 };
 
 static const struct option longopts[] = {
@@ -84,13 +85,14 @@ static const struct option longopts[] = {
 	{ "dry-run",		no_argument,		NULL, OPT_DRY_RUN },
 	{ "reject-file",	required_argument,	NULL, OPT_REJECT_FILE },
 	{ "strict",		no_argument,		NULL, OPT_STRICT },
+	{ "count-points",	no_argument,		NULL, OPT_COUNT_POINTS },
 	{ "list-options",	no_argument,		NULL, OPT_LIST_OPTIONS },
 	COMMON_LONGOPTS,
 	{ NULL, 0, NULL, 0 }
 };
 
 static const char synopsis[] =
-"usage: qdrant-upsert [options] [FILE]\n"
+"Usage: qdrant-upsert [options] [FILE]\n"
 "\n"
 "Reads Qdrant points as NDJSON (`points` batches from meta-enrich, or bare\n"
 "points with an \"id\") from FILE or standard input, makes sure the collection\n"
@@ -168,6 +170,11 @@ static const char synopsis[] =
 "                            (QDRANT_MAX_DELETE_FRACTION; default 0.2; exit 4)\n"
 "  --force-cleanup           delete even above that fraction\n"
 "\n"
+"  --count-points            read no input: write one line {\"kind\":\"count\",\n"
+"                            \"collection\",\"exists\",\"points\":{\"movie\":N,\n"
+"                            \"episode\":N,\"show\":N}} and exit (plex-load uses it\n"
+"                            to check its listing state against the collection)\n"
+"\n"
 "STATE is ${XDG_STATE_HOME:-~/.local/state}/plexpipe (made mode 0700 when first\n"
 "needed; its files are mode 0600).\n"
 "\n"
@@ -204,6 +211,7 @@ struct state {
 	double			 timeout;
 	const char		*reject_path;
 	int			 strict;
+	int			 count_points;	/* --count-points: count_points.c */
 	const char		*input;
 
 	struct upsert_bm25	*bm;
@@ -469,6 +477,9 @@ parse_args(struct state *s, int argc, char **argv)
 		case OPT_STRICT:
 			s->strict = 1;
 			break;
+		case OPT_COUNT_POINTS:
+			s->count_points = 1;
+			break;
 		case OPT_LIST_OPTIONS:
 			list_options();
 			break;
@@ -718,6 +729,18 @@ add_point(struct state *s, struct json_object *p, size_t line, int64_t seq)
 	return 0;
 }
 
+/* Points landed so far (upserted or unchanged), for the progress line. */
+static void
+progress(struct state *s)
+{
+	const struct upsert_stats *st;
+
+	if (s->run != NULL) {
+		st = upsert_run_stats(s->run);
+		log_progress(st->upserted + st->skipped);
+	}
+}
+
 /* Is there input to read without blocking? (A regular file always is.) */
 static int
 input_ready(FILE *fp)
@@ -822,6 +845,7 @@ read_input(struct state *s, FILE *fp, const char *name)
 
 	rd = ndjson_reader_new(fp, name, 0);
 	while (rc == 0 && !signal_received) {
+		progress(s);
 		if (s->run != NULL && (rc = upsert_run_fatal(s->run)) != 0)
 			break;
 		/* keep requests moving while waiting for input or for room */
@@ -998,6 +1022,30 @@ dead_letter_is_input(FILE *fp, const char *path)
 	    S_ISREG(in.st_mode) && in.st_dev == dl.st_dev && in.st_ino == dl.st_ino;
 }
 
+/* --count-points: no input, one count line (count_points.c). */
+static int
+count_main(struct state *s)
+{
+	int	 rc;
+
+	if (s->cfg.dry_run) {
+		log_error("--count-points needs Qdrant: not with --dry-run");
+		return EXIT_USAGE;
+	}
+	http_global_init();
+	s->out = ndjson_writer_new(stdout, "stdout");
+	make_clients(s);
+	rc = upsert_count_points(&s->q, s->out);
+	http_client_free(s->q.client);
+	http_client_free(s->embed);
+	free(s->embed_path);
+	free(s->key_file_value);
+	free(s->embed_key_file_value);
+	ndjson_writer_close(s->out, 0);
+	ndjson_check_stdout();
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1013,6 +1061,8 @@ main(int argc, char **argv)
 	opt_common(0, NULL);
 	env_defaults(&s);
 	parse_args(&s, argc, argv);
+	if (s.count_points)
+		return count_main(&s);
 	check_config(&s);
 	if (s.input != NULL && (fp = fopen(s.input, "r")) == NULL) {
 		log_error("%s: %s", s.input, strerror(errno));
@@ -1053,8 +1103,10 @@ main(int argc, char **argv)
 	if (s.run != NULL && rc == 0) {
 		upsert_run_flush(s.run);
 		while (upsert_run_active(s.run) > 0 && !signal_received &&
-		    (rc = upsert_run_fatal(s.run)) == 0)
+		    (rc = upsert_run_fatal(s.run)) == 0) {
 			upsert_run_drive(s.run, 50);
+			progress(&s);
+		}
 	}
 	if (signal_received && s.run != NULL)
 		upsert_run_spool_pending(s.run);
@@ -1062,6 +1114,8 @@ main(int argc, char **argv)
 		rc = maybe_cleanup(&s, &deleted);
 	if (s.run != NULL && upsert_run_close_dead_letter(s.run) != 0 && rc == 0)
 		rc = EXIT_FATAL;
+	progress(&s);
+	log_progress_done();
 	summary(&s, now_monotonic() - t0, deleted);
 	if (rc == 0 && ((s.run && upsert_run_stats(s.run)->dead_lettered > 0) ||
 	    reject_count(s.rej) > 0))

@@ -121,6 +121,14 @@ void	 upsert_index_body(size_t i, struct buf *);
 long	 upsert_qdrant_call(struct upsert_qdrant *, const char *method,
 	    const char *path, const char *body, struct http_response *);
 
+/* --- count_points.c --- */
+/*
+ * Writes {"kind":"count","collection","exists","points":{"movie":N,
+ * "episode":N,"show":N}} to out (a missing collection: exists false, all
+ * 0). Returns 0, or an exit status after logging why.
+ */
+int	 upsert_count_points(struct upsert_qdrant *, struct ndjson_writer *out);
+
 /* --- embed_client.c --- */
 /* Splits EMBED_URL into a base URL and the request path (/v1/embeddings). */
 void	 upsert_embed_split_url(const char *url, char **base, char **path);

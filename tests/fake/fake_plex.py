@@ -101,11 +101,43 @@ def truncate(item, include_guids):
 
 
 class PlexApp(App):
+    # A library that changes (generated library only):
+    #   deleted  [rk, ...]            gone from listings and metadata
+    #   edits    {rk: {field: value}}  merged into the item (listing rows and details),
+    #                                  e.g. {"updatedAt": 1760000000, "summary": "..."}
+    #   mutate   {"after_pages": N, "delete": [rk], "add": [rk], "edits": {...}}
+    #            one-shot: once N listing pages have been answered, the keys in
+    #            "delete" join `deleted`, those in "add" leave it (an item added
+    #            at its place in the listing), and "edits" are merged
+    EXTRA_KNOBS = ("deleted", "edits", "mutate")
+
     def __init__(self, lib, token, dirlib=None):
         self.lib = lib
         self.dirlib = dirlib
         self.token = token
         self.tl = threading.local()   # per-request: build full tag lists or listing-sized ones
+        self.mutate_lock = threading.Lock()
+
+    def deleted(self):
+        return set(self.service.extra.get("deleted") or ())
+
+    def page_served(self):
+        """Counts a listing page toward a pending `mutate` and applies it when due."""
+        with self.mutate_lock:
+            ev = self.service.extra.get("mutate")
+            if not ev:
+                return
+            ev["_served"] = ev.get("_served", 0) + 1
+            if ev["_served"] < int(ev.get("after_pages", 1)):
+                return
+            gone = self.deleted() | set(ev.get("delete") or ())
+            gone -= set(ev.get("add") or ())
+            self.service.extra["deleted"] = sorted(gone)
+            edits = dict(self.service.extra.get("edits") or {})
+            for rk, fields in (ev.get("edits") or {}).items():
+                edits[rk] = dict(edits.get(rk, {}), **fields)
+            self.service.extra["edits"] = edits
+            self.service.extra.pop("mutate", None)
 
     # ---- plumbing --------------------------------------------------------
     def route_name(self, req):
@@ -219,13 +251,26 @@ class PlexApp(App):
             return self.error(req, 404, "Not Found")
         incl_coll = req.q("includeCollections") != "0"
         total = self.lib.listing_count(sec, mtype, incl_coll)
-        end = min(total, start + size)
+        gone = self.deleted()
+        if gone:
+            # rows shift like on a real server: materialise the listing
+            keys = [k for k in (self.lib.listing_key(sec, mtype, p, incl_coll) for p in range(total))
+                    if k not in gone]
+            total = len(keys)
+            page = keys[start:start + size]
+        else:
+            page = [self.lib.listing_key(sec, mtype, p, incl_coll)
+                    for p in range(start, min(total, start + size))]
+        # like PMS, a listing honours excludeElements= and excludeFields=
+        drop = set((req.q("excludeElements") or "").split(",")) | \
+            set((req.q("excludeFields") or "").split(","))
+        drop.discard("")
         items = []
-        for pos in range(start, end):
-            rk = self.lib.listing_key(sec, mtype, pos, incl_coll)
+        for rk in page:
             it = self.item(rk, False)
             if it is not None:
-                items.append(truncate(it, guids))
+                it = truncate(it, guids)
+                items.append({k: v for k, v in it.items() if k not in drop} if drop else it)
         mc = self.section_container(sec, sec["type"])
         mc["size"] = len(items)
         mc["totalSize"] = total
@@ -235,6 +280,7 @@ class PlexApp(App):
         resp = self.container(req, mc)
         resp.headers += [("X-Plex-Container-Start", str(start)),
                          ("X-Plex-Container-Total-Size", str(total))]
+        self.page_served()
         return resp
 
     def dir_listing(self, req, key, mtype, start, size):
@@ -328,7 +374,7 @@ class PlexApp(App):
         total = len(keys)
         keys = keys[start:start + size] if size is not None else keys
         guids = req.q("includeGuids") == "1"
-        items = [truncate(self.item(k, False), guids) for k in keys]
+        items = [truncate(it, guids) for it in (self.item(k, False) for k in keys) if it is not None]
         sec = lib.section(str(lib.n_msec + 1))
         mc = self.section_container(sec, "show")
         mc.update({"size": len(items), "totalSize": total, "offset": start})
@@ -340,11 +386,15 @@ class PlexApp(App):
     def item(self, rk, full=True):
         """Details form of rk (or None); full=False builds only the first tags (listings truncate anyway)."""
         d = self.lib.decode(rk)
-        if d is None:
+        if d is None or rk in (self.service.extra.get("deleted") or ()):
             return None
         kind, ix = d
         self.tl.full = full
-        return getattr(self, "gen_" + kind)(rk, *ix)
+        it = getattr(self, "gen_" + kind)(rk, *ix)
+        edit = (self.service.extra.get("edits") or {}).get(rk)
+        if edit:
+            it.update(edit)
+        return it
 
     def cut(self, lst, kind):
         return lst if getattr(self.tl, "full", True) else lst[:LISTING_LIMITS.get(kind, len(lst))]

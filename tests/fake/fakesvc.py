@@ -18,7 +18,7 @@ from fake_plex import PlexApp  # noqa: E402
 from fake_qdrant import QdrantApp  # noqa: E402
 from fake_tmdb import TmdbApp  # noqa: E402
 from library import DirLibrary, Library  # noqa: E402
-from svc_core import App, Server, Service, jresp  # noqa: E402
+from svc_core import App, Server, Service, jresp, tls_context  # noqa: E402
 
 NAMES = ("plex", "tmdb", "imdb", "qdrant", "embed")
 
@@ -90,6 +90,8 @@ def parse_args(argv):
     ap.add_argument("--qdrant-dense-inference", action="store_true",
                     help="accept Document objects for dense vectors (embedded like the fake /v1/embeddings)")
     ap.add_argument("--config", help="initial control config (JSON text, same as POST /config)")
+    ap.add_argument("--tls-cert", help="serve every service but control over HTTPS with this PEM certificate (chain)")
+    ap.add_argument("--tls-key", help="the PEM private key of --tls-cert (default: in the --tls-cert file)")
     ap.add_argument("-v", "--verbose", action="store_true", help="log every request to stderr")
     a = ap.parse_args(argv)
     for n in ("movie_sections", "movies", "collections", "shows", "seasons", "episodes", "odd_keys"):
@@ -97,6 +99,8 @@ def parse_args(argv):
             ap.error("--%s must be >= 0" % n.replace("_", "-"))
     if a.collections >= 10_000:
         ap.error("--collections must be < 10000")
+    if a.tls_key and not a.tls_cert:
+        ap.error("--tls-key needs --tls-cert")
     return a
 
 
@@ -122,7 +126,13 @@ def main(argv):
             return 2
     summary = dirlib.summary if dirlib else lib.summary
     control = Service("control", ControlApp(services, summary, qapp), a.seed, a.verbose)
-    servers = {n: Server(services[n]) for n in NAMES}
+    try:
+        tls = tls_context(a.tls_cert, a.tls_key)
+    except (OSError, ValueError) as e:
+        print("fakesvc: --tls-cert/--tls-key: %s" % e, file=sys.stderr)
+        return 2
+    servers = {n: Server(services[n], tls) for n in NAMES}
+    # control stays plain HTTP: the tests' curl drives it without the test CA
     servers["control"] = Server(control)
     threads = []
     for srv in servers.values():

@@ -5,6 +5,7 @@ import gzip
 import json
 import random
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -13,7 +14,10 @@ from urllib.parse import parse_qs, urlsplit, unquote
 
 KNOBS = {"latency_ms": (int, float), "rps_limit": (int, float), "fail_rate": (int, float),
          "fail_status": (int,), "fail_after": (int,), "fail_path": (str,), "stall_ms": (int, float),
-         "drop_rate": (int, float), "down": (bool,), "retry_after": (int,)}
+         "drop_rate": (int, float), "down": (bool,), "retry_after": (int,), "gzip": (str,)}
+# gzip: "auto" (the default: when the request accepts it and the body is over 512 bytes),
+# "always" (whatever the request says, as a misconfigured proxy does), "never".
+GZIP_MODES = ("auto", "always", "never")
 
 
 class Request:
@@ -75,6 +79,8 @@ class Stats:
         self.token_in_url = 0
         self.dropped = 0
         self.fail_counter = 0
+        self.gzipped = 0
+        self.tls_failures = 0
 
     def snapshot(self):
         with self.lock:
@@ -82,7 +88,8 @@ class Stats:
                     "status_counts": {str(k): v for k, v in self.status_counts.items()},
                     "status_429": self.status_429, "peak_concurrency": self.peak_concurrency,
                     "peak_rps": self.peak_rps, "token_in_url": self.token_in_url,
-                    "dropped": self.dropped, "in_flight": self.concurrency}
+                    "dropped": self.dropped, "in_flight": self.concurrency,
+                    "gzipped": self.gzipped, "tls_failures": self.tls_failures}
 
 
 class Service:
@@ -106,6 +113,8 @@ class Service:
             if k in KNOBS:
                 if v is not None and (isinstance(v, bool) and bool not in KNOBS[k] or not isinstance(v, KNOBS[k])):
                     raise ValueError("%s.%s: bad value %r" % (self.name, k, v))
+                if k == "gzip" and v is not None and v not in GZIP_MODES:
+                    raise ValueError("%s.gzip: %r is not one of %s" % (self.name, v, ", ".join(GZIP_MODES)))
             elif k not in getattr(self.app, "EXTRA_KNOBS", ()):
                 raise ValueError("%s: unknown knob %r" % (self.name, k))
         for k, v in conf.items():
@@ -216,9 +225,13 @@ class Handler(BaseHTTPRequestHandler):
     def send(self, resp, req, stall_ms=0):
         body = resp.body
         enc = None
-        if req is not None and len(body) > 512 and "gzip" in (req.header("Accept-Encoding") or ""):
+        mode = self.server.service.knobs.get("gzip", "auto")
+        asked = req is not None and "gzip" in (req.header("Accept-Encoding") or "")
+        if body and (mode == "always" or mode == "auto" and asked and len(body) > 512):
             body = gzip.compress(body, 1)
             enc = "gzip"
+            with self.server.service.stats.lock:
+                self.server.service.stats.gzipped += 1
         self.send_response(resp.status)
         self.send_header("Content-Type", resp.ctype)
         self.send_header("Content-Length", str(len(body)))
@@ -296,12 +309,46 @@ class Server(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 256
 
-    def __init__(self, service):
+    def __init__(self, service, tls=None):
+        """tls: an ssl.SSLContext (server side) to serve HTTPS, or None for HTTP."""
         self.service = service
+        self.tls = tls
         super().__init__(("127.0.0.1", 0), Handler)
 
     def url(self):
-        return "http://127.0.0.1:%d" % self.server_address[1]
+        return "%s://127.0.0.1:%d" % ("https" if self.tls else "http", self.server_address[1])
+
+    def finish_request(self, request, client_address):
+        # The TLS handshake runs here, in the connection's own thread, so a
+        # client that never completes one cannot stall the accept loop.
+        if self.tls is not None:
+            try:
+                request.settimeout(10)
+                request = self.tls.wrap_socket(request, server_side=True)
+                request.settimeout(None)
+            except (ssl.SSLError, OSError) as e:
+                # e.g. the client refused our certificate (tlsv1 alert unknown ca)
+                with self.service.stats.lock:
+                    self.service.stats.tls_failures += 1
+                if self.service.verbose:
+                    sys.stderr.write("[%s] TLS handshake failed: %s\n" % (self.service.name, e))
+                return
+            # the plain socket was detached into the TLS one: close that one here
+            try:
+                super().finish_request(request, client_address)
+            finally:
+                self.shutdown_request(request)
+            return
+        super().finish_request(request, client_address)
+
+
+def tls_context(cert, key):
+    """A server-side TLS context for the PEM certificate chain and key, or None when cert is None."""
+    if cert is None:
+        return None
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    return ctx
 
 
 class App:

@@ -33,7 +33,7 @@ use_fakes() {
 # pl ARGS...: plex-load against the fakes, bounded; $status, stdout in $T/out, stderr in $T/err
 pl() {
 	status=0
-	timeout 300 "$LOAD" "${ENRICH_OPTS[@]}" "${UPSERT_OPTS[@]}" "$@" >"$T/out" 2>"$T/err" || status=$?
+	timeout "$(tscale 300)" "$LOAD" "${ENRICH_OPTS[@]}" "${UPSERT_OPTS[@]}" "$@" >"$T/out" 2>"$T/err" || status=$?
 	if [ "$status" -ne 0 ] && [ -n "${E2E_DEBUG:-}" ]; then sed 's/^/# /' "$T/err" >&3; fi
 }
 
@@ -151,7 +151,9 @@ pid_wrappers() {
 	local s
 	mkdir -p "$T/bin"
 	for s in plex-ingest meta-enrich qdrant-upsert; do
-		printf '#!/bin/bash\necho $$ >"%s/%s.pid"\nexec "%s/%s" "$@"\n' "$T" "$s" "$PLEXPIPE_BIN" "$s" >"$T/bin/$s"
+		# not plex-load's --list-options probe: that pid would be gone (or killed) before the stage runs
+		printf '#!/bin/bash\n[ "$*" = --list-options ] || echo $$ >"%s/%s.pid"\nexec "%s/%s" "$@"\n' \
+		    "$T" "$s" "$PLEXPIPE_BIN" "$s" >"$T/bin/$s"
 		chmod +x "$T/bin/$s"
 	done
 }
@@ -293,12 +295,12 @@ sigterm_run() {
 	fake_config "{\"tmdb\":{\"latency_ms\":60},\"qdrant\":{\"latency_ms\":$1}}"
 	pid_wrappers
 	set -m
-	PLEXPIPE_BIN="$T/bin" timeout 300 "$LOAD" "${ENRICH_OPTS[@]}" "${UPSERT_OPTS[@]}" -j4 \
+	PLEXPIPE_BIN="$T/bin" timeout "$(tscale 300)" "$LOAD" "${ENRICH_OPTS[@]}" "${UPSERT_OPTS[@]}" -j4 \
 	    --upsert-buffer-size 64 --record "$T/rec" >"$T/out" 2>"$T/err" &
 	LOADPID=$!
 	set +m
 	# wait until two batches have landed in Qdrant
-	end=$((SECONDS + 60))
+	end=$((SECONDS + $(tscale 60)))
 	until landed 128; do
 		[ "$SECONDS" -lt "$end" ] || false
 		sleep 0.2
@@ -308,7 +310,7 @@ sigterm_run() {
 	kill -TERM "$LOADPID"
 	t0=$SECONDS
 	while kill -0 "$LOADPID" 2>/dev/null; do
-		[ $((SECONDS - t0)) -le 10 ] || false
+		[ $((SECONDS - t0)) -le "$(tscale 10)" ] || false
 		sleep 0.1
 	done
 	status=0
@@ -319,7 +321,7 @@ sigterm_run() {
 	[[ "$(last_line)" == *"meta-enrich 143"* ]]
 	# every process of the pipeline (stages and meta-enrich workers) is gone within 10 s
 	while [ -n "$(pgrep -g "$pgid" || true)" ]; do
-		if [ $((SECONDS - t0)) -gt 10 ]; then
+		if [ $((SECONDS - t0)) -gt "$(tscale 10)" ]; then
 			ps -o pid,ppid,stat,args -g "$pgid" | sed 's/^/# left: /' >&3
 			false
 		fi

@@ -85,19 +85,25 @@ ingest() {
 	enrich -j3 --enrichment-batch-size 4 --cache-dir c <in.ndjson >o 2>e &
 	pid=$!
 	sleep 1
-	# $pid is the shell running timeout(1) and meta-enrich: a worker is a
-	# meta-enrich three levels below it (never touch other processes)
-	victim=
-	for t in $(pgrep -P "$pid"); do
-		for me in $(pgrep -P "$t" -x meta-enrich); do
-			victim=$(pgrep -P "$me" -x meta-enrich | head -n 1)
+	# $pid runs timeout(1), which runs meta-enrich (or $pid is timeout
+	# itself): the victim is a child of meta-enrich, a worker (never touch
+	# other processes). Found by parentage, not by name (under make
+	# check-valgrind every process is named memcheck-amd64-), and waited
+	# for, as workers may come late.
+	victim=""
+	end=$((SECONDS + $(tscale 5)))
+	while [ -z "$victim" ] && [ "$SECONDS" -le "$end" ]; do
+		me=""
+		for c in $(pgrep -P "$pid"); do
+			if [ "$(ps -o comm= -p "$c")" = timeout ]; then
+				me=$(pgrep -P "$c" | head -n 1)
+			else
+				me=$c
+			fi
 		done
+		[ -z "$me" ] || victim=$(pgrep -P "$me" | head -n 1)
+		[ -n "$victim" ] || sleep 0.2
 	done
-	if [ -z "$victim" ]; then
-		for me in $(pgrep -P "$pid" -x meta-enrich); do
-			victim=$(pgrep -P "$me" -x meta-enrich | head -n 1)
-		done
-	fi
 	[ -n "$victim" ]
 	kill -9 "$victim"
 	wait "$pid"
@@ -136,7 +142,11 @@ ingest() {
 	fake_start --movies 5 --shows 0 --collections 0
 	ingest in.ndjson
 	fake_config '{"imdb":{"fail_rate":1.0,"fail_status":429,"retry_after":1}}'
-	enrich -j1 --imdb-max-retries 1 --imdb-backoff 0.1 --cache-dir c <in.ndjson >o 2>e
+	rc=0
+	enrich -j1 --imdb-max-retries 1 --imdb-backoff 0.1 --cache-dir c <in.ndjson >o 2>e || rc=$?
+	# nothing cached: the five items are degraded, exit 1 naming IMDb
+	[ "$rc" -eq 1 ]
+	grep -q 'error: 5 items degraded: imdb unreachable (5)' e
 	[ "$(jq length queue.json)" -eq 5 ]
 	[ "$(fake_stats .imdb.status_429)" -ge 2 ]
 	fake_reset '{"knobs":true}'

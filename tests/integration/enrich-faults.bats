@@ -42,8 +42,10 @@ refused_url() {
 	took=$((SECONDS - start))
 	echo "# 70 items, both APIs refusing: ${took}s, exit $rc" >&3
 	# before the breaker: every item tried 4 times with back-off, minutes
-	[ "$rc" -ne 124 ]
 	[ "$took" -le 20 ]
+	# nothing cached: every item degraded, exit 1 naming both services
+	[ "$rc" -eq 1 ]
+	grep -q 'error: 70 items degraded: tmdb unreachable (70), imdb unreachable ([0-9]*)' e
 	[ "$(grep -c 'tmdb: every attempt failed for a while: counted as down' e)" -eq 1 ]
 	[ "$(grep -c 'imdb: every attempt failed for a while: counted as down' e)" -eq 1 ]
 	# every item still written, in order, with the end record
@@ -100,8 +102,12 @@ points_only() {
 	find c -name '*.json' -exec touch -d '40 days ago' {} +
 	TMDB=$(refused_url)
 	IMDB=$TMDB
-	enrich -j4 --enrichment-batch-size 6 --cache-dir c <in.ndjson >o2 2>e2 || true
+	rc=0
+	enrich -j4 --enrichment-batch-size 6 --cache-dir c <in.ndjson >o2 2>e2 || rc=$?
 	cmp <(points_only o1) <(points_only o2)
+	# served stale is not degraded
+	[ "$rc" -eq 0 ]
+	[ "$(grep -c 'degraded' o2)" -eq 1 ]	# the end record's counter only
 	[ "$(grep -c 'tmdb: answers that cannot be refreshed are taken from expired cache entries' e2)" -eq 1 ]
 	[ "$(grep -c 'imdb: answers that cannot be refreshed are taken from expired cache entries' e2)" -eq 1 ]
 	summary=$(grep 'summary:' e2)
@@ -126,4 +132,96 @@ points_only() {
 	[ "$(fake_stats '.tmdb.status_counts["200"]')" -ge 4 ]
 	grep -q 'summary:.* tmdb_stale_served=1 ' e2
 	[ "$(grep -c 'counted as down' e2)" -eq 0 ]
+}
+
+@test "meta-enrich faults: TMDb unreachable, nothing cached: points marked degraded [\"tmdb\"], exit 1; a title TMDb does not know is not degraded" {
+	fake_start --movies 20 --shows 0 --collections 0
+	ingest in.ndjson
+	# a healthy run where TMDb does not know one movie: no degraded point, exit 0
+	mid=$(fake_library '.movies | to_entries[0].value.tmdb')
+	fake_config "{\"tmdb\":{\"missing_ids\":[$mid]}}"
+	enrich -j2 --cache-dir c0 <in.ndjson >o0 2>e0
+	[ "$(jq -s '[.[] | select(.kind=="points") | .points[] | select(.payload.data.tmdb == null)] | length' o0)" -ge 1 ]
+	[ "$(jq -s '[.[] | select(.kind=="points") | .points[] | select(has("degraded"))] | length' o0)" -eq 0 ]
+	grep -q 'summary:.* degraded=0 ' e0
+	# TMDb gone, IMDb fine, a fresh cache
+	TMDB=$(refused_url)
+	rc=0
+	enrich -j2 --cache-dir c <in.ndjson >o 2>e || rc=$?
+	[ "$rc" -eq 1 ]
+	n=$(jq -s '[.[] | select(.kind=="points") | .points[]] | length' o)
+	[ "$(jq -s '[.[] | select(.kind=="points") | .points[] | select(.degraded == ["tmdb"])] | length' o)" -eq "$n" ]
+	[ "$(jq -s '[.[] | select(.kind=="points") | .points[] | select(.payload.data.imdb != null)] | length' o)" -ge 10 ]
+	[ "$(tail -n 1 e)" = "meta-enrich: error: $n items degraded: tmdb unreachable ($n); their points are marked \"degraded\" and do not replace stored ones" ]
+	grep -q "summary:.* degraded=$n tmdb_degraded=$n imdb_degraded=0 " e
+	[ "$(tail -n 1 o | jq -r '.stats["meta-enrich"].degraded')" -eq "$n" ]
+	# both services failing: the member lists them sorted
+	IMDB=$TMDB
+	enrich -j2 --cache-dir c1 <in.ndjson >o1 2>e1 || true
+	[ "$(jq -s '[.[] | select(.kind=="points") | .points[] | select(.degraded == ["imdb","tmdb"])] | length' o1)" -ge 10 ]
+}
+
+@test "meta-enrich faults: plex-load names meta-enrich and the failed service as the cause" {
+	fake_start --movies 8 --shows 0 --collections 0
+	unset TMDB_API_KEY_FILE IMDB_QUEUE ENRICHMENT_WORKERS LOG_LEVEL LOG_FORMAT
+	rc=0
+	PLEX_URL=$FAKE_PLEX PLEX_TOKEN=$FAKE_PLEX_TOKEN timeout 120 "$PLEXPIPE_TOP/scripts/plex-load" \
+		--tmdb-url "$(refused_url)" --imdb-url "$FAKE_IMDB" --cache-dir "$BATS_TEST_TMPDIR/c" \
+		--imdb-queue "$BATS_TEST_TMPDIR/q.json" --dry-run --dense none >out 2>err || rc=$?
+	[ "$rc" -eq 1 ]
+	last=$(grep '^plex-load:' err | tail -n 1)
+	echo "# $last" >&3
+	[[ "$last" == "plex-load: error: failed: meta-enrich exited with status 1 (fatal runtime failure): 8 items degraded: tmdb unreachable (8) (statuses: "* ]]
+}
+
+@test "meta-enrich faults: a cache directory it cannot use: exit 2 before reading any input, one line naming the path" {
+	fake_start --movies 3 --shows 0 --collections 0
+	ingest in.ndjson
+	touch plain
+	# a plain file in the path; a plain file as the directory; an existing
+	# directory where no file can be made, even by root (/proc)
+	for dir in plain/cache plain /proc; do
+		rc=0
+		enrich --cache-dir "$dir" <in.ndjson >o 2>e || rc=$?
+		cat e
+		[ "$rc" -eq 2 ]
+		[ "$(wc -l <e)" -eq 1 ]
+		grep -q "^meta-enrich: error: cache directory \"$dir\": " e
+		[ ! -s o ]
+	done
+	# a read-only directory: root writes there anyway, so only as another user
+	mkdir ro
+	chmod 555 ro
+	if [ "$(id -u)" -ne 0 ]; then
+		rc=0
+		enrich --cache-dir ro <in.ndjson >o 2>e || rc=$?
+		[ "$rc" -eq 2 ]
+		grep -q '^meta-enrich: error: cache directory "ro": cannot write there: Permission denied' e
+	else
+		echo "# running as root: the chmod 555 case is left out (root writes there anyway; /proc stands in)" >&3
+	fi
+	# nothing was asked of the services
+	[ "$(fake_stats .tmdb.requests)" -eq 0 ]
+	[ "$(fake_stats .imdb.requests)" -eq 0 ]
+	# --offline only reads: a cache it cannot write is fine there
+	enrich --offline --cache-dir /proc <in.ndjson >o 2>e
+	[ "$(tail -n 1 o | jq -r .kind)" = end ]
+}
+
+@test "meta-enrich faults: cache writes failing mid-run: one warning, complete points, exit 0" {
+	fake_start --movies 12 --shows 2 --seasons 2 --episodes 3
+	ingest in.ndjson
+	enrich -j4 --enrichment-batch-size 5 --cache-dir c0 <in.ndjson >o0 2>e0
+	fake_reset
+	# the directory itself is fine, so the run starts; every answer's write then fails
+	mkdir c
+	touch c/tmdb c/imdb
+	rc=0
+	enrich -j4 --enrichment-batch-size 5 --cache-dir c <in.ndjson >o 2>e || rc=$?
+	[ "$rc" -eq 0 ]
+	cmp <(points_only o0) <(points_only o)
+	[ "$(grep -c 'cache: cannot write under "c" (Not a directory): going on without caching' e)" -eq 1 ]
+	[ "$(grep -c 'warning' e)" -eq 1 ]
+	grep -q 'summary:.* cache_writes=0 ' e
+	[ "$(jq -s '[.[] | select(.kind=="points") | .points[] | select(.payload.data.imdb != null)] | length' o)" -ge 10 ]
 }

@@ -85,7 +85,7 @@ help_example() {
 	"$TOP/bin") build=build/release ;;
 	*) build=$(dirname "$BIN") ;;
 	esac
-	make -s -C "$TOP" -o all install BUILD="$build" BIN="$BIN" DESTDIR="$D" PREFIX=/usr >/dev/null
+	make -s -C "$TOP" -o all -o "$BIN/plex-ingest" -o "$BIN/meta-enrich" -o "$BIN/qdrant-upsert" install BUILD="$build" BIN="$BIN" DESTDIR="$D" PREFIX=/usr >/dev/null
 	export PATH="$D/usr/bin:$PATH"
 	cmd=$(cd "$BATS_TEST_TMPDIR" && help_example plex-load)
 	[[ "$cmd" == "plex-load --sample-dir $D/usr/share/plexpipe/sample/plex "* ]]

@@ -4,6 +4,8 @@
 : "${PLEXPIPE_TOP:=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}"
 : "${PLEXPIPE_BIN:=$PLEXPIPE_TOP/bin}"
 FAKESVC="$PLEXPIPE_TOP/tests/fake/fakesvc.py"
+# plex-load keeps its listing state under XDG_STATE_HOME: never the tester's own
+export XDG_STATE_HOME="${BATS_TEST_TMPDIR:-${BATS_FILE_TMPDIR:-${TMPDIR:-/tmp}}}/xdg-state"
 export FAKE_PLEX_TOKEN=plex-test-token
 export FAKE_TMDB_KEY=0123456789abcdef0123456789abcdef
 # State files (dead letters, rejects, the IMDb queue; common/statedir.h) go
@@ -111,4 +113,10 @@ skip_without_shared() {
 		skip "shared reference dir not found at $SHARED (set PLEXPIPE_SHARED)"
 	fi
 	export SHARED
+}
+
+# tscale SECONDS: a time bound scaled by PLEXPIPE_TIME_SCALE (default 1; make check-valgrind
+# sets it, as programs under valgrind run many times slower). Prints whole seconds.
+tscale() {
+	echo $(($1 * ${PLEXPIPE_TIME_SCALE:-1}))
 }

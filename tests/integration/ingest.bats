@@ -317,3 +317,84 @@ check_library() {
 	grep -q 'http' "$err"
 	! grep -q 'hunter2secret' "$err" || false
 }
+
+@test "plex-ingest: an item deleted after page 1 loses no live item, and one added then is emitted" {
+	# issue 9 #1: 20 items a page, the first movie deleted after page 1
+	fake_start --movie-sections 1 --movies 45 --collections 0 --shows 0
+	local first
+	first=$(fake_library '.sections[0].movies[0]')
+	fake_config "{\"plex\":{\"mutate\":{\"after_pages\":1,\"delete\":[\"$first\"]}}}"
+	ingest --plex-url "$FAKE_PLEX" --plex-chunk-size 20 --retries 0
+	cat "$err"
+	[ "$rc" -eq 0 ]
+	# every movie still on the server was emitted (the deleted one may be too)
+	fake_library '.sections[0].movies' | jq -c --arg f "$first" 'map(select(. != $f)) | sort' \
+		>"$BATS_TEST_TMPDIR/want"
+	[ "$(jq length "$BATS_TEST_TMPDIR/want")" -eq 44 ]
+	jq -cs --arg f "$first" '[.[] | select(.kind == "plex") | .items[].ratingKey | select(. != $f)] | sort' \
+		"$out" >"$BATS_TEST_TMPDIR/got"
+	diff "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/got"
+	# re-read once, found steady: complete, and the end lists every live key
+	[ "$(tail -n 1 "$out" | jq .complete)" = true ]
+	tail -n 1 "$out" | jq -e --slurpfile w "$BATS_TEST_TMPDIR/want" '$w[0] - .rating_keys == []'
+	grep -q 'changed while it was read' "$err"
+
+	# an item added at the top after page 1 is emitted too
+	fake_reset '{"knobs":true}'
+	local added
+	added=$(fake_library '.sections[0].movies[0]')
+	fake_config "{\"plex\":{\"deleted\":[\"$added\"],\"mutate\":{\"after_pages\":1,\"add\":[\"$added\"]}}}"
+	ingest --plex-url "$FAKE_PLEX" --plex-chunk-size 20 --retries 0
+	[ "$rc" -eq 0 ]
+	fake_library '.sections[0].movies | sort' >"$BATS_TEST_TMPDIR/want"
+	jq -cs '[.[] | select(.kind == "plex") | .items[].ratingKey] | sort' "$out" >"$BATS_TEST_TMPDIR/got"
+	diff "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/got"
+	[ "$(tail -n 1 "$out" | jq .complete)" = true ]
+}
+
+@test "plex-ingest: --state fetches only new and changed items; the end record still lists every key" {
+	fake_start "${LIB[@]}"
+	local st=$BATS_TEST_TMPDIR/state
+	ingest --plex-url "$FAKE_PLEX" --plex-chunk-size 7 --state "$st" --state-out "$st"
+	[ "$rc" -eq 0 ]
+	grep -q 'no listing state yet' "$err"
+	[ "$(stat -c %a "$st")" = 600 ]
+	head -n 1 "$st" | grep -q '^plexpipe-listing-state 1 items=42 movie=24 episode=18 show=0$'
+	tail -n 1 "$out" | jq -c '.rating_keys | sort' >"$BATS_TEST_TMPDIR/all"
+
+	# unchanged: listings only, nothing written but the end record
+	fake_reset
+	ingest --plex-url "$FAKE_PLEX" --plex-chunk-size 7 --state "$st" --state-out "$st.2"
+	[ "$rc" -eq 0 ]
+	[ "$(fake_stats '.plex.by_endpoint["GET /library/metadata/{ids}"] // 0')" -eq 0 ]
+	! grep -q '"kind":"plex"' "$out" || false
+	[ "$(tail -n 1 "$out" | jq -c '.rating_keys | sort')" = "$(cat "$BATS_TEST_TMPDIR/all")" ]
+	[ "$(tail -n 1 "$out" | jq -c '[.complete, .items, .stats["plex-ingest"].unchanged]')" = '[true,42,42]' ]
+	cmp "$st" "$st.2"
+
+	# one movie edited, one show edited (its 9 episodes follow), one movie deleted
+	local movie gone show
+	movie=$(fake_library '.sections[0].movies[2]')
+	gone=$(fake_library '.sections[0].movies[3]')
+	show=$(fake_library '[.sections[] | select(.type == "show")][0].shows[0]')
+	fake_config "{\"plex\":{\"edits\":{\"$movie\":{\"updatedAt\":1900000000},\"$show\":{\"updatedAt\":1900000001}},\"deleted\":[\"$gone\"]}}"
+	fake_reset
+	ingest --plex-url "$FAKE_PLEX" --plex-chunk-size 7 --state "$st.2" --state-out "$st.3"
+	[ "$rc" -eq 0 ]
+	jq -r 'select(.kind == "plex") | .items[] | select(.type == "movie") | .ratingKey' "$out" >"$BATS_TEST_TMPDIR/movies"
+	[ "$(cat "$BATS_TEST_TMPDIR/movies")" = "$movie" ]
+	jq -se --arg s "$show" '[.[] | select(.kind == "plex") | . as $b | .items[] | select(.type == "episode") |
+		.grandparentRatingKey == $s and $b.shows[$s].updatedAt == 1900000001] | length == 9 and all' "$out"
+	tail -n 1 "$out" | jq -e --arg g "$gone" '.complete and .items == 41 and (.rating_keys | index($g) == null)'
+	# metadata for the 10 changed items only (in few requests)
+	[ "$(fake_stats '.plex.by_endpoint["GET /library/metadata/{ids}"] // 0')" -le 3 ]
+	grep -q "^$movie	m	1900000000	" "$st.3"
+	! grep -q "^$gone	" "$st.3" || false
+
+	# a state that cannot be read is a full run, with a warning naming the line
+	printf 'plexpipe-listing-state 1 items=1\nbroken\n' >"$st.bad"
+	ingest --plex-url "$FAKE_PLEX" --state "$st.bad"
+	[ "$rc" -eq 0 ]
+	grep -q "warning: listing state unusable.*$st.bad:2:" "$err"
+	[ "$(jq -s '[.[] | select(.kind == "plex") | .items[]] | length' "$out")" -eq 41 ]
+}

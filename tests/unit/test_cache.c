@@ -323,6 +323,34 @@ test_concurrent(void)
 	cache_close(c);
 }
 
+/* cache_check: a directory the run could not use is found before it starts. */
+static void
+test_check(void)
+{
+	char	 dir[400], file[300], err[1024];
+	int	 fd;
+
+	snprintf(dir, sizeof(dir), "%s/check/made", top);
+	is_int(cache_check(dir, 1, err, sizeof(err)), 0,
+	    "cache_check makes a missing writable directory");
+	snprintf(file, sizeof(file), "%s/check/plain", top);
+	if ((fd = open(file, O_WRONLY | O_CREAT, 0600)) != -1)
+		close(fd);
+	is_int(cache_check(file, 1, err, sizeof(err)), -1, "a plain file");
+	ok(strstr(err, file) != NULL && strstr(err, "not a directory") != NULL,
+	    "its line names the path and says why: %s", err);
+	snprintf(dir, sizeof(dir), "%s/sub", file);
+	is_int(cache_check(dir, 0, err, sizeof(err)), -1,
+	    "a plain file in the path, even to read");
+	ok(strstr(err, dir) != NULL, "named: %s", err);
+	/* no file can be made in /proc, even by root */
+	is_int(cache_check("/proc", 1, err, sizeof(err)), -1,
+	    "a directory where no file can be made");
+	ok(strstr(err, "cannot write there") != NULL, "said: %s", err);
+	is_int(cache_check("/proc", 0, err, sizeof(err)), 0,
+	    "but it will do to read (--offline)");
+}
+
 int
 main(void)
 {
@@ -336,6 +364,7 @@ main(void)
 		return done_testing();
 	}
 	test_basics();
+	test_check();
 	test_concurrent();
 	nftw(top, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	return done_testing();

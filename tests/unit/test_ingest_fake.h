@@ -22,6 +22,8 @@ struct fake_lib {
 	int	 listing_calls;
 	int	 meta_calls;
 	size_t	 max_page_keys;		/* the largest metadata request seen */
+	/* called after each listing page is served: the library may change */
+	void	(*after_page)(struct fake_lib *, const char *section, int type);
 };
 
 static int
@@ -79,6 +81,8 @@ fake_listing(void *ctx, const char *section, int type, long start, long size,
 		json_object_array_add(page,
 		    json_object_get(json_object_array_get_idx(all, (size_t)i)));
 	*root = fake_container(page, start, len);
+	if (f->after_page != NULL)
+		f->after_page(f, section, type);
 	return PLEX_OK;
 }
 
@@ -185,6 +189,38 @@ fake_item(struct fake_lib *f, const char *section, int listtype,
 	    rk);
 	full = json_tokener_parse(buf);
 	json_object_object_add(f->meta, rk, full);
+}
+
+/* Deletes row pos of a listing, and its metadata. */
+static inline void
+fake_delete_row(struct fake_lib *f, const char *section, int type, size_t pos)
+{
+	struct json_object *rows = fake_rows(f, section, type);
+	const char *rk;
+
+	rk = jget_str(json_object_array_get_idx(rows, pos), "ratingKey");
+	json_object_object_del(f->meta, rk);
+	json_object_array_del_idx(rows, pos, 1);
+}
+
+/* Moves the last row of a listing to position pos (an item added there). */
+static inline void
+fake_move_last(struct fake_lib *f, const char *section, int type, size_t pos)
+{
+	struct json_object *rows = fake_rows(f, section, type), *nrows;
+	size_t i, len = json_object_array_length(rows);
+	char name[64];
+
+	nrows = json_object_new_array();
+	for (i = 0; i < len - 1; i++) {
+		if (i == pos)
+			json_object_array_add(nrows, json_object_get(
+			    json_object_array_get_idx(rows, len - 1)));
+		json_object_array_add(nrows,
+		    json_object_get(json_object_array_get_idx(rows, i)));
+	}
+	snprintf(name, sizeof(name), "%s/%d", section, type);
+	json_object_object_add(f->listings, name, nrows);
 }
 
 /* A show known to the metadata endpoint only (not listed). */

@@ -33,7 +33,7 @@ main(void)
 	struct json_object *a, *b, *c;
 	struct walk w = { 0, 1 };
 	char key[32];
-	size_t i, missing = 0, dup_added = 0;
+	size_t i, missing = 0, dup_added = 0, bad_index = 0;
 
 	ks = ingest_keyset_new();
 	ok(!ingest_keyset_has(ks, "1"), "empty set has nothing");
@@ -54,7 +54,11 @@ main(void)
 		if (!ingest_keyset_has(ks, key))
 			missing++;
 		dup_added += (size_t)ingest_keyset_add(ks, key);
+		if (ingest_keyset_index(ks, key) != (long)i)
+			bad_index++;
 	}
+	is_int((long long)bad_index, 0, "every key keeps its insertion ordinal");
+	is_int(ingest_keyset_index(ks, "nope"), -1, "no ordinal for an absent key");
 	is_int((long long)missing, 0, "50000 keys all found after growth");
 	is_int((long long)dup_added, 0, "none added twice");
 	is_int((long long)ingest_keyset_count(ks), 50000, "count");

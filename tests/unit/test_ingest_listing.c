@@ -162,6 +162,80 @@ movies_in(struct fake_lib *f, size_t n)
 	return m;
 }
 
+/* The library changes under the paging: hooks run after a listing page. */
+static int hook_pages;		/* section 1 movie pages served */
+static int hook_every;		/* change after every page, not only the first */
+
+static void
+delete_first_after_page(struct fake_lib *f, const char *section, int type)
+{
+	if (strcmp(section, "1") != 0 || type != PLEX_TYPE_MOVIE)
+		return;
+	if (++hook_pages == 1 || hook_every)
+		fake_delete_row(f, "1", PLEX_TYPE_MOVIE, 0);
+}
+
+static void
+add_first_after_page(struct fake_lib *f, const char *section, int type)
+{
+	if (strcmp(section, "1") == 0 && type == PLEX_TYPE_MOVIE &&
+	    ++hook_pages == 1)
+		fake_move_last(f, "1", PLEX_TYPE_MOVIE, 0);
+}
+
+/*
+ * Issue 9 #1: an item deleted (or added) after the first page shifts the
+ * later rows by one; a live item must not be skipped, and a listing that
+ * keeps moving must not be complete.
+ */
+static void
+test_moving_listing(void)
+{
+	struct fake_lib f;
+	struct plex_source src;
+	struct result r;
+	size_t want = NMOVIES1 + NMOVIES3 - 1 + 16;
+
+	/* 26 rows in section 1 at 20 a page; the first row goes after page 1 */
+	fake_init(&f, &src);
+	build(&f);
+	hook_pages = hook_every = 0;
+	f.after_page = delete_first_after_page;
+	run_all(&f, &src, 20, 0, &r, NULL);
+	is_n(r.rc, PLEX_OK, "deleted during paging: runs");
+	/* row 0 went before its metadata was read; row 20 moved to 19 */
+	is_n((long long)r.items, (long long)want - 1,
+	    "deleted during paging: every live item emitted");
+	is_n((long long)r.dups, 0, "deleted during paging: none twice");
+	ok(r.all_complete, "deleted during paging: steady on the second read");
+	is_n(hook_pages, 4, "section 1 was listed twice (2 pages each)");
+	fake_done(&f);
+
+	/* an item added at the top after page 1 */
+	fake_init(&f, &src);
+	build(&f);
+	hook_pages = 0;
+	f.after_page = add_first_after_page;
+	run_all(&f, &src, 20, 0, &r, NULL);
+	is_n((long long)r.items, (long long)want,
+	    "added during paging: every item emitted, the moved one too");
+	ok(r.all_complete, "added during paging: steady on the second read");
+	fake_done(&f);
+
+	/* a listing that never holds still: incomplete, nothing lost */
+	fake_init(&f, &src);
+	build(&f);
+	hook_pages = 0;
+	hook_every = 1;
+	f.after_page = delete_first_after_page;
+	run_all(&f, &src, 20, 0, &r, NULL);
+	is_n(r.rc, PLEX_OK, "always moving: runs");
+	ok(!r.all_complete, "always moving: the listing is not complete");
+	is_n(hook_pages, 2 * INGEST_LIST_PASSES, "read %d times",
+	    INGEST_LIST_PASSES);
+	fake_done(&f);
+}
+
 static long
 pages(long n, long c)
 {
@@ -241,5 +315,7 @@ main(void)
 	f.fail_listing_after = -1;
 
 	fake_done(&f);
+
+	test_moving_listing();
 	return done_testing();
 }

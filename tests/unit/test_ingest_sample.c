@@ -16,10 +16,17 @@ helpers(void)
 	char *p;
 
 	p = plex_listing_path("1", PLEX_TYPE_EPISODE, -1);
-	is_str(p, "/library/sections/1/all?type=4&includeGuids=1", "listing path");
+	/* listing rows give keys and timestamps only: everything else is left out */
+	is_str(p, "/library/sections/1/all?type=4&"
+	    "excludeElements=Media,Genre,Country,Director,Writer,Role,Producer,"
+	    "Collection,Label,Guid,Rating,Image,UltraBlurColors"
+	    "&excludeFields=summary,tagline,thumb,art,theme", "listing path");
 	free(p);
 	p = plex_listing_path("2", PLEX_TYPE_MOVIE, 1741577874);
-	is_str(p, "/library/sections/2/all?type=1&includeGuids=1"
+	is_str(p, "/library/sections/2/all?type=1&"
+	    "excludeElements=Media,Genre,Country,Director,Writer,Role,Producer,"
+	    "Collection,Label,Guid,Rating,Image,UltraBlurColors"
+	    "&excludeFields=summary,tagline,thumb,art,theme"
 	    "&updatedAt%3E%3E=1741577874", "listing path with updatedAt>>= escaped");
 	free(p);
 	p = plex_metadata_path(keys, 3);
