@@ -90,8 +90,8 @@ enrich_queue_load(const char *path, char ***ids, size_t *n)
 			return -1;
 		}
 		log_warn("imdb queue \"%s\" cannot be read as a JSON array of "
-		    "ids (%s): moved aside to \"%s\" (its ids are not retried)",
-		    path, why, to);
+		    "ids: moved aside to \"%s\" (%s; its ids are not retried)",
+		    path, to, why);
 		return 0;
 	}
 	len = json_object_array_length(a);
