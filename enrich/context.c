@@ -8,7 +8,6 @@
 #include "enrich.h"
 #include "http.h"
 #include "log.h"
-#include "opts.h"
 #include "xalloc.h"
 
 /* Counters already added to ctx->st, so sync adds only what is new. */
@@ -50,8 +49,8 @@ tmdb_client(struct enrich_ctx *ctx, const struct enrich_opts *o)
 	c.base_url = o->tmdb_url;
 	c.headers = hdr;
 	c.retries = 0;		/* call.c retries, counting on the breaker */
-	c.insecure = common_opts.insecure;
-	c.cacert = common_opts.cacert;
+	c.insecure = o->insecure;
+	c.cacert = o->cacert;
 	c.rl = o->tmdb_rl;
 	hc = http_client_new(&c);
 	free(bearer);
@@ -69,8 +68,8 @@ imdb_client(const struct enrich_opts *o)
 	c.base_url = o->imdb_url;
 	c.headers = hdr;
 	c.retries = 0;		/* call.c retries, counting on the breaker */
-	c.insecure = common_opts.insecure;
-	c.cacert = common_opts.cacert;
+	c.insecure = o->insecure;
+	c.cacert = o->cacert;
 	c.rl = o->imdb_rl;
 	return http_client_new(&c);
 }
