@@ -73,13 +73,13 @@ run() {
 	cpu=$(awk -v s="$stages" -v f="$fplex" -v q="$fother" 'BEGIN { printf "%.2f", s + f + q }')
 	stats=$(jq -s '{plex: .[0].plex} + (.[1] | {tmdb, imdb, qdrant, embed})' \
 		<(curl -sS -f --max-time 10 "$control/stats") <(curl -sS -f --max-time 10 "$qcontrol/stats"))
-	printf '%-12s %8s s  plex %6s (listing %s, metadata %s)  tmdb %6s  imdb %6s  embed %5s  qdrant %5s (upserts %s)  emitted %s  upserted %s\n' \
+	printf '%-12s %8s s  plex %6s (listing %s, metadata %s)  tmdb %6s  imdb %6s  embeddings %5s  qdrant %5s (upserts %s)  emitted %s  upserted %s\n' \
 		"$label" "$secs" \
 		"$(jq '.plex.requests' <<<"$stats")" \
 		"$(jq '.plex.by_endpoint["GET /library/sections/{key}/all"] // 0' <<<"$stats")" \
 		"$(jq '.plex.by_endpoint["GET /library/metadata/{ids}"] // 0' <<<"$stats")" \
 		"$(jq '.tmdb.requests' <<<"$stats")" "$(jq '.imdb.requests' <<<"$stats")" \
-		"$(jq '.embed.requests' <<<"$stats")" "$(jq '.qdrant.requests' <<<"$stats")" \
+		"$(jq '.embed.by_endpoint["POST /v1/embeddings"] // 0' <<<"$stats")" "$(jq '.qdrant.requests' <<<"$stats")" \
 		"$(jq '.qdrant.by_endpoint["PUT /collections/{c}/points"] // 0' <<<"$stats")" \
 		"$(jq -s '[.[] | select(.kind == "plex") | .items | length] | add // 0' "$work/rec/plex.ndjson")" \
 		"$(jq -s 'map(select(.kind == "summary"))[0].upserted' "$work/rec/results.ndjson")"

@@ -31,7 +31,7 @@ import urllib.request
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TMDB_KEY = "0123456789abcdef0123456789abcdef"
-REVIEW_WORDS = 340          # words added per review: movie points of ~32 KB
+REVIEW_WORDS = 420          # words added per review: points of ~32 KB on average (episodes have none)
 STAGES = ("plex-ingest", "meta-enrich", "qdrant-upsert")
 
 # Library shapes: (label, movies, shows, seasons per show, episodes per season).
@@ -187,8 +187,9 @@ class RssSampler(threading.Thread):
         return by
 
 
-def timed(tfile, argv, seconds):
-    return ["/usr/bin/time", "-f", "%e %U %S %M", "-o", tfile, "timeout", str(seconds)] + argv
+def timed(tfile, argv):
+    """Under time(1), which stays in the program's process group (timeout(1) would leave it)."""
+    return ["/usr/bin/time", "-f", "%e %U %S %M", "-o", tfile] + argv
 
 
 def read_time(tfile):
@@ -209,6 +210,7 @@ class Bench:
         self.bin = os.environ.get("PLEXPIPE_BIN") or os.path.join(TOP, "bin")
         self.work = tempfile.mkdtemp(prefix="plexpipe-bench.")
         self.fake = None
+        self.live = []
         self.env = dict(os.environ, TMDB_API_KEY=TMDB_KEY, PLEX_TOKEN="plex-test-token",
                         XDG_CACHE_HOME=os.path.join(self.work, "xdg-cache"),
                         XDG_STATE_HOME=os.path.join(self.work, "xdg-state"))
@@ -236,7 +238,32 @@ class Bench:
             conf.setdefault(svc, {}).update(knobs)
         self.fake = Fake(self.work, shape, conf)
 
+    def wait_all(self, procs, seconds):
+        """Exit statuses of procs (each in its own session), all killed after seconds ("timeout")."""
+        self.live = list(procs)
+        deadline = time.monotonic() + seconds
+        out = []
+        for p in procs:
+            try:
+                out.append(p.wait(max(deadline - time.monotonic(), 0.1)))
+            except subprocess.TimeoutExpired:
+                self.kill_live()
+                out.append("timeout")
+        self.live = []
+        return out
+
+    def kill_live(self):
+        for p in self.live:
+            if p.poll() is None:
+                try:
+                    os.killpg(p.pid, signal.SIGTERM)    # time(1) and the program it runs
+                except OSError:
+                    pass
+                p.wait()
+        self.live = []
+
     def stop_fake(self):
+        self.kill_live()            # interrupted: no stage outlives the bench
         if self.fake is not None:
             self.fake.stop()
             self.fake = None
@@ -259,17 +286,18 @@ class Bench:
                   "--dead-letter", self.path(tag + ".dead-letter.ndjson"),
                   "--reject-file", self.path(tag + ".rejects.ndjson")]
         t0 = time.monotonic()
-        p1 = subprocess.Popen(timed(t["plex-ingest"], ingest, limit), stdout=subprocess.PIPE,
-                              stderr=err["plex-ingest"], env=self.env)
-        p2 = subprocess.Popen(timed(t["meta-enrich"], self.enrich_argv(jobs, cache, enrich_extra), limit),
-                              stdin=p1.stdout, stdout=subprocess.PIPE, stderr=err["meta-enrich"], env=self.env)
+        p1 = subprocess.Popen(timed(t["plex-ingest"], ingest), stdout=subprocess.PIPE,
+                              stderr=err["plex-ingest"], env=self.env, start_new_session=True)
+        p2 = subprocess.Popen(timed(t["meta-enrich"], self.enrich_argv(jobs, cache, enrich_extra)),
+                              stdin=p1.stdout, stdout=subprocess.PIPE, stderr=err["meta-enrich"], env=self.env,
+                              start_new_session=True)
         p1.stdout.close()
-        p3 = subprocess.Popen(timed(t["qdrant-upsert"], upsert, limit), stdin=p2.stdout, stdout=out,
-                              stderr=err["qdrant-upsert"], env=self.env)
+        p3 = subprocess.Popen(timed(t["qdrant-upsert"], upsert), stdin=p2.stdout, stdout=out,
+                              stderr=err["qdrant-upsert"], env=self.env, start_new_session=True)
         p2.stdout.close()
         sampler = RssSampler([p1.pid, p2.pid, p3.pid])
         sampler.start()
-        status = {s: p.wait() for s, p in zip(STAGES, (p1, p2, p3))}
+        status = dict(zip(STAGES, self.wait_all([p1, p2, p3], limit)))
         wall = time.monotonic() - t0
         sampled = sampler.finish()
         for f in list(err.values()) + [out]:
@@ -313,7 +341,9 @@ class Bench:
         q = st["qdrant"]["by_endpoint"]
         return {"tmdb": st["tmdb"]["requests"], "imdb": st["imdb"]["requests"],
                 "tmdb_429": st["tmdb"]["status_429"], "imdb_429": st["imdb"]["status_429"],
-                "embed": st["embed"]["requests"], "upserts": q.get("PUT /collections/{c}/points", 0),
+                # embeddings made, not the GET /v1/models auth probe qdrant-upsert sends first
+                "embed": st["embed"]["by_endpoint"].get("POST /v1/embeddings", 0),
+                "embed_requests": st["embed"]["requests"], "upserts": q.get("PUT /collections/{c}/points", 0),
                 "qdrant": st["qdrant"]["requests"]}
 
     # ---- scenarios -------------------------------------------------------------
@@ -363,10 +393,11 @@ class Bench:
             la0 = loadavg()
             with open(inp, "rb") as fi, open(outp, "wb") as fo, open(self.path("jobs%d.err" % j), "wb") as fe:
                 t0 = time.monotonic()
-                rc = subprocess.run(timed(tfile, self.enrich_argv(j, self.path("cache-j%d" % j),
-                                                                  ["--tmdb-rps", "0", "--enrichment-batch-size",
-                                                                   bsize]), 3600),
-                                    stdin=fi, stdout=fo, stderr=fe, env=self.env).returncode
+                argv = self.enrich_argv(j, self.path("cache-j%d" % j),
+                                        ["--tmdb-rps", "0", "--enrichment-batch-size", bsize])
+                p = subprocess.Popen(timed(tfile, argv), stdin=fi, stdout=fo, stderr=fe, env=self.env,
+                                     start_new_session=True)
+                rc = self.wait_all([p], 3600)[0]
                 wall = time.monotonic() - t0
             c = self.counts(self.fake.stats())
             _, cpu, rss = read_time(tfile)
@@ -374,7 +405,7 @@ class Bench:
                 outs[j] = f.read()
             runs.append({"jobs": j, "wall_s": round(wall, 2), "exit": rc, "cpu_s": cpu, "peak_rss_kb_tree": rss,
                          "requests": {"tmdb": c["tmdb"], "imdb": c["imdb"]}, "loadavg": [la0, loadavg()]})
-            print("jobs -j%d: wall=%.1f s requests tmdb=%d imdb=%d exit=%d load %s" % (
+            print("jobs -j%d: wall=%.1f s requests tmdb=%d imdb=%d exit=%s load %s" % (
                 j, wall, c["tmdb"], c["imdb"], rc, la0[0]), flush=True)
         w = {r["jobs"]: r["wall_s"] for r in runs}
         sizes = []
@@ -437,11 +468,12 @@ class Bench:
         la0 = loadavg()
         r = self.pipeline("warm", cache, ["--tmdb-rps", "0"])
         c = self.counts(self.fake.stats())
-        r.update({"requests": {k: c[k] for k in ("tmdb", "imdb", "embed", "upserts", "qdrant")},
+        r.update({"requests": {k: c[k] for k in ("tmdb", "imdb", "embed", "embed_requests", "upserts", "qdrant")},
                   "loadavg": [la0, loadavg()]})
         self.res["warm"] = r
-        print("warm: items=%s wall=%.1f s requests tmdb=%d imdb=%d embeddings=%d upserts=%d (qdrant total %d)" % (
-            r["items"], r["wall_s"], c["tmdb"], c["imdb"], c["embed"], c["upserts"], c["qdrant"]), flush=True)
+        print("warm: items=%s wall=%.1f s requests tmdb=%d imdb=%d embeddings=%d (embed service %d) upserts=%d "
+              "(qdrant total %d)" % (r["items"], r["wall_s"], c["tmdb"], c["imdb"], c["embed"], c["embed_requests"],
+                                     c["upserts"], c["qdrant"]), flush=True)
 
     def table(self):
         """The summary table against the issue 11 targets."""

@@ -1,11 +1,10 @@
 /* buf.c: a growable byte buffer, always NUL-terminated, for HTTP bodies and JSON text. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <err.h>
 
 #include "buf.h"
 #include "xalloc.h"
@@ -16,8 +15,10 @@ buf_grow(struct buf *b, size_t n)
 {
 	size_t	 need, cap;
 
-	if (n > SIZE_MAX - b->len - 1)
-		errx(1, "buffer size overflow");
+	if (n > SIZE_MAX - b->len - 1) {
+		errno = ENOMEM;
+		xalloc_failed();
+	}
 	need = b->len + n + 1;
 	if (need <= b->cap)
 		return;
@@ -57,14 +58,14 @@ buf_printf(struct buf *b, const char *fmt, ...)
 	n = vsnprintf(b->data + b->len, room, fmt, ap);
 	va_end(ap);
 	if (n < 0)
-		err(1, "vsnprintf");
+		xalloc_failed();	/* EOVERFLOW: longer than INT_MAX */
 	if ((size_t)n >= room) {
 		buf_grow(b, (size_t)n);
 		va_start(ap, fmt);
 		n = vsnprintf(b->data + b->len, b->cap - b->len, fmt, ap);
 		va_end(ap);
 		if (n < 0)
-			err(1, "vsnprintf");
+			xalloc_failed();
 	}
 	b->len += (size_t)n;
 }

@@ -33,7 +33,6 @@
  */
 #include <sys/queue.h>
 
-#include <err.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +46,7 @@
 #include "log.h"
 #include "ratelimit.h"
 #include "redact.h"
+#include "signals.h"
 #include "timeutil.h"
 #include "version.h"
 #include "xalloc.h"
@@ -109,7 +109,8 @@ struct http_multi {
 	int			 npool;
 };
 
-static volatile sig_atomic_t	*cancel_flag;
+/* signals.h's stop flag unless a caller (a test) points elsewhere */
+static volatile sig_atomic_t	*cancel_flag = &signal_received;
 static int			 global_done;
 
 /* ---------------------------------------------------------------- time */
@@ -120,23 +121,19 @@ cancelled(void)
 	return cancel_flag != NULL && *cancel_flag != 0;
 }
 
-/* Sleeps s seconds in short slices; -1 as soon as the cancel flag is set. */
+static int
+stop_requested(const void *unused)
+{
+	(void)unused;
+	return cancelled();
+}
+
+/* Sleeps s seconds; -1 as soon as the cancel flag is set. */
 static int
 nap(double s)
 {
-	struct timespec	 ts;
-	double		 end, left;
-
-	end = now_monotonic() + s;
-	while ((left = end - now_monotonic()) > 0) {
-		if (cancelled())
-			return -1;
-		if (left > NAP_SLICE)
-			left = NAP_SLICE;
-		ts.tv_sec = 0;
-		ts.tv_nsec = (long)(left * 1e9);
-		nanosleep(&ts, NULL);
-	}
+	if (sleep_unless(s, stop_requested, NULL) != 0)
+		return -1;
 	return cancelled() ? -1 : 0;
 }
 
@@ -157,14 +154,15 @@ take_token(struct ratelimit *rl)
 
 /* ---------------------------------------------------------------- setup */
 
-void
+int
 http_global_init(void)
 {
 	if (global_done)
-		return;
+		return 0;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		errx(1, "curl_global_init failed");
+		return -1;
 	global_done = 1;
+	return 0;
 }
 
 void
@@ -189,7 +187,11 @@ http_client_new(const struct http_config *cfg)
 		log_error("http: no base URL");
 		return NULL;
 	}
-	http_global_init();
+	if (http_global_init() != 0) {
+		log_error("%s: libcurl failed to initialise",
+		    cfg->name ? cfg->name : "http");
+		return NULL;
+	}
 	c = xcalloc(1, sizeof(*c));
 	if ((c->easy = curl_easy_init()) == NULL) {
 		log_error("%s: curl_easy_init failed",
@@ -275,8 +277,7 @@ slist_add(struct curl_slist *l, const char *s)
 {
 	struct curl_slist	*n;
 
-	if ((n = curl_slist_append(l, s)) == NULL)
-		err(1, "curl_slist_append");
+	n = xnonnull(curl_slist_append(l, s));
 	return n;
 }
 
@@ -823,8 +824,8 @@ multi_start(struct http_multi *hm)
 			return w;
 		if (hm->npool > 0)
 			easy = hm->pool[--hm->npool];
-		else if ((easy = curl_easy_init()) == NULL)
-			errx(1, "curl_easy_init: out of memory");
+		else
+			easy = xnonnull(curl_easy_init());	/* fails only on OOM */
 		TAILQ_REMOVE(&hm->waiting, x, entry);
 		xfer_prepare(x, easy);
 		curl_multi_add_handle(hm->m, easy);

@@ -98,7 +98,8 @@ void	 http_client_stats(const struct http_client *, struct http_stats *);
 
 /*
  * Cancellation: when *flag becomes non-zero (a signal handler sets it),
- * waits are cut short and no new attempt starts.
+ * waits are cut short and no new attempt starts. The flag is signals.h's
+ * signal_received unless set here (NULL: never cancelled).
  */
 void	 http_set_cancel_flag(volatile sig_atomic_t *flag);
 
@@ -127,7 +128,11 @@ void	 http_multi_free(struct http_multi *);	/* aborts what is pending, no callba
 /* Escapes a string for a URL path segment or query value (caller frees). */
 char	*http_escape(const char *);
 
-/* curl_global_init once per process; call from main() before forking workers. */
-void	 http_global_init(void);
+/*
+ * curl_global_init once per process; call from main() before forking
+ * workers. 0, or -1 when libcurl cannot start (http_client_new then
+ * fails too, with a message).
+ */
+int	 http_global_init(void);
 
 #endif

@@ -4,6 +4,8 @@ COMMON_SRCS = \
 	common/cache.c \
 	common/fdio.c \
 	common/http.c \
+	common/jcanon.c \
+	common/jparse.c \
 	common/jsonutil.c \
 	common/log.c \
 	common/ndjson_read.c \
@@ -17,4 +19,5 @@ COMMON_SRCS = \
 	common/signals.c \
 	common/statedir.c \
 	common/timeutil.c \
+	common/utf8.c \
 	common/xalloc.c

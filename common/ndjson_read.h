@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stddef.h>
 
+#include "jparse.h"
+
 struct json_object;
 struct ndjson_reader;
 
@@ -52,10 +54,10 @@ size_t	 ndjson_reader_line(const struct ndjson_reader *);
 /* The raw text of the record last returned, without newline (valid until the next read). */
 const char *ndjson_reader_raw(const struct ndjson_reader *, size_t *len);
 
-/* Parses one complete JSON text strictly (same rules); for tests and files. */
+/* Parses one complete JSON text that must be an object (jparse.h's rules, JPARSE_OBJECT). */
 struct json_object *ndjson_parse_string(const char *s, size_t len,
 	    struct ndjson_error *err);
 
-#define NDJSON_MAX_DEPTH	512	/* far above Plex's ~12; bounds parser recursion */
+#define NDJSON_MAX_DEPTH	JPARSE_MAX_DEPTH	/* jparse.h */
 
 #endif

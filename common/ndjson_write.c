@@ -104,7 +104,7 @@ ndjson_to_string(struct json_object *o, size_t *len)
 	if (s == NULL) {
 		/* json-c only fails when it cannot allocate. */
 		errno = ENOMEM;
-		abort();
+		xalloc_failed();
 	}
 	if (len != NULL)
 		*len = n;

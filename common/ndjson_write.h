@@ -30,8 +30,9 @@ int	 ndjson_flush(struct ndjson_writer *);
 int	 ndjson_writer_close(struct ndjson_writer *, int close_file);
 
 /*
- * For main(): flush stdout, and exit(1) with "prog: stdout: <error>" if
- * anything written to it failed (EPIPE raises SIGPIPE instead).
+ * For main() only (the one exit of this module, on main's behalf): flush
+ * stdout, and exit(1) with "prog: stdout: <error>" if anything written
+ * to it failed (EPIPE raises SIGPIPE instead).
  */
 void	 ndjson_check_stdout(void);
 

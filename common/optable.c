@@ -146,8 +146,8 @@ longopts(const struct optable *t, char *shortopts, size_t len)
 		if (t->defs[i].name == NULL)
 			continue;
 		lo[n].name = t->defs[i].name;
-		lo[n].has_arg = takes_value(&t->defs[i]) ? required_argument :
-		    no_argument;
+		lo[n].has_arg = t->defs[i].flags & OTF_OPTARG ? optional_argument :
+		    takes_value(&t->defs[i]) ? required_argument : no_argument;
 		lo[n++].val = OPT_COMMON_LAST + (int)i;
 		if (t->defs[i].sname != 0 && s + 3 < len) {
 			shortopts[s++] = (char)t->defs[i].sname;
@@ -225,7 +225,8 @@ optable_list(const struct optable *t, void *base, const char *arg,
 	for (i = 0; i < t->ndefs; i++)
 		if (t->defs[i].name != NULL && !(t->defs[i].flags & OTF_HIDDEN))
 			printf("%s%s\n", t->defs[i].name,
-			    takes_value(&t->defs[i]) ? "=" : "");
+			    takes_value(&t->defs[i]) ||
+			    (t->defs[i].flags & OTF_OPTARG) ? "=" : "");
 	for (i = 0; i < NCOMMON; i++)
 		printf("%s%s\n", common_longopts[i].name,
 		    common_longopts[i].has_arg ? "=" : "");

@@ -37,6 +37,7 @@ enum optable_type {
 #define OTF_HIDDEN	0x02	/* not listed by --list-options */
 #define OTF_STATE	0x04	/* def is a file name in the state directory */
 #define OTF_ENV_EMPTY	0x08	/* an empty variable is a value, not unset */
+#define OTF_OPTARG	0x10	/* OT_CALLBACK: --flag or --flag=VALUE */
 
 struct optable;
 

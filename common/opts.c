@@ -166,10 +166,7 @@ opt_common(int ch, const char *arg)
 		return 1;
 	case OPT_INSECURE:
 		/* never silent: it exposes every request, keys included */
-		if (!common_opts.insecure)
-			log_warn("--insecure: TLS certificates are not verified "
-			    "(--cacert FILE trusts a private CA instead)");
-		common_opts.insecure = 1;
+		common_opts.insecure = 1;	/* opt_next() warns at the end */
 		return 1;
 	case OPT_CACERT:
 		/* a typo here would only show as TLS failures, request by request */
@@ -182,6 +179,8 @@ opt_common(int ch, const char *arg)
 		return 0;
 	}
 }
+
+static int warned_insecure;
 
 int
 opt_next(int argc, char *const *argv, const char *shortopts,
@@ -196,8 +195,15 @@ opt_next(int argc, char *const *argv, const char *shortopts,
 	opterr = 0;
 	for (;;) {
 		ch = getopt_long(argc, argv, so, longopts, NULL);
-		if (ch == -1)
+		if (ch == -1) {
+			/* never silent (it exposes every request, keys included);
+			   here, so that a later --log-format applies to it */
+			if (common_opts.insecure && !warned_insecure++)
+				log_warn("--insecure: TLS certificates are not "
+				    "verified (--cacert FILE trusts a private CA "
+				    "instead)");
 			return -1;
+		}
 		if (ch == 'h')
 			return OPT_HELP;
 		if (ch == '?' || ch == ':') {

@@ -117,7 +117,6 @@ out:
 void
 ratelimit_acquire(struct ratelimit *rl)
 {
-	struct timespec	 ts;
 	double		 w;
 
 	while (!ratelimit_try(rl, &w)) {
@@ -126,9 +125,7 @@ ratelimit_acquire(struct ratelimit *rl)
 			w = 1;
 		if (w < 0.0005)
 			w = 0.0005;
-		ts.tv_sec = (time_t)w;
-		ts.tv_nsec = (long)((w - (double)ts.tv_sec) * 1e9);
-		nanosleep(&ts, NULL);
+		sleep_unless(w, NULL, NULL);
 	}
 }
 

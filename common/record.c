@@ -7,17 +7,6 @@
 #include "jsonutil.h"
 #include "record.h"
 
-static struct json_object *
-member(struct json_object *o, const char *key)
-{
-	struct json_object	*v;
-
-	if (o == NULL || !json_object_is_type(o, json_type_object) ||
-	    !json_object_object_get_ex(o, key, &v))
-		return NULL;
-	return v;
-}
-
 static int
 has(struct json_object *o, const char *key)
 {
@@ -34,7 +23,7 @@ record_kind_of(struct json_object *o)
 	if (o == NULL || !json_object_is_type(o, json_type_object))
 		return REC_INVALID;
 	if (has(o, "kind")) {
-		k = member(o, "kind");
+		k = jmember(o, "kind");
 		if (k == NULL || !json_object_is_type(k, json_type_string))
 			return REC_INVALID;
 		s = json_object_get_string(k);
@@ -91,13 +80,13 @@ check_head(struct json_object *o, const char *bad_v, const char *bad_seq)
 	struct json_object	*v;
 
 	if (has(o, "v")) {
-		v = member(o, "v");
+		v = jmember(o, "v");
 		if (!is_type(v, json_type_int) ||
 		    json_object_get_int64(v) != WIRE_VERSION)
 			return bad_v;
 	}
 	if (has(o, "seq")) {
-		v = member(o, "seq");
+		v = jmember(o, "seq");
 		if (!is_type(v, json_type_int) || json_object_get_int64(v) < 0)
 			return bad_seq;
 	}
@@ -126,14 +115,14 @@ record_check_plex(struct json_object *o)
 	if ((why = check_head(o, "plex record: v is not 1",
 	    "plex record: seq is not a non-negative integer")) != NULL)
 		return why;
-	if (has(o, "section") && !is_type(member(o, "section"),
+	if (has(o, "section") && !is_type(jmember(o, "section"),
 	    json_type_object))
 		return "plex record: section is not an object";
-	if (!is_type(v = member(o, "items"), json_type_array))
+	if (!is_type(v = jmember(o, "items"), json_type_array))
 		return "plex record: items is not an array";
 	if (!all_objects(v))
 		return "plex record: an item is not an object";
-	if (has(o, "shows") && !is_type(member(o, "shows"), json_type_object))
+	if (has(o, "shows") && !is_type(jmember(o, "shows"), json_type_object))
 		return "plex record: shows is not an object";
 	return NULL;
 }
@@ -147,7 +136,7 @@ record_check_points(struct json_object *o)
 	if ((why = check_head(o, "points record: v is not 1",
 	    "points record: seq is not a non-negative integer")) != NULL)
 		return why;
-	if (!is_type(v = member(o, "points"), json_type_array))
+	if (!is_type(v = jmember(o, "points"), json_type_array))
 		return "points record: points is not an array";
 	if (!all_objects(v))
 		return "points record: a point is not an object";
@@ -163,18 +152,18 @@ record_check_end(struct json_object *o)
 	if ((why = check_head(o, "end record: v is not 1",
 	    "end record: seq is not a non-negative integer")) != NULL)
 		return why;
-	if (!is_type(member(o, "complete"), json_type_boolean))
+	if (!is_type(jmember(o, "complete"), json_type_boolean))
 		return "end record: complete is not a boolean";
-	if (has(o, "items") && (!is_type(v = member(o, "items"),
+	if (has(o, "items") && (!is_type(v = jmember(o, "items"),
 	    json_type_int) || json_object_get_int64(v) < 0))
 		return "end record: items is not a non-negative integer";
-	if (has(o, "sections") && !is_type(member(o, "sections"),
+	if (has(o, "sections") && !is_type(jmember(o, "sections"),
 	    json_type_array))
 		return "end record: sections is not an array";
-	if (has(o, "rating_keys") && !is_type(member(o, "rating_keys"),
+	if (has(o, "rating_keys") && !is_type(jmember(o, "rating_keys"),
 	    json_type_array))
 		return "end record: rating_keys is not an array";
-	if (has(o, "stats") && !is_type(member(o, "stats"), json_type_object))
+	if (has(o, "stats") && !is_type(jmember(o, "stats"), json_type_object))
 		return "end record: stats is not an object";
 	return NULL;
 }
@@ -186,7 +175,7 @@ record_check_item(struct json_object *o)
 
 	if (!is_type(o, json_type_object))
 		return "item is not an object";
-	if ((v = member(o, "ratingKey")) == NULL)
+	if ((v = jmember(o, "ratingKey")) == NULL)
 		return "item has no ratingKey";
 	if (!is_type(v, json_type_string) ||
 	    json_object_get_string_len(v) == 0)
@@ -232,7 +221,7 @@ record_check_point(struct json_object *o)
 
 	if (!is_type(o, json_type_object))
 		return "point is not an object";
-	if ((v = member(o, "id")) == NULL)
+	if ((v = jmember(o, "id")) == NULL)
 		return "point has no id";
 	if (is_type(v, json_type_int)) {
 		/* json-c keeps 2^63..2^64-1 as uint64; get_int64 saturates. */
@@ -243,10 +232,10 @@ record_check_point(struct json_object *o)
 			return "point id is a string but not a UUID";
 	} else
 		return "point id is neither an unsigned integer nor a UUID";
-	v = member(o, "vector");
+	v = jmember(o, "vector");
 	if (!is_type(v, json_type_object) && !is_type(v, json_type_array))
 		return "point vector is missing or not an object or array";
-	if (has(o, "payload") && (v = member(o, "payload")) != NULL &&
+	if (has(o, "payload") && (v = jmember(o, "payload")) != NULL &&
 	    !is_type(v, json_type_object))
 		return "point payload is not an object";
 	return NULL;
@@ -322,7 +311,7 @@ record_end_add_stats(struct json_object *end, const char *stage,
 
 	if (stats == NULL)
 		stats = json_object_new_object();
-	if ((s = member(end, "stats")) == NULL ||
+	if ((s = jmember(end, "stats")) == NULL ||
 	    !json_object_is_type(s, json_type_object)) {
 		s = json_object_new_object();
 		json_object_object_add(end, "stats", s);

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "reject.h"
 #include "statedir.h"
+#include "utf8.h"
 #include "xalloc.h"
 
 #define REPLACEMENT	"\xef\xbf\xbd"	/* U+FFFD in UTF-8 */

@@ -12,7 +12,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "http.h"
 #include "signals.h"
 
 volatile sig_atomic_t signal_received;
@@ -52,7 +51,6 @@ signals_install(void)
 	sa.sa_flags = 0;
 	for (i = 0; i < sizeof(handled) / sizeof(handled[0]); i++)
 		sigaction(handled[i], &sa, NULL);
-	http_set_cancel_flag(&signal_received);
 }
 
 void

@@ -9,7 +9,8 @@ extern volatile sig_atomic_t signal_received;
 
 /*
  * Installs handlers (no SA_RESTART, so blocking reads return EINTR) that
- * set signal_received, and points the HTTP client's cancel flag at it.
+ * set signal_received. Waiting code (http.c, enrich's retries) reads the
+ * flag; this module knows none of it.
  */
 void	 signals_install(void);
 /*

@@ -9,7 +9,7 @@
 
 #include "timeutil.h"
 
-#define SLEEP_SLICE	0.1	/* s: how late a cancel may be noticed */
+#define SLEEP_SLICE	0.05	/* s: how late a stop request may be noticed */
 
 double
 now_monotonic(void)
@@ -30,31 +30,44 @@ now_wall(void)
 }
 
 /*
- * Sleeps in short slices: a signal that lands just before nanosleep()
- * would otherwise not interrupt it, and the cancel flag would wait for
- * the whole sleep.
+ * The one sleep loop. It sleeps in short slices: a signal that lands just
+ * before nanosleep() would otherwise not interrupt it, and a stop request
+ * would wait for the whole sleep.
  */
-void
-sleep_seconds(double secs, volatile sig_atomic_t *cancel)
+int
+sleep_unless(double secs, int (*stop)(const void *), const void *arg)
 {
 	struct timespec	 ts;
 	double		 end, left, slice;
 
 	if (!(secs > 0))
-		return;
+		return 0;
 	end = now_monotonic() + secs;
 	for (;;) {
-		if (cancel != NULL && *cancel)
-			return;
+		if (stop != NULL && stop(arg))
+			return -1;
 		left = end - now_monotonic();
 		if (left <= 0)
-			return;
+			return 0;
 		slice = left < SLEEP_SLICE ? left : SLEEP_SLICE;
 		ts.tv_sec = (time_t)slice;
 		ts.tv_nsec = (long)((slice - (double)ts.tv_sec) * 1e9);
 		if (nanosleep(&ts, NULL) == -1 && errno != EINTR)
-			return;
+			return 0;
 	}
+}
+
+static int
+flag_set(const void *flag)
+{
+	return *(const volatile sig_atomic_t *)flag != 0;
+}
+
+void
+sleep_seconds(double secs, volatile sig_atomic_t *cancel)
+{
+	/* volatile is dropped only for the trip through void *; flag_set restores it */
+	sleep_unless(secs, cancel != NULL ? flag_set : NULL, (const void *)cancel);
 }
 
 int

@@ -8,6 +8,12 @@
 
 double	 now_monotonic(void);		/* seconds, CLOCK_MONOTONIC */
 double	 now_wall(void);		/* seconds since the epoch */
+/*
+ * Sleeps secs, resuming after EINTR and checking stop(arg) (stop may be
+ * NULL) every 50 ms: -1 as soon as it is true, 0 when the time is up.
+ * Every wait of the programs (retry backoff, rate limits) sleeps here.
+ */
+int	 sleep_unless(double secs, int (*stop)(const void *), const void *arg);
 /* Sleeps, resuming after EINTR, unless *cancel (may be NULL) becomes set. */
 void	 sleep_seconds(double, volatile sig_atomic_t *cancel);
 

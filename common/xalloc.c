@@ -1,5 +1,6 @@
 /* xalloc.c: allocation wrappers that die on exhaustion, so callers need no OOM paths. */
 #include <err.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,6 +75,14 @@ xasprintf(char **ret, const char *fmt, ...)
 	if (n == -1)
 		err(1, NULL);
 	return n;
+}
+
+void
+xalloc_failed(void)
+{
+	if (errno == 0)
+		errno = ENOMEM;
+	err(1, NULL);
 }
 
 void *

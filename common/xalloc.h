@@ -18,5 +18,11 @@ int	 xasprintf(char **, const char *, ...)
 	    __attribute__((__format__(__printf__, 2, 3)));
 /* p, the result of a library call that allocates (libunistring's u8_*), or death. */
 void	*xnonnull(void *p);
+/*
+ * Death for a size that cannot be allocated or formatted at all (a
+ * buffer past SIZE_MAX, json-c out of memory): err(1) with errno's text,
+ * ENOMEM when errno is 0.
+ */
+void	 xalloc_failed(void) __attribute__((__noreturn__));
 
 #endif

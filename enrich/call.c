@@ -27,7 +27,6 @@
 #include "timeutil.h"
 
 #define MAX_WAIT	30.0	/* s, cap on one wait (http.c's max_backoff) */
-#define NAP_SLICE	0.05	/* s between checks of the breaker */
 
 static int
 retryable(long st)
@@ -36,23 +35,18 @@ retryable(long st)
 	    st != 501);
 }
 
+static int
+stop_waiting(const void *br)
+{
+	return breaker_is_down(br) || signal_received;
+}
+
 /* Sleeps s seconds; -1 as soon as the breaker opens or a signal stops the run. */
 static int
 nap(const struct breaker *br, double s)
 {
-	struct timespec ts;
-	double end, left;
-
-	end = now_monotonic() + s;
-	while ((left = end - now_monotonic()) > 0) {
-		if (breaker_is_down(br) || signal_received)
-			return -1;
-		if (left > NAP_SLICE)
-			left = NAP_SLICE;
-		ts.tv_sec = 0;
-		ts.tv_nsec = (long)(left * 1e9);
-		nanosleep(&ts, NULL);
-	}
+	if (sleep_unless(s, stop_waiting, br) != 0)
+		return -1;
 	return breaker_is_down(br) ? -1 : 0;
 }
 

@@ -10,10 +10,6 @@
 #include "log.h"
 #include "xalloc.h"
 
-/* Counters already added to ctx->st, so sync adds only what is new. */
-static struct http_stats seen_tmdb, seen_imdb;
-static struct cache_stats seen_cache;
-
 /* A 32-hex v3 key goes as api_key=; anything else is a v4 Bearer token. */
 static int
 is_v3_key(const char *k)
@@ -78,9 +74,6 @@ int
 enrich_ctx_init(struct enrich_ctx *ctx, const struct enrich_opts *o)
 {
 	memset(ctx, 0, sizeof(*ctx));
-	memset(&seen_tmdb, 0, sizeof(seen_tmdb));
-	memset(&seen_imdb, 0, sizeof(seen_imdb));
-	memset(&seen_cache, 0, sizeof(seen_cache));
 	ctx->o = o;
 	if ((ctx->cache = cache_open(o->cache_dir, o->cache_ttl)) == NULL) {
 		log_error("cannot open the cache directory \"%s\"", o->cache_dir);
@@ -104,20 +97,24 @@ enrich_ctx_sync_stats(struct enrich_ctx *ctx)
 
 	if (ctx->tmdb != NULL) {
 		http_client_stats(ctx->tmdb, &hs);
-		ctx->st.v[ST_TMDB_REQUESTS] += hs.requests - seen_tmdb.requests;
-		seen_tmdb = hs;
+		ctx->st.v[ST_TMDB_REQUESTS] += hs.requests -
+		    ctx->seen.tmdb_requests;
+		ctx->seen.tmdb_requests = hs.requests;
 	}
 	if (ctx->imdb != NULL) {
 		http_client_stats(ctx->imdb, &hs);
-		ctx->st.v[ST_IMDB_REQUESTS] += hs.requests - seen_imdb.requests;
-		seen_imdb = hs;
+		ctx->st.v[ST_IMDB_REQUESTS] += hs.requests -
+		    ctx->seen.imdb_requests;
+		ctx->seen.imdb_requests = hs.requests;
 	}
 	if (ctx->cache != NULL) {
 		cache_get_stats(ctx->cache, &cs);
-		ctx->st.v[ST_CACHE_HITS] += cs.hits - seen_cache.hits;
-		ctx->st.v[ST_CACHE_MISSES] += cs.misses - seen_cache.misses;
-		ctx->st.v[ST_CACHE_WRITES] += cs.writes - seen_cache.writes;
-		seen_cache = cs;
+		ctx->st.v[ST_CACHE_HITS] += cs.hits - ctx->seen.cache_hits;
+		ctx->st.v[ST_CACHE_MISSES] += cs.misses - ctx->seen.cache_misses;
+		ctx->st.v[ST_CACHE_WRITES] += cs.writes - ctx->seen.cache_writes;
+		ctx->seen.cache_hits = cs.hits;
+		ctx->seen.cache_misses = cs.misses;
+		ctx->seen.cache_writes = cs.writes;
 	}
 }
 

@@ -117,6 +117,11 @@ struct enrich_ctx {
 	size_t		 nqueue;
 	int		 fatal;		/* a TMDb 401: stop the run, exit 2 */
 	char		 fatal_msg[256];
+	struct {			/* counters already added to st, so */
+		unsigned long tmdb_requests;	/* sync adds only what is new */
+		unsigned long imdb_requests;
+		unsigned long cache_hits, cache_misses, cache_writes;
+	} seen;
 };
 
 /* Builds HTTP clients (unless offline / disabled) and opens the cache. */

@@ -10,6 +10,7 @@
 
 #include "cache.h"
 #include "enrich.h"
+#include "jparse.h"
 #include "jsonutil.h"
 #include "log.h"
 #include "ndjson_write.h"
@@ -36,15 +37,17 @@ int
 enrich_queue_load(const char *path, char ***ids, size_t *n)
 {
 	struct json_object *a, *e;
+	struct jerr je;
 	size_t i, len;
 
 	*ids = NULL;
 	*n = 0;
 	if (access(path, F_OK) == -1 && errno == ENOENT)
 		return 0;
-	if ((a = json_object_from_file(path)) == NULL ||
+	if ((a = jparse_file(path, &je)) == NULL ||
 	    !json_object_is_type(a, json_type_array)) {
-		log_warn("imdb queue \"%s\" is not a JSON array; ignored", path);
+		log_warn("imdb queue \"%s\" is not a JSON array; ignored (%s)",
+		    path, a == NULL ? je.message : "another type");
 		json_object_put(a);
 		return -1;
 	}
@@ -100,12 +103,14 @@ long
 enrich_import_legacy_cache(struct enrich_ctx *ctx, const char *path)
 {
 	struct json_object *o, *j;
+	struct jerr je;
 	char key[64];
 	long added = 0;
 
-	if ((o = json_object_from_file(path)) == NULL ||
+	if ((o = jparse_file(path, &je)) == NULL ||
 	    !json_object_is_type(o, json_type_object)) {
-		log_error("imdb cache \"%s\" is not a JSON object", path);
+		log_error("imdb cache \"%s\" is not a JSON object (%s)", path,
+		    o == NULL ? je.message : "another type");
 		json_object_put(o);
 		return -1;
 	}

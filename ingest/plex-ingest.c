@@ -393,7 +393,7 @@ load_state(const char *path)
 		return NULL;
 	st = ingest_state_new();
 	if ((rc = ingest_state_load(st, path, err, sizeof(err))) == 0) {
-		log_info("listing state %s: %zu items; fetching only new and "
+		log_notice("listing state %s: %zu items; fetching only new and "
 		    "changed ones", path, ingest_state_count(st));
 		return st;
 	}

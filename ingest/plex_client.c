@@ -15,6 +15,7 @@
 
 #include "buf.h"
 #include "http.h"
+#include "jparse.h"
 #include "version.h"
 #include "xalloc.h"
 #include "ingest.h"
@@ -101,22 +102,13 @@ plex_metadata_path(const char *const *keys, size_t n)
 	return buf_release(&b, NULL);
 }
 
-static int
-only_space(const char *s, size_t from, size_t len)
-{
-	for (; from < len; from++)
-		if (!isspace((unsigned char)s[from]))
-			return 0;
-	return 1;
-}
-
 /* Turns one answer into a JSON root or a PLEX_ERR_* code with a message. */
 static int
 answer(struct http_response *r, long st, const char *what,
     struct json_object **root, char *err, size_t errlen)
 {
-	struct json_tokener *tok;
 	struct json_object *o;
+	struct jerr je;
 
 	if (st == 401 || st == 403) {
 		snprintf(err, errlen, "plex: token rejected (%ld) by the server "
@@ -138,20 +130,13 @@ answer(struct http_response *r, long st, const char *what,
 		    r->content_type[0] != '\0' ? r->content_type : "untyped");
 		return PLEX_ERR_FAIL;
 	}
-	tok = json_tokener_new();
-	o = json_tokener_parse_ex(tok, r->body.data != NULL ? r->body.data : "",
-	    (int)r->body.len);
-	if (o == NULL || !only_space(r->body.data, json_tokener_get_parse_end(tok),
-	    r->body.len) || plex_container(o) == NULL) {
+	o = jparse(r->body.data, r->body.len, "body", &je);
+	if (o == NULL || plex_container(o) == NULL) {
 		snprintf(err, errlen, "plex: %s: answer is not a MediaContainer "
-		    "(%s)", what, o == NULL ?
-		    json_tokener_error_desc(json_tokener_get_error(tok)) :
-		    "wrong shape");
+		    "(%s)", what, o == NULL ? je.message : "wrong shape");
 		json_object_put(o);
-		json_tokener_free(tok);
 		return PLEX_ERR_FAIL;
 	}
-	json_tokener_free(tok);
 	*root = o;
 	return PLEX_OK;
 }

@@ -16,7 +16,6 @@
  */
 #include <sys/stat.h>
 
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +23,7 @@
 
 #include <json-c/json.h>
 
+#include "jparse.h"
 #include "jsonutil.h"
 #include "xalloc.h"
 #include "ingest.h"
@@ -61,12 +61,15 @@ static struct json_object *
 load(const char *path, char *err, size_t errlen)
 {
 	struct json_object *o;
+	struct jerr je;
 
-	o = json_object_from_file(path);
+	o = jparse_file(path, &je);
 	if (o == NULL || plex_container(o) == NULL) {
-		snprintf(err, errlen, "sample: %s: %s", path, o == NULL ?
-		    (errno != 0 ? strerror(errno) : "not JSON") :
-		    "no MediaContainer");
+		if (o == NULL)
+			snprintf(err, errlen, "sample: %s", je.message);
+		else
+			snprintf(err, errlen, "sample: %s: no MediaContainer",
+			    path);
 		json_object_put(o);
 		return NULL;
 	}

@@ -7,6 +7,7 @@
 #include "buf.h"
 #include "exitcode.h"
 #include "http.h"
+#include "jparse.h"
 #include "jsonutil.h"
 #include "log.h"
 #include "xalloc.h"
@@ -89,7 +90,7 @@ upsert_keyset_free(struct upsert_keyset *ks)
 static struct json_object *
 parse_result(const struct http_response *resp)
 {
-	return resp->body.data ? json_tokener_parse(resp->body.data) : NULL;
+	return jparse(resp->body.data, resp->body.len, "qdrant answer", NULL);
 }
 
 /*

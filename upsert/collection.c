@@ -8,6 +8,7 @@
 #include "buf.h"
 #include "exitcode.h"
 #include "http.h"
+#include "jparse.h"
 #include "jsonutil.h"
 #include "log.h"
 #include "xalloc.h"
@@ -365,7 +366,8 @@ upsert_collection_ensure(struct upsert_qdrant *q, long dense_size)
 		}
 		break;
 	}
-	if ((doc = json_tokener_parse(resp.body.data ? resp.body.data : "")) == NULL ||
+	if ((doc = jparse(resp.body.data, resp.body.len, "qdrant answer",
+	    NULL)) == NULL ||
 	    (result = jget_obj(doc, "result")) == NULL) {
 		log_error("reading collection \"%s\": answer has no result object",
 		    q->cfg->collection);

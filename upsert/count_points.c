@@ -9,12 +9,14 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <json-c/json.h>
 
 #include "buf.h"
 #include "exitcode.h"
 #include "http.h"
+#include "jparse.h"
 #include "jsonutil.h"
 #include "log.h"
 #include "ndjson_write.h"
@@ -42,8 +44,8 @@ count_type(struct upsert_qdrant *q, const char *path, const char *type,
 	if (st == 404)
 		n = -1;
 	else if (http_ok(st)) {
-		if (resp.body.data != NULL)
-			doc = json_tokener_parse(resp.body.data);
+		doc = jparse(resp.body.data, resp.body.len, "qdrant answer",
+		    NULL);
 		if (!jget_int(jget_obj(doc, "result"), "count", &n) || n < 0) {
 			log_error("count points: the answer has no result.count");
 			n = -2;
@@ -61,8 +63,24 @@ count_type(struct upsert_qdrant *q, const char *path, const char *type,
 	return n;
 }
 
+/* Is type t in the comma list only (NULL: every type)? */
+static int
+wanted(const char *only, const char *t)
+{
+	const char *p;
+	size_t n = strlen(t);
+
+	if (only == NULL)
+		return 1;
+	for (p = only; (p = strstr(p, t)) != NULL; p += n)
+		if ((p == only || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
+			return 1;
+	return 0;
+}
+
 int
-upsert_count_points(struct upsert_qdrant *q, struct ndjson_writer *out)
+upsert_count_points(struct upsert_qdrant *q, const char *only,
+    struct ndjson_writer *out)
 {
 	struct json_object	*o, *pts;
 	char			*esc, *path;
@@ -75,6 +93,8 @@ upsert_count_points(struct upsert_qdrant *q, struct ndjson_writer *out)
 	free(esc);
 	pts = json_object_new_object();
 	for (i = 0; i < sizeof(types) / sizeof(types[0]) && rc == 0; i++) {
+		if (!wanted(only, types[i]))
+			continue;
 		n = count_type(q, path, types[i], &rc);
 		if (n == -1) {
 			exists = 0;	/* no collection: no points at all */

@@ -3,6 +3,7 @@
 
 #include <json-c/json.h>
 
+#include "jparse.h"
 #include "ndjson_write.h"
 #include "upsert.h"
 
@@ -24,7 +25,6 @@ upsert_dry_request(struct ndjson_writer *w, const char *service,
     const char *method, const char *path, const char *body, size_t len)
 {
 	struct json_object	*o, *b = NULL;
-	struct json_tokener	*tok;
 
 	o = json_object_new_object();
 	json_object_object_add(o, "kind", json_object_new_string("request"));
@@ -32,10 +32,7 @@ upsert_dry_request(struct ndjson_writer *w, const char *service,
 	json_object_object_add(o, "method", json_object_new_string(method));
 	json_object_object_add(o, "path", json_object_new_string(path));
 	if (body != NULL) {
-		tok = json_tokener_new();
-		b = json_tokener_parse_ex(tok, body, (int)len);
-		json_tokener_free(tok);
-		if (b == NULL)	/* never expected: we built it */
+		if ((b = jparse(body, len, "request body", NULL)) == NULL)	/* never expected: we built it */
 			b = json_object_new_string_len(body, (int)len);
 		json_object_object_add(o, "body", b);
 	}

@@ -7,6 +7,7 @@
 #include "buf.h"
 #include "exitcode.h"
 #include "http.h"
+#include "jparse.h"
 #include "jsonutil.h"
 #include "log.h"
 #include "xalloc.h"
@@ -64,16 +65,13 @@ int
 upsert_embed_parse(const char *body, size_t len, size_t n, long dim,
     struct json_object **out, char *why, size_t whylen)
 {
-	struct json_tokener	*tok;
 	struct json_object	*doc, *data, *e, *vec;
 	size_t			 i, got;
 	int64_t			 idx;
 	int			 rc = -1;
 
 	memset(out, 0, n * sizeof(*out));
-	tok = json_tokener_new();
-	doc = json_tokener_parse_ex(tok, body ? body : "", (int)len);
-	json_tokener_free(tok);
+	doc = jparse(body, len, "embeddings answer", NULL);
 	if ((data = jget_arr(doc, "data")) == NULL) {
 		snprintf(why, whylen, "embeddings answer has no data array");
 		goto out;

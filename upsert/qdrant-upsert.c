@@ -44,6 +44,7 @@ struct state {
 	const char		*reject_path;
 	int			 strict;
 	int			 count_points;	/* --count-points: count_points.c */
+	const char		*count_types;	/* its =TYPES, or NULL */
 	const char		*input;
 
 	struct upsert_bm25	*bm;
@@ -66,6 +67,19 @@ static const char *const dense_words[] = { "endpoint", "server", "none", NULL };
 static const char *const sparse_words[] = { "local", "server", "none", NULL };
 static const char *const distance_words[] = { "Cosine", "Dot", "Euclid",
 	"Manhattan", NULL };
+
+/* --count-points[=TYPES]: count_points.c instead of a load */
+static void
+count_opt(const struct optable *t, void *base, const char *arg,
+    const char *name)
+{
+	struct state	*s = base;
+
+	(void)t;
+	(void)name;
+	s->count_points = 1;
+	s->count_types = arg;
+}
 
 #define F(field)	offsetof(struct state, field)
 
@@ -185,11 +199,12 @@ static const struct optdef options[] = {
 	{ "force-cleanup", 0, NULL, OT_FLAG, F(cfg.force_cleanup), 1, 0, NULL, .help =
 "  --force-cleanup           delete even above that fraction\n"
 "\n" },
-	{ "count-points", 0, NULL, OT_FLAG, F(count_points), 1, 0, NULL, .help =
-"  --count-points            read no input: write one line {\"kind\":\"count\",\n"
+	{ "count-points", 0, NULL, OT_CALLBACK, 0, 0, 0, NULL, .flags = OTF_OPTARG, .cb = count_opt, .help =
+"  --count-points[=TYPES]    read no input: write one line {\"kind\":\"count\",\n"
 "                            \"collection\",\"exists\",\"points\":{\"movie\":N,\n"
-"                            \"episode\":N,\"show\":N}} and exit (plex-load uses it\n"
-"                            to check its listing state against the collection)\n" },
+"                            \"episode\":N,\"show\":N}} (only the TYPES given, a\n"
+"                            comma list) and exit; plex-load uses it to check its\n"
+"                            listing state against the collection\n" },
 	{ "list-options", 0, NULL, OT_CALLBACK, 0, 0, 0, NULL, .flags = OTF_NOARG | OTF_HIDDEN, .cb = optable_list },
 };
 
@@ -773,7 +788,7 @@ count_main(struct state *s)
 	http_global_init();
 	s->out = ndjson_writer_new(stdout, "stdout");
 	make_clients(s);
-	rc = upsert_count_points(&s->q, s->out);
+	rc = upsert_count_points(&s->q, s->count_types, s->out);
 	http_client_free(s->q.client);
 	http_client_free(s->embed);
 	free(s->embed_path);

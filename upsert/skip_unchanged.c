@@ -10,6 +10,8 @@
 #include <json-c/json.h>
 
 #include "buf.h"
+#include "jcanon.h"
+#include "jparse.h"
 #include "jsonutil.h"
 #include "upsert.h"
 
@@ -79,15 +81,12 @@ int
 upsert_fetch_parse(const char *body, size_t len,
     void (*found)(void *, const char *, const char *), void *arg)
 {
-	struct json_tokener	*tok;
 	struct json_object	*doc, *res, *p, *id;
 	const char		*h;
 	char			 key[128];
 	size_t			 i, n;
 
-	tok = json_tokener_new();
-	doc = json_tokener_parse_ex(tok, body ? body : "", (int)len);
-	json_tokener_free(tok);
+	doc = jparse(body, len, "qdrant answer", NULL);
 	if ((res = jget_arr(doc, "result")) == NULL) {
 		json_object_put(doc);
 		return -1;

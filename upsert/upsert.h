@@ -124,10 +124,12 @@ long	 upsert_qdrant_call(struct upsert_qdrant *, const char *method,
 /* --- count_points.c --- */
 /*
  * Writes {"kind":"count","collection","exists","points":{"movie":N,
- * "episode":N,"show":N}} to out (a missing collection: exists false, all
- * 0). Returns 0, or an exit status after logging why.
+ * "episode":N,"show":N}} to out, only the types in the comma list only
+ * when it is not NULL (a missing collection: exists false, all 0).
+ * Returns 0, or an exit status after logging why.
  */
-int	 upsert_count_points(struct upsert_qdrant *, struct ndjson_writer *out);
+int	 upsert_count_points(struct upsert_qdrant *, const char *only,
+	    struct ndjson_writer *out);
 
 /* --- embed_client.c --- */
 /* Splits EMBED_URL into a base URL and the request path (/v1/embeddings). */

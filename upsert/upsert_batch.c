@@ -38,6 +38,7 @@
 #include "jsonutil.h"
 #include "log.h"
 #include "ndjson_write.h"
+#include "record.h"
 #include "statedir.h"
 #include "xalloc.h"
 #include "upsert.h"
@@ -245,10 +246,6 @@ dl_write(struct upsert_run *run, struct batch *b, const size_t *idx, size_t n)
 	}
 	if (dl_open(run) != 0)
 		return;
-	rec = json_object_new_object();
-	json_object_object_add(rec, "kind", json_object_new_string("points"));
-	json_object_object_add(rec, "v", json_object_new_int(1));
-	json_object_object_add(rec, "seq", json_object_new_int64(b->seq));
 	arr = json_object_new_array_ext((int)n);
 	for (i = 0; i < n; i++) {
 		struct bpoint *p = &b->pts[idx ? idx[i] : i];
@@ -260,7 +257,7 @@ dl_write(struct upsert_run *run, struct batch *b, const size_t *idx, size_t n)
 		json_object_array_add(arr, json_object_get(p->pt));
 		p->done = 1;
 	}
-	json_object_object_add(rec, "points", arr);
+	rec = record_points_new(b->seq, arr);
 	if (ndjson_write(run->dlw, rec) != 0 || ndjson_flush(run->dlw) != 0) {
 		log_error("dead-letter file %s: write failed", run->cfg->dead_letter);
 		run->fatal = EXIT_FATAL;
@@ -296,18 +293,11 @@ upsert_run_close_dead_letter(struct upsert_run *run)
 	 * A closing end record (complete: false) makes the file a whole run:
 	 * replaying it exits 0 and never triggers stale cleanup.
 	 */
-	end = json_object_new_object();
-	json_object_object_add(end, "kind", json_object_new_string("end"));
-	json_object_object_add(end, "v", json_object_new_int(1));
-	json_object_object_add(end, "complete", json_object_new_boolean(0));
-	json_object_object_add(end, "items", json_object_new_int64(0));
-	json_object_object_add(end, "sections", json_object_new_array());
-	json_object_object_add(end, "rating_keys", json_object_new_array());
+	end = record_end_new(0);
 	stats = json_object_new_object();
-	json_object_object_add(stats, "qdrant-upsert", json_object_new_object());
-	json_object_object_add(json_object_object_get(stats, "qdrant-upsert"),
-	    "dead_lettered", json_object_new_int64((int64_t)run->st.dead_lettered));
-	json_object_object_add(end, "stats", stats);
+	json_object_object_add(stats, "dead_lettered",
+	    json_object_new_int64((int64_t)run->st.dead_lettered));
+	record_end_add_stats(end, "qdrant-upsert", stats);
 	ndjson_write(run->dlw, end);
 	json_object_put(end);
 	if (ndjson_writer_close(run->dlw, 1) != 0) {
@@ -746,7 +736,11 @@ handle(struct upsert_run *run, struct done *d)
 			failure(run, b, d, 1);
 			b->failed = 1;
 		} else {
-			run->consec_fail = 0;
+			/*
+			 * A read that works says nothing about writes: only an
+			 * upsert that lands resets the count, or failing upserts
+			 * interleaved with good fetches would never spool.
+			 */
 			known = 1;
 			if (!run->cfg->dry_run && upsert_fetch_parse(d->body, d->len,
 			    on_stored, b) != 0) {

@@ -51,6 +51,13 @@ emitted() { jq -r 'select(.kind == "plex") | .items[].ratingKey' "$T/rec/plex.nd
 	[ ! -e "$(state_file).new" ]
 	# qdrant-upsert --count-points agrees with the state
 	"$PLEXPIPE_BIN/qdrant-upsert" --count-points | jq -e '.exists and .points == {"movie":30,"episode":12,"show":0}'
+	"$PLEXPIPE_BIN/qdrant-upsert" --count-points=episode,show | jq -e '.points == {"episode":12,"show":0}'
+	"$PLEXPIPE_BIN/qdrant-upsert" --count-points --collection nowhere | jq -e '.exists == false'
+	# the incremental run's check asked only for the types the state lists
+	fake_reset
+	pl
+	[ "$status" -eq 0 ]
+	[ "$(fake_stats '.qdrant.by_endpoint["POST /collections/{c}/points/count"]')" -eq 3 ]
 }
 
 @test "incremental: an unchanged re-run makes no metadata, TMDb, IMDb or embedding request and no upsert" {
@@ -63,6 +70,7 @@ emitted() { jq -r 'select(.kind == "plex") | .items[].ratingKey' "$T/rec/plex.nd
 	[ "$(endpoint plex 'GET /library/metadata/{ids}')" -eq 0 ]
 	[ "$(fake_stats .tmdb.requests)" -eq 0 ]
 	[ "$(fake_stats .imdb.requests)" -eq 0 ]
+	# (a GET /v1/models key check is not an embedding)
 	[ "$(endpoint embed 'POST /v1/embeddings')" -eq 0 ]
 	[ "$(endpoint qdrant 'PUT /collections/{c}/points')" -eq 0 ]
 	# sections and listings only: movies, shows (their updatedAt), episodes
