@@ -10,6 +10,7 @@ COMMON_SRCS = \
 	common/log.c \
 	common/ndjson_read.c \
 	common/ndjson_write.c \
+	common/optable.c \
 	common/opts.c \
 	common/ratelimit.c \
 	common/record.c \

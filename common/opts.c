@@ -296,6 +296,25 @@ opt_bool(const char *arg, const char *name)
 	    name, arg);
 }
 
+int
+opt_word(const char *arg, const char *const *words, int icase,
+    const char *name)
+{
+	char	 list[256];
+	size_t	 i, n, len = 0;
+
+	if (arg == NULL)
+		arg = "";
+	for (n = 0; words[n] != NULL; n++)
+		if ((icase ? strcasecmp(arg, words[n]) : strcmp(arg, words[n])) == 0)
+			return (int)n;
+	list[0] = '\0';
+	for (i = 0; i < n && len < sizeof(list); i++)
+		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s",
+		    i == 0 ? "" : i + 1 == n ? " or " : ", ", words[i]);
+	usage_fail("%s: '%s' is not %s", name, arg, list);
+}
+
 const char *
 opt_env(const char *name)
 {

@@ -89,6 +89,13 @@ long long opt_duration(const char *arg, const char *name);
 /* "1", "true", "yes", "on" -> 1; "0", "false", "no", "off", "" -> 0; else exit 2. */
 int	 opt_bool(const char *arg, const char *name);
 
+/*
+ * The index of arg in the NULL-terminated words (icase: in any case);
+ * else "prog: --dense: 'x' is not endpoint, server or none" and exit 2.
+ */
+int	 opt_word(const char *arg, const char *const *words, int icase,
+	    const char *name);
+
 /* getenv() that treats an empty value as unset. */
 const char *opt_env(const char *name);
 

@@ -8,7 +8,6 @@
 #include "enrich.h"
 #include "http.h"
 #include "log.h"
-#include "opts.h"
 #include "xalloc.h"
 
 /* A 32-hex v3 key goes as api_key=; anything else is a v4 Bearer token. */
@@ -47,8 +46,8 @@ tmdb_client(struct enrich_ctx *ctx, const struct enrich_opts *o)
 	c.headers = hdr;
 	c.retries = 0;		/* call.c retries, counting on the breaker */
 	c.max_body = HTTP_MAX_BODY_API;
-	c.insecure = common_opts.insecure;
-	c.cacert = common_opts.cacert;
+	c.insecure = o->insecure;
+	c.cacert = o->cacert;
 	c.rl = o->tmdb_rl;
 	hc = http_client_new(&c);
 	free(bearer);
@@ -67,8 +66,8 @@ imdb_client(const struct enrich_opts *o)
 	c.headers = hdr;
 	c.retries = 0;		/* call.c retries, counting on the breaker */
 	c.max_body = HTTP_MAX_BODY_API;
-	c.insecure = common_opts.insecure;
-	c.cacert = common_opts.cacert;
+	c.insecure = o->insecure;
+	c.cacert = o->cacert;
 	c.rl = o->imdb_rl;
 	return http_client_new(&c);
 }

@@ -40,6 +40,8 @@ struct enrich_opts {
 	const char	*sparse_model;
 	const char	*reject_file;
 	int		 strict;
+	int		 insecure;		/* --insecure: TLS unverified */
+	const char	*cacert;		/* --cacert FILE */
 	struct ratelimit *tmdb_rl;		/* shared by every worker */
 	struct ratelimit *imdb_rl;
 	struct breaker	*tmdb_br;		/* shared by every worker */

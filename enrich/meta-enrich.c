@@ -1,7 +1,7 @@
 /* meta-enrich.c: main: options, shared rate limits, retry queue, then the ordered -jN worker pipeline. */
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +14,7 @@
 #include "exitcode.h"
 #include "http.h"
 #include "log.h"
+#include "optable.h"
 #include "opts.h"
 #include "ratelimit.h"
 #include "signals.h"
@@ -22,121 +23,101 @@
 #include "version.h"
 #include "xalloc.h"
 
-enum {
-	OPT_WORKERS = OPT_COMMON_LAST,
-	OPT_BATCH,
-	OPT_TMDB_KEY,
-	OPT_TMDB_KEY_FILE,
-	OPT_TMDB_URL,
-	OPT_IMDB_URL,
-	OPT_TMDB_RPS,
-	OPT_IMDB_RPW,
-	OPT_IMDB_WINDOW,
-	OPT_IMDB_RETRIES,
-	OPT_IMDB_BACKOFF,
-	OPT_IMDB_QUEUE,
-	OPT_IMDB_CACHE,
-	OPT_CACHE_DIR,
-	OPT_CACHE_TTL,
-	OPT_OFFLINE,
-	OPT_NO_TMDB,
-	OPT_NO_IMDB,
-	OPT_DENSE,
-	OPT_SPARSE,
-	OPT_REJECT,
-	OPT_STRICT,
-	OPT_LIST
+#define F(field)	offsetof(struct enrich_opts, field)
+
+/*
+ * Every option once: { long name, short, variable, parser, field, bounds,
+ * default }, then its help lines (a later row for the same field wins in
+ * the environment: a key file over a key).
+ */
+static const struct optdef options[] = {
+	{ NULL, 0, NULL, OT_TEXT, 0, 0, 0, NULL, .help =
+"Workers and batches:\n" },
+	{ "enrichment-workers", 'j', "ENRICHMENT_WORKERS", OT_INT, F(workers), 1, 64, "4", .help =
+"  -j, --enrichment-workers N   worker processes (1..64; env ENRICHMENT_WORKERS,\n"
+"                               default 4)\n" },
+	{ "enrichment-batch-size", 0, "ENRICHMENT_BATCH_SIZE", OT_INT, F(batch_size), 1, 10000, "100", .help =
+"      --enrichment-batch-size N  bare items per batch (1..10000; env\n"
+"                               ENRICHMENT_BATCH_SIZE, default 100)\n"
+"TMDb:\n" },
+	{ "tmdb-api-key", 0, "TMDB_API_KEY", OT_SECRET, F(tmdb_key), 0, 0, NULL, .help =
+"      --tmdb-api-key KEY       a 32-hex v3 key (sent as api_key=) or a v4 read\n"
+"                               token (sent as a Bearer header); env TMDB_API_KEY.\n"
+"                               Without one, TMDb data comes from the cache only\n" },
+	{ "tmdb-api-key-file", 0, "TMDB_API_KEY_FILE", OT_SECRET_FILE, F(tmdb_key), 0, 0, NULL, .help =
+"      --tmdb-api-key-file F    read the key from the first line of F\n"
+"                               (env TMDB_API_KEY_FILE)\n" },
+	{ "tmdb-url", 0, "TMDB_URL", OT_STRING, F(tmdb_url), 0, 0, "https://api.themoviedb.org", .help =
+"      --tmdb-url URL           API root (env TMDB_URL, default\n"
+"                               https://api.themoviedb.org)\n" },
+	{ "tmdb-rps", 0, "TMDB_RPS", OT_DOUBLE, F(tmdb_rps), 0, 10000, "35", .help =
+"      --tmdb-rps N             requests per second shared by all workers\n"
+"                               (env TMDB_RPS, default 35; 0 = unlimited)\n" },
+	{ "no-tmdb", 0, "META_ENRICH_NO_TMDB", OT_FLAG, F(no_tmdb), 1, 0, NULL, .help =
+"      --no-tmdb                no TMDb data at all (env META_ENRICH_NO_TMDB)\n"
+"IMDb (imdbapi.dev):\n" },
+	{ "imdb-url", 0, "IMDB_URL", OT_STRING, F(imdb_url), 0, 0, "https://api.imdbapi.dev", .help =
+"      --imdb-url URL           API root (env IMDB_URL, default\n"
+"                               https://api.imdbapi.dev)\n" },
+	{ "imdb-requests-per-window", 0, "IMDB_REQUESTS_PER_WINDOW", OT_LLONG, F(imdb_per_window), 0, 100000, NULL, .help =
+"      --imdb-requests-per-window N  throttle: N requests per window, shared by\n"
+"                               all workers (env IMDB_REQUESTS_PER_WINDOW, 0 = off,\n"
+"                               the default)\n" },
+	{ "imdb-window-seconds", 0, "IMDB_WINDOW_SECONDS", OT_DOUBLE, F(imdb_window), 0.001, 86400, "1", .help =
+"      --imdb-window-seconds S  the window (env IMDB_WINDOW_SECONDS, default 1)\n" },
+	{ "imdb-max-retries", 0, "IMDB_MAX_RETRIES", OT_INT, F(imdb_max_retries), 0, 20, "3", .help =
+"      --imdb-max-retries N     retries after a 429 or 5xx (env IMDB_MAX_RETRIES,\n"
+"                               default 3)\n" },
+	{ "imdb-backoff", 0, "IMDB_BACKOFF", OT_DOUBLE, F(imdb_backoff), 0, 600, "1.0", .help =
+"      --imdb-backoff S         first retry wait, doubling; Retry-After wins\n"
+"                               (env IMDB_BACKOFF, default 1.0)\n" },
+	{ "imdb-queue", 0, "IMDB_QUEUE", OT_STRING, F(imdb_queue), 0, 0, "imdb_queue.json", .flags = OTF_STATE, .help =
+"      --imdb-queue FILE        ids that still fail are kept in FILE (a JSON array)\n"
+"                               and retried first on the next run (env IMDB_QUEUE,\n"
+"                               default STATE/imdb_queue.json)\n" },
+	{ "imdb-cache", 0, "IMDB_CACHE", OT_STRING, F(imdb_cache), 0, 0, NULL, .help =
+"      --imdb-cache FILE        import a legacy imdb_cache.json ({\"tt..\":title|null})\n"
+"                               into the cache (env IMDB_CACHE)\n" },
+	{ "no-imdb", 0, "META_ENRICH_NO_IMDB", OT_FLAG, F(no_imdb), 1, 0, NULL, .help =
+"      --no-imdb                no IMDb data at all (env META_ENRICH_NO_IMDB)\n"
+"Cache:\n" },
+	/* the default, from XDG_CACHE_HOME or HOME, is set by main() */
+	{ "cache-dir", 0, "META_ENRICH_CACHE_DIR", OT_STRING, F(cache_dir), 0, 0, NULL, .help =
+"      --cache-dir DIR          one file per answer, \"not found\" included\n"
+"                               (env META_ENRICH_CACHE_DIR, default\n"
+"                               $XDG_CACHE_HOME/plexpipe or ~/.cache/plexpipe)\n" },
+	{ "cache-ttl", 0, "META_ENRICH_CACHE_TTL", OT_DURATION, F(cache_ttl), 0, 0, "30d", .help =
+"      --cache-ttl DURATION     refetch answers older than this (90s, 15m, 12h,\n"
+"                               30d; 0 = never; env META_ENRICH_CACHE_TTL,\n"
+"                               default 30d)\n" },
+	{ "offline", 0, "META_ENRICH_OFFLINE", OT_FLAG, F(offline), 1, 0, NULL, .help =
+"      --offline                the cache only, whatever its age; no request\n"
+"                               (env META_ENRICH_OFFLINE)\n"
+"Points:\n" },
+	{ "dense-model", 0, "DENSE_MODEL", OT_STRING, F(dense_model), 0, 0, "BAAI/bge-small-en-v1.5", .help =
+"      --dense-model NAME       env DENSE_MODEL, default BAAI/bge-small-en-v1.5\n" },
+	{ "sparse-model", 0, "SPARSE_MODEL", OT_STRING, F(sparse_model), 0, 0, "Qdrant/bm25", .help =
+"      --sparse-model NAME      env SPARSE_MODEL, default Qdrant/bm25\n"
+"Input errors:\n" },
+	{ "reject-file", 0, "META_ENRICH_REJECT_FILE", OT_STRING, F(reject_file), 0, 0, "meta-enrich-rejects.ndjson", .flags = OTF_STATE, .help =
+"      --reject-file FILE       append bad records there as\n"
+"                               {\"line\":N,\"error\":..,\"record\":..}\n"
+"                               (env META_ENRICH_REJECT_FILE, default\n"
+"                               STATE/meta-enrich-rejects.ndjson; '' keeps none)\n" },
+	{ "strict", 0, "META_ENRICH_STRICT", OT_FLAG, F(strict), 1, 0, NULL, .help =
+"      --strict                 stop at the first bad record, exit 3\n"
+"                               (env META_ENRICH_STRICT)\n" },
+	{ "list-options", 0, NULL, OT_CALLBACK, 0, 0, 0, NULL, .flags = OTF_NOARG | OTF_HIDDEN, .cb = optable_list },
 };
 
-static const struct option longopts[] = {
-	{ "enrichment-workers",	required_argument, NULL, 'j' },
-	{ "enrichment-batch-size", required_argument, NULL, OPT_BATCH },
-	{ "tmdb-api-key",	required_argument, NULL, OPT_TMDB_KEY },
-	{ "tmdb-api-key-file",	required_argument, NULL, OPT_TMDB_KEY_FILE },
-	{ "tmdb-url",		required_argument, NULL, OPT_TMDB_URL },
-	{ "imdb-url",		required_argument, NULL, OPT_IMDB_URL },
-	{ "tmdb-rps",		required_argument, NULL, OPT_TMDB_RPS },
-	{ "imdb-requests-per-window", required_argument, NULL, OPT_IMDB_RPW },
-	{ "imdb-window-seconds", required_argument, NULL, OPT_IMDB_WINDOW },
-	{ "imdb-max-retries",	required_argument, NULL, OPT_IMDB_RETRIES },
-	{ "imdb-backoff",	required_argument, NULL, OPT_IMDB_BACKOFF },
-	{ "imdb-queue",		required_argument, NULL, OPT_IMDB_QUEUE },
-	{ "imdb-cache",		required_argument, NULL, OPT_IMDB_CACHE },
-	{ "cache-dir",		required_argument, NULL, OPT_CACHE_DIR },
-	{ "cache-ttl",		required_argument, NULL, OPT_CACHE_TTL },
-	{ "offline",		no_argument,	   NULL, OPT_OFFLINE },
-	{ "no-tmdb",		no_argument,	   NULL, OPT_NO_TMDB },
-	{ "no-imdb",		no_argument,	   NULL, OPT_NO_IMDB },
-	{ "dense-model",	required_argument, NULL, OPT_DENSE },
-	{ "sparse-model",	required_argument, NULL, OPT_SPARSE },
-	{ "reject-file",	required_argument, NULL, OPT_REJECT },
-	{ "strict",		no_argument,	   NULL, OPT_STRICT },
-	{ "list-options",	no_argument,	   NULL, OPT_LIST },
-	COMMON_LONGOPTS,
-	{ NULL, 0, NULL, 0 }
-};
-
-static const char usage_text[] =
+static const char intro[] =
 "Usage: meta-enrich [-j N] [options] < plex.ndjson > points.ndjson\n"
 "\n"
 "Reads plex batches (or bare Plex items, one per line) from stdin, adds TMDb\n"
 "and IMDb metadata, and writes Qdrant points batches in input order, whatever\n"
 "the number of workers. Other records pass through; the end record is\n"
 "forwarded with this stage's counters.\n"
-"\n"
-"Workers and batches:\n"
-"  -j, --enrichment-workers N   worker processes (1..64; env ENRICHMENT_WORKERS,\n"
-"                               default 4)\n"
-"      --enrichment-batch-size N  bare items per batch (1..10000; env\n"
-"                               ENRICHMENT_BATCH_SIZE, default 100)\n"
-"TMDb:\n"
-"      --tmdb-api-key KEY       a 32-hex v3 key (sent as api_key=) or a v4 read\n"
-"                               token (sent as a Bearer header); env TMDB_API_KEY.\n"
-"                               Without one, TMDb data comes from the cache only\n"
-"      --tmdb-api-key-file F    read the key from the first line of F\n"
-"                               (env TMDB_API_KEY_FILE)\n"
-"      --tmdb-url URL           API root (env TMDB_URL, default\n"
-"                               https://api.themoviedb.org)\n"
-"      --tmdb-rps N             requests per second shared by all workers\n"
-"                               (env TMDB_RPS, default 35; 0 = unlimited)\n"
-"      --no-tmdb                no TMDb data at all (env META_ENRICH_NO_TMDB)\n"
-"IMDb (imdbapi.dev):\n"
-"      --imdb-url URL           API root (env IMDB_URL, default\n"
-"                               https://api.imdbapi.dev)\n"
-"      --imdb-requests-per-window N  throttle: N requests per window, shared by\n"
-"                               all workers (env IMDB_REQUESTS_PER_WINDOW, 0 = off,\n"
-"                               the default)\n"
-"      --imdb-window-seconds S  the window (env IMDB_WINDOW_SECONDS, default 1)\n"
-"      --imdb-max-retries N     retries after a 429 or 5xx (env IMDB_MAX_RETRIES,\n"
-"                               default 3)\n"
-"      --imdb-backoff S         first retry wait, doubling; Retry-After wins\n"
-"                               (env IMDB_BACKOFF, default 1.0)\n"
-"      --imdb-queue FILE        ids that still fail are kept in FILE (a JSON array)\n"
-"                               and retried first on the next run (env IMDB_QUEUE,\n"
-"                               default STATE/imdb_queue.json)\n"
-"      --imdb-cache FILE        import a legacy imdb_cache.json ({\"tt..\":title|null})\n"
-"                               into the cache (env IMDB_CACHE)\n"
-"      --no-imdb                no IMDb data at all (env META_ENRICH_NO_IMDB)\n"
-"Cache:\n"
-"      --cache-dir DIR          one file per answer, \"not found\" included\n"
-"                               (env META_ENRICH_CACHE_DIR, default\n"
-"                               $XDG_CACHE_HOME/plexpipe or ~/.cache/plexpipe)\n"
-"      --cache-ttl DURATION     refetch answers older than this (90s, 15m, 12h,\n"
-"                               30d; 0 = never; env META_ENRICH_CACHE_TTL,\n"
-"                               default 30d)\n"
-"      --offline                the cache only, whatever its age; no request\n"
-"                               (env META_ENRICH_OFFLINE)\n"
-"Points:\n"
-"      --dense-model NAME       env DENSE_MODEL, default BAAI/bge-small-en-v1.5\n"
-"      --sparse-model NAME      env SPARSE_MODEL, default Qdrant/bm25\n"
-"Input errors:\n"
-"      --reject-file FILE       append bad records there as\n"
-"                               {\"line\":N,\"error\":..,\"record\":..}\n"
-"                               (env META_ENRICH_REJECT_FILE, default\n"
-"                               STATE/meta-enrich-rejects.ndjson; '' keeps none)\n"
-"      --strict                 stop at the first bad record, exit 3\n"
-"                               (env META_ENRICH_STRICT)\n"
-"Common:\n";
+"\n";
 
 static const char exit_text[] =
 "\n"
@@ -152,23 +133,16 @@ static const char exit_text[] =
 "of \"plex://rating-key/KEY\" in the RFC 4122 URL namespace.\n";
 
 static void
-usage(FILE *f)
+usage(const struct optable *t)
 {
-	fputs(usage_text, f);
-	fputs(opt_common_help, f);
-	fputs(exit_text, f);
+	fputs(intro, stdout);
+	optable_help(stdout, t);
+	fputs("Common:\n", stdout);
+	fputs(opt_common_help, stdout);
+	fputs(exit_text, stdout);
 }
 
-static void
-list_options(void)
-{
-	const struct option *o;
-
-	for (o = longopts; o->name != NULL; o++)
-		if (strcmp(o->name, "list-options") != 0)
-			printf("%s%s\n", o->name,
-			    o->has_arg == required_argument ? "=" : "");
-}
+static const struct optable optable = OPTABLE(options, usage);
 
 static char *
 default_cache_dir(void)
@@ -183,127 +157,6 @@ default_cache_dir(void)
 	else
 		d = xstrdup(".plexpipe-cache");
 	return d;
-}
-
-static char *tmdb_key_owned;
-
-static void
-set_option(struct enrich_opts *o, int ch, const char *arg)
-{
-	switch (ch) {
-	case 'j':
-		o->workers = (int)opt_number(arg, 1, 64, "--enrichment-workers");
-		break;
-	case OPT_BATCH:
-		o->batch_size = (int)opt_number(arg, 1, 10000,
-		    "--enrichment-batch-size");
-		break;
-	case OPT_TMDB_KEY:
-		o->tmdb_key = opt_secret(arg);
-		break;
-	case OPT_TMDB_KEY_FILE:
-		free(tmdb_key_owned);
-		tmdb_key_owned = opt_secret_file(arg, "--tmdb-api-key-file");
-		o->tmdb_key = tmdb_key_owned;
-		break;
-	case OPT_TMDB_URL:
-		o->tmdb_url = arg;
-		break;
-	case OPT_IMDB_URL:
-		o->imdb_url = arg;
-		break;
-	case OPT_TMDB_RPS:
-		o->tmdb_rps = opt_double(arg, 0, 10000, "--tmdb-rps");
-		break;
-	case OPT_IMDB_RPW:
-		o->imdb_per_window = opt_number(arg, 0, 100000,
-		    "--imdb-requests-per-window");
-		break;
-	case OPT_IMDB_WINDOW:
-		o->imdb_window = opt_double(arg, 0.001, 86400,
-		    "--imdb-window-seconds");
-		break;
-	case OPT_IMDB_RETRIES:
-		o->imdb_max_retries = (int)opt_number(arg, 0, 20,
-		    "--imdb-max-retries");
-		break;
-	case OPT_IMDB_BACKOFF:
-		o->imdb_backoff = opt_double(arg, 0, 600, "--imdb-backoff");
-		break;
-	case OPT_IMDB_QUEUE:
-		o->imdb_queue = arg;
-		break;
-	case OPT_IMDB_CACHE:
-		o->imdb_cache = arg;
-		break;
-	case OPT_CACHE_DIR:
-		o->cache_dir = arg;
-		break;
-	case OPT_CACHE_TTL:
-		o->cache_ttl = opt_duration(arg, "--cache-ttl");
-		break;
-	case OPT_OFFLINE:
-		o->offline = 1;
-		break;
-	case OPT_NO_TMDB:
-		o->no_tmdb = 1;
-		break;
-	case OPT_NO_IMDB:
-		o->no_imdb = 1;
-		break;
-	case OPT_DENSE:
-		o->dense_model = arg;
-		break;
-	case OPT_SPARSE:
-		o->sparse_model = arg;
-		break;
-	case OPT_REJECT:
-		o->reject_file = arg;
-		break;
-	case OPT_STRICT:
-		o->strict = 1;
-		break;
-	}
-}
-
-/* Environment mirrors, applied before the flags so flags win. */
-static void
-from_env(struct enrich_opts *o)
-{
-	static const struct { const char *env; int opt; int flag; } m[] = {
-		{ "ENRICHMENT_WORKERS", 'j', 0 },
-		{ "ENRICHMENT_BATCH_SIZE", OPT_BATCH, 0 },
-		{ "TMDB_API_KEY", OPT_TMDB_KEY, 0 },
-		{ "TMDB_API_KEY_FILE", OPT_TMDB_KEY_FILE, 0 },
-		{ "TMDB_URL", OPT_TMDB_URL, 0 },
-		{ "IMDB_URL", OPT_IMDB_URL, 0 },
-		{ "TMDB_RPS", OPT_TMDB_RPS, 0 },
-		{ "IMDB_REQUESTS_PER_WINDOW", OPT_IMDB_RPW, 0 },
-		{ "IMDB_WINDOW_SECONDS", OPT_IMDB_WINDOW, 0 },
-		{ "IMDB_MAX_RETRIES", OPT_IMDB_RETRIES, 0 },
-		{ "IMDB_BACKOFF", OPT_IMDB_BACKOFF, 0 },
-		{ "IMDB_QUEUE", OPT_IMDB_QUEUE, 0 },
-		{ "IMDB_CACHE", OPT_IMDB_CACHE, 0 },
-		{ "META_ENRICH_CACHE_DIR", OPT_CACHE_DIR, 0 },
-		{ "META_ENRICH_CACHE_TTL", OPT_CACHE_TTL, 0 },
-		{ "META_ENRICH_OFFLINE", OPT_OFFLINE, 1 },
-		{ "META_ENRICH_NO_TMDB", OPT_NO_TMDB, 1 },
-		{ "META_ENRICH_NO_IMDB", OPT_NO_IMDB, 1 },
-		{ "DENSE_MODEL", OPT_DENSE, 0 },
-		{ "SPARSE_MODEL", OPT_SPARSE, 0 },
-		{ "META_ENRICH_REJECT_FILE", OPT_REJECT, 0 },
-		{ "META_ENRICH_STRICT", OPT_STRICT, 1 },
-	};
-	const char *v;
-	size_t i;
-
-	for (i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
-		if ((v = opt_env(m[i].env)) == NULL)
-			continue;
-		if (m[i].flag && !opt_bool(v, m[i].env))
-			continue;
-		set_option(o, m[i].opt, v);
-	}
 }
 
 /* Retries the ids an earlier run could not get; returns those still failing. */
@@ -419,47 +272,19 @@ main(int argc, char *argv[])
 	struct dispatch_result res;
 	char **queue = NULL, *cdir, *where, cerr[PATH_MAX + 128];
 	size_t nqueue = 0;
-	int ch, had_queue, rc;
+	int i, had_queue, rc;
 	double t0 = now_monotonic();
 
 	log_init("meta-enrich");
-	opt_common(0, NULL);
 	memset(&o, 0, sizeof(o));
 	memset(&st, 0, sizeof(st));
-	o.workers = 4;
-	o.batch_size = 100;
-	o.tmdb_url = "https://api.themoviedb.org";
-	o.imdb_url = "https://api.imdbapi.dev";
-	o.tmdb_rps = 35;
-	o.imdb_window = 1;
-	o.imdb_max_retries = 3;
-	o.imdb_backoff = 1.0;
-	o.imdb_queue = statedir_file("imdb_queue.json");
-	o.reject_file = statedir_file("meta-enrich-rejects.ndjson");
-	o.cache_ttl = 30LL * 86400;
-	o.dense_model = "BAAI/bge-small-en-v1.5";
-	o.sparse_model = "Qdrant/bm25";
-	cdir = default_cache_dir();
-	o.cache_dir = cdir;
-	from_env(&o);
-	while ((ch = opt_next(argc, argv, "j:", longopts)) != -1) {
-		switch (ch) {
-		case OPT_HELP:
-			usage(stdout);
-			exit(EXIT_OK);
-		case OPT_VERSION:
-			printf("meta-enrich plexpipe %s\n", PLEXPIPE_VERSION);
-			exit(EXIT_OK);
-		case OPT_LIST:
-			list_options();
-			exit(EXIT_OK);
-		default:
-			set_option(&o, ch, optarg);
-		}
-	}
-	if (optind < argc)
+	o.cache_dir = cdir = default_cache_dir();
+	i = optable_parse(&optable, &o, argc, argv);
+	if (i < argc)
 		opt_usage_error("unexpected argument '%s' (the input is stdin)",
-		    argv[optind]);
+		    argv[i]);
+	o.insecure = common_opts.insecure;
+	o.cacert = common_opts.cacert;
 	/* a cache the run cannot use is a configuration error: say so first */
 	if (cache_check(o.cache_dir, !o.offline, cerr, sizeof(cerr)) == -1) {
 		log_error("%s", cerr);
@@ -512,7 +337,7 @@ main(int argc, char *argv[])
 	breaker_free(o.imdb_br);
 	breaker_free(o.cache_br);
 	free(cdir);
-	free(tmdb_key_owned);
+	optable_free();
 	signals_reraise();
 	if (rc != 0)
 		return rc;

@@ -1,4 +1,5 @@
 /* plex-ingest.c: reads a Plex library (or a recorded sample) and writes plex batches and an end record. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "http.h"
 #include "log.h"
 #include "ndjson_write.h"
+#include "optable.h"
 #include "opts.h"
 #include "signals.h"
 #include "timeutil.h"
@@ -20,43 +22,9 @@
 #define PROG		"plex-ingest"
 #define DEF_CHUNK	200
 #define MAX_CHUNK	1000	/* PMS is said to reject larger pages */
+#define STR(x)		#x
+#define XSTR(x)		STR(x)
 #define SHOW_CACHE	256	/* parent shows kept; episodes come grouped */
-
-enum {
-	OPT_URL = OPT_COMMON_LAST,
-	OPT_TOKEN,
-	OPT_TOKEN_FILE,
-	OPT_SECTION,
-	OPT_TYPES,
-	OPT_CHUNK,
-	OPT_SINCE,
-	OPT_LIMIT,
-	OPT_SAMPLE,
-	OPT_TIMEOUT,
-	OPT_RETRIES,
-	OPT_STATE,
-	OPT_STATE_OUT,
-	OPT_LIST
-};
-
-static const struct option longopts[] = {
-	{ "plex-url",		required_argument,	NULL, OPT_URL },
-	{ "plex-token",		required_argument,	NULL, OPT_TOKEN },
-	{ "plex-token-file",	required_argument,	NULL, OPT_TOKEN_FILE },
-	{ "section",		required_argument,	NULL, OPT_SECTION },
-	{ "types",		required_argument,	NULL, OPT_TYPES },
-	{ "plex-chunk-size",	required_argument,	NULL, OPT_CHUNK },
-	{ "updated-since",	required_argument,	NULL, OPT_SINCE },
-	{ "limit",		required_argument,	NULL, OPT_LIMIT },
-	{ "sample-dir",		required_argument,	NULL, OPT_SAMPLE },
-	{ "timeout",		required_argument,	NULL, OPT_TIMEOUT },
-	{ "retries",		required_argument,	NULL, OPT_RETRIES },
-	{ "state",		required_argument,	NULL, OPT_STATE },
-	{ "state-out",		required_argument,	NULL, OPT_STATE_OUT },
-	{ "list-options",	no_argument,		NULL, OPT_LIST },
-	COMMON_LONGOPTS,
-	{ NULL, 0, NULL, 0 }
-};
 
 struct config {
 	const char	*url;
@@ -64,6 +32,8 @@ struct config {
 	const char	*token_file;
 	const char	**sections;
 	size_t		 nsections;
+	int		 sections_env;	/* the sections came from PLEX_SECTIONS */
+	char		*sections_keep;	/* PLEX_SECTIONS, split */
 	const char	*types;
 	long		 chunk;
 	const char	*since;
@@ -76,9 +46,133 @@ struct config {
 };
 
 static void
-help(void)
+add_section(struct config *c, const char *name)
 {
-	printf(
+	c->sections = xreallocarray(c->sections, c->nsections + 1,
+	    sizeof(*c->sections));
+	c->sections[c->nsections++] = name;
+}
+
+/*
+ * --section NAME, repeatable; PLEX_SECTIONS="Movies,TV Shows" counts only
+ * when no --section is given.
+ */
+static void
+section_opt(const struct optable *t, void *base, const char *arg,
+    const char *name)
+{
+	struct config *c = base;
+	char *p, *tok, *e, *save = NULL;
+
+	(void)t;
+	if (name[0] == '-') {
+		if (c->sections_env)
+			c->nsections = 0;
+		c->sections_env = 0;
+		add_section(c, arg);
+		return;
+	}
+	free(c->sections_keep);
+	c->sections_keep = xstrdup(arg);
+	c->nsections = 0;
+	c->sections_env = 1;
+	for (p = c->sections_keep; (tok = strtok_r(p, ",", &save)) != NULL;
+	    p = NULL) {
+		/* "Movies, TV Shows": the blanks around a comma are not the title's */
+		while (*tok == ' ' || *tok == '\t')
+			tok++;
+		e = tok + strlen(tok);
+		while (e > tok && (e[-1] == ' ' || e[-1] == '\t'))
+			*--e = '\0';
+		if (*tok != '\0')
+			add_section(c, tok);
+	}
+}
+
+/* The token or its file, whichever came last (PLEX_TOKEN_FILE beats PLEX_TOKEN). */
+static void
+token_opt(const struct optable *t, void *base, const char *arg,
+    const char *name)
+{
+	struct config *c = base;
+
+	(void)t;
+	(void)name;
+	c->token = opt_secret(arg);
+	c->token_file = NULL;
+}
+
+/* Read when the server is used, so --sample-dir ignores a bad file. */
+static void
+token_file_opt(const struct optable *t, void *base, const char *arg,
+    const char *name)
+{
+	struct config *c = base;
+
+	(void)t;
+	(void)name;
+	c->token_file = arg;
+	c->token = NULL;
+}
+
+#define F(field)	offsetof(struct config, field)
+
+/*
+ * Every option once: { long name, short, variable, parser, field, bounds,
+ * default }, then its help lines.
+ */
+static const struct optdef options[] = {
+	{ NULL, 0, NULL, OT_TEXT, 0, 0, 0, NULL, .help =
+"Plex:\n" },
+	{ "plex-url", 0, "PLEX_URL", OT_STRING, F(url), 0, 0, NULL, .help =
+"  --plex-url URL          server base URL, e.g. http://127.0.0.1:32400 (PLEX_URL)\n" },
+	{ "plex-token", 0, "PLEX_TOKEN", OT_CALLBACK, 0, 0, 0, NULL, .cb = token_opt, .help =
+"  --plex-token TOKEN      access token, sent in the X-Plex-Token header (PLEX_TOKEN);\n"
+"                          prefer --plex-token-file or the environment\n" },
+	{ "plex-token-file", 0, "PLEX_TOKEN_FILE", OT_CALLBACK, 0, 0, 0, NULL, .cb = token_file_opt, .help =
+"  --plex-token-file FILE  read the token from FILE's first line (PLEX_TOKEN_FILE)\n" },
+	{ "section", 0, "PLEX_SECTIONS", OT_CALLBACK, 0, 0, 0, NULL, .cb = section_opt, .help =
+"  --section NAME|KEY      read this section (key or exact title); repeatable;\n"
+"                          default: every movie and show section (PLEX_SECTIONS,\n"
+"                          comma-separated)\n" },
+	{ "types", 0, "PLEX_TYPES", OT_STRING, F(types), 0, 0, "movie,episode", .help =
+"  --types LIST            what to read: movie, episode, show; default\n"
+"                          movie,episode (PLEX_TYPES)\n" },
+	{ "plex-chunk-size", 0, "PLEX_CHUNK_SIZE", OT_LONG, F(chunk), 1, MAX_CHUNK, XSTR(DEF_CHUNK), .help =
+"  --plex-chunk-size N     items per listing page, metadata request and batch,\n"
+"                          1.." XSTR(MAX_CHUNK) ", default " XSTR(DEF_CHUNK) " (PLEX_CHUNK_SIZE)\n" },
+	{ "updated-since", 0, "PLEX_UPDATED_SINCE", OT_STRING, F(since), 0, 0, NULL, .help =
+"  --updated-since TIME    only items updated since TIME: epoch seconds, an ISO\n"
+"                          date or date-time, or a duration back from now (7d,\n"
+"                          12h); the run is then not complete (PLEX_UPDATED_SINCE)\n" },
+	{ "limit", 0, "PLEX_LIMIT", OT_LONG, F(limit), 1, 1000000000, NULL, .help =
+"  --limit N               stop after N items, for debugging; not complete\n"
+"                          (PLEX_LIMIT)\n" },
+	{ "timeout", 0, "PLEX_TIMEOUT", OT_DOUBLE, F(timeout), 0.001, 86400, "60", .help =
+"  --timeout SECONDS       per request attempt, default 60 (PLEX_TIMEOUT)\n" },
+	{ "retries", 0, "PLEX_RETRIES", OT_INT, F(retries), 0, 100, "3", .help =
+"  --retries N             retries on transport errors, 429 and 5xx, default 3\n"
+"                          (PLEX_RETRIES)\n" },
+	{ "sample-dir", 0, "PLEX_SAMPLE_DIR", OT_STRING, F(sample_dir), 0, 0, NULL, .help =
+"  --sample-dir DIR        read recorded answers instead of a server: the bundled\n"
+"                          sample library (DIR/plex/...) or mcp-plex sample-data;\n"
+"                          no URL or token needed (PLEX_SAMPLE_DIR)\n"
+"\n"
+"Incremental runs (scripts/plex-load keeps the state for you):\n" },
+	{ "state", 0, NULL, OT_STRING, F(state), 0, 0, NULL, .help =
+"  --state FILE            the listing state of the last good run: items whose\n"
+"                          updatedAt and addedAt (and their show's updatedAt) are\n"
+"                          unchanged get no metadata request and are not written;\n"
+"                          the end record still lists them. A missing or unreadable\n"
+"                          FILE means a full run (with a warning if unreadable)\n" },
+	{ "state-out", 0, NULL, OT_STRING, F(state_out), 0, 0, NULL, .help =
+"  --state-out FILE        write this run's listing state to FILE (atomically,\n"
+"                          mode 0600) once the end record is out; give it to\n"
+"                          --state next time only if the whole load succeeded\n" },
+	{ "list-options", 0, NULL, OT_CALLBACK, 0, 0, 0, NULL, .flags = OTF_NOARG | OTF_HIDDEN, .cb = optable_list },
+};
+
+static const char intro[] =
 "Usage: " PROG " [--plex-url URL] [--plex-token-file FILE] [--section NAME|KEY]...\n"
 "       [--types movie,episode,show] [--plex-chunk-size N] [--updated-since TIME]\n"
 "       [--limit N] [--timeout SECONDS] [--retries N] [--state FILE]\n"
@@ -91,43 +185,9 @@ help(void)
 "with their parent shows in \"shows\", then one {\"kind\":\"end\"} record with\n"
 "the totals and every rating key written. Collections are skipped and an\n"
 "item listed twice is written once. Memory stays bounded by one page.\n"
-"\n"
-"Plex:\n"
-"  --plex-url URL          server base URL, e.g. http://127.0.0.1:32400 (PLEX_URL)\n"
-"  --plex-token TOKEN      access token, sent in the X-Plex-Token header (PLEX_TOKEN);\n"
-"                          prefer --plex-token-file or the environment\n"
-"  --plex-token-file FILE  read the token from FILE's first line (PLEX_TOKEN_FILE)\n"
-"  --section NAME|KEY      read this section (key or exact title); repeatable;\n"
-"                          default: every movie and show section (PLEX_SECTIONS,\n"
-"                          comma-separated)\n"
-"  --types LIST            what to read: movie, episode, show; default\n"
-"                          movie,episode (PLEX_TYPES)\n"
-"  --plex-chunk-size N     items per listing page, metadata request and batch,\n"
-"                          1..%d, default %d (PLEX_CHUNK_SIZE)\n"
-"  --updated-since TIME    only items updated since TIME: epoch seconds, an ISO\n"
-"                          date or date-time, or a duration back from now (7d,\n"
-"                          12h); the run is then not complete (PLEX_UPDATED_SINCE)\n"
-"  --limit N               stop after N items, for debugging; not complete\n"
-"                          (PLEX_LIMIT)\n"
-"  --timeout SECONDS       per request attempt, default 60 (PLEX_TIMEOUT)\n"
-"  --retries N             retries on transport errors, 429 and 5xx, default 3\n"
-"                          (PLEX_RETRIES)\n"
-"  --sample-dir DIR        read recorded answers instead of a server: the bundled\n"
-"                          sample library (DIR/plex/...) or mcp-plex sample-data;\n"
-"                          no URL or token needed (PLEX_SAMPLE_DIR)\n"
-"\n"
-"Incremental runs (scripts/plex-load keeps the state for you):\n"
-"  --state FILE            the listing state of the last good run: items whose\n"
-"                          updatedAt and addedAt (and their show's updatedAt) are\n"
-"                          unchanged get no metadata request and are not written;\n"
-"                          the end record still lists them. A missing or unreadable\n"
-"                          FILE means a full run (with a warning if unreadable)\n"
-"  --state-out FILE        write this run's listing state to FILE (atomically,\n"
-"                          mode 0600) once the end record is out; give it to\n"
-"                          --state next time only if the whole load succeeded\n"
-"\n"
-"Common options:\n"
-"%s"
+"\n";
+
+static const char outro[] =
 "\n"
 "The end record is \"complete\" only when every selected section was listed to\n"
 "its end with no --updated-since or --limit, and --section left out no other\n"
@@ -136,138 +196,28 @@ help(void)
 "\n"
 "Exit status: 0 done; 1 server unreachable or failing (no end record is\n"
 "written, batches already written are whole); 2 usage or configuration error,\n"
-"or the token was rejected; 128+N killed by signal N.\n",
-	    MAX_CHUNK, DEF_CHUNK, opt_common_help);
-}
+"or the token was rejected; 128+N killed by signal N.\n";
 
 static void
-list_options(void)
+help(const struct optable *t)
 {
-	const struct option *o;
-
-	for (o = longopts; o->name != NULL; o++)
-		printf("%s%s\n", o->name, o->has_arg != no_argument ? "=" : "");
-	exit(EXIT_OK);
+	fputs(intro, stdout);
+	optable_help(stdout, t);
+	printf("\nCommon options:\n%s", opt_common_help);
+	fputs(outro, stdout);
 }
 
-static void
-add_section(struct config *c, const char *name)
-{
-	c->sections = xreallocarray(c->sections, c->nsections + 1,
-	    sizeof(*c->sections));
-	c->sections[c->nsections++] = name;
-}
-
-/* PLEX_SECTIONS="Movies,TV Shows": each name is kept for the whole run. */
-static void
-env_sections(struct config *c, char **keep)
-{
-	const char *v = opt_env("PLEX_SECTIONS");
-	char *p, *tok, *e, *save = NULL;
-
-	if (v == NULL)
-		return;
-	*keep = xstrdup(v);
-	for (p = *keep; (tok = strtok_r(p, ",", &save)) != NULL; p = NULL) {
-		/* "Movies, TV Shows": the blanks around a comma are not the title's */
-		while (*tok == ' ' || *tok == '\t')
-			tok++;
-		e = tok + strlen(tok);
-		while (e > tok && (e[-1] == ' ' || e[-1] == '\t'))
-			*--e = '\0';
-		if (*tok != '\0')
-			add_section(c, tok);
-	}
-}
+static const struct optable optable = OPTABLE(options, help);
 
 static void
 configure(struct config *c, int argc, char **argv)
 {
-	const char *v;
-	int ch;
+	int i;
 
 	memset(c, 0, sizeof(*c));
-	c->types = "movie,episode";
-	c->chunk = DEF_CHUNK;
-	c->timeout = 60;
-	c->retries = 3;
-	opt_common(0, NULL);
-	c->url = opt_env("PLEX_URL");
-	c->token_file = opt_env("PLEX_TOKEN_FILE");
-	if ((v = opt_env("PLEX_TYPES")) != NULL)
-		c->types = v;
-	if ((v = opt_env("PLEX_CHUNK_SIZE")) != NULL)
-		c->chunk = opt_number(v, 1, MAX_CHUNK, "PLEX_CHUNK_SIZE");
-	c->since = opt_env("PLEX_UPDATED_SINCE");
-	if ((v = opt_env("PLEX_LIMIT")) != NULL)
-		c->limit = opt_number(v, 1, 1000000000, "PLEX_LIMIT");
-	c->sample_dir = opt_env("PLEX_SAMPLE_DIR");
-	if ((v = opt_env("PLEX_TIMEOUT")) != NULL)
-		c->timeout = opt_double(v, 0.001, 86400, "PLEX_TIMEOUT");
-	if ((v = opt_env("PLEX_RETRIES")) != NULL)
-		c->retries = (int)opt_number(v, 0, 100, "PLEX_RETRIES");
-
-	while ((ch = opt_next(argc, argv, "", longopts)) != -1) {
-		switch (ch) {
-		case OPT_URL:
-			c->url = optarg;
-			break;
-		case OPT_TOKEN:
-			/* an option beats PLEX_TOKEN_FILE from the environment */
-			c->token = opt_secret(optarg);
-			c->token_file = NULL;
-			break;
-		case OPT_TOKEN_FILE:
-			c->token_file = optarg;
-			c->token = NULL;
-			break;
-		case OPT_SECTION:
-			/* PLEX_SECTIONS is read only when no --section is given */
-			add_section(c, optarg);
-			break;
-		case OPT_TYPES:
-			c->types = optarg;
-			break;
-		case OPT_CHUNK:
-			c->chunk = opt_number(optarg, 1, MAX_CHUNK,
-			    "--plex-chunk-size");
-			break;
-		case OPT_SINCE:
-			c->since = optarg;
-			break;
-		case OPT_LIMIT:
-			c->limit = opt_number(optarg, 1, 1000000000, "--limit");
-			break;
-		case OPT_SAMPLE:
-			c->sample_dir = optarg;
-			break;
-		case OPT_TIMEOUT:
-			c->timeout = opt_double(optarg, 0.001, 86400, "--timeout");
-			break;
-		case OPT_RETRIES:
-			c->retries = (int)opt_number(optarg, 0, 100, "--retries");
-			break;
-		case OPT_STATE:
-			c->state = optarg;
-			break;
-		case OPT_STATE_OUT:
-			c->state_out = optarg;
-			break;
-		case OPT_LIST:
-			list_options();
-			break;
-		case OPT_HELP:
-			help();
-			exit(EXIT_OK);
-		case OPT_VERSION:
-			printf(PROG " plexpipe " PLEXPIPE_VERSION "\n");
-			exit(EXIT_OK);
-		default:
-			opt_usage_error("unhandled option %d", ch);
-		}
-	}
-	if (optind < argc)
-		opt_usage_error("unexpected argument '%s'", argv[optind]);
+	i = optable_parse(&optable, c, argc, argv);
+	if (i < argc)
+		opt_usage_error("unexpected argument '%s'", argv[i]);
 }
 
 static struct plex_source *
@@ -303,10 +253,8 @@ open_source(const struct config *c, char **token_buf)
 	if (c->token_file != NULL)
 		pc.token = *token_buf = opt_secret_file(c->token_file,
 		    "--plex-token-file");
-	else if (c->token != NULL)
+	else
 		pc.token = c->token;
-	else if (opt_env("PLEX_TOKEN") != NULL)
-		pc.token = opt_secret(opt_env("PLEX_TOKEN"));
 	if (pc.token == NULL || pc.token[0] == '\0') {
 		log_error("no Plex token: set PLEX_TOKEN or give "
 		    "--plex-token-file");
@@ -415,7 +363,7 @@ main(int argc, char **argv)
 	struct ingest_run run;
 	struct json_object *root, *secs, *sec, *stats;
 	const char *bad = NULL;
-	char *env_keep = NULL, *token_buf = NULL, err[512];
+	char *token_buf = NULL, err[512];
 	double t0;
 	size_t badlen = 0;
 	int64_t since = -1;
@@ -425,8 +373,6 @@ main(int argc, char **argv)
 
 	log_init(PROG);
 	configure(&c, argc, argv);
-	if (c.nsections == 0)
-		env_sections(&c, &env_keep);
 	if ((want = ingest_parse_types(c.types, &bad, &badlen)) <= 0) {
 		log_error("--types: unknown type \"%.*s\" (movie, episode, show)",
 		    (int)badlen, bad != NULL ? bad : "");
@@ -535,7 +481,8 @@ main(int argc, char **argv)
 	ingest_state_free(run.show_times);
 	plex_src_free(src);
 	free(c.sections);
-	free(env_keep);
+	free(c.sections_keep);
+	optable_free();
 	free(token_buf);
 	return EXIT_OK;
 }

@@ -3,12 +3,11 @@
 #include <sys/stat.h>
 
 #include <errno.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -19,6 +18,7 @@
 #include "log.h"
 #include "ndjson_read.h"
 #include "ndjson_write.h"
+#include "optable.h"
 #include "opts.h"
 #include "record.h"
 #include "reject.h"
@@ -34,181 +34,12 @@
 #define DEFAULT_REJECTS		"qdrant-upsert-rejects.ndjson"	/* in the state dir */
 #define MAX_TYPES		8	/* distinct point types tracked for cleanup */
 
-enum {
-	OPT_QDRANT_URL = OPT_COMMON_LAST, OPT_QDRANT_HOST, OPT_QDRANT_PORT,
-	OPT_QDRANT_HTTPS, OPT_QDRANT_KEY, OPT_QDRANT_KEY_FILE, OPT_COLLECTION,
-	OPT_BATCH_SIZE, OPT_MAX_BYTES, OPT_CONCURRENCY, OPT_RETRIES, OPT_BACKOFF,
-	OPT_TIMEOUT, OPT_WAIT, OPT_NO_WAIT, OPT_DEAD_LETTER, OPT_DENSE,
-	OPT_EMBED_URL, OPT_EMBED_MODEL, OPT_EMBED_KEY, OPT_EMBED_KEY_FILE,
-	OPT_EMBED_BATCH, OPT_SPARSE, OPT_DENSE_SIZE, OPT_DENSE_DISTANCE,
-	OPT_RECREATE, OPT_NO_CLEANUP, OPT_MAX_DELETE, OPT_FORCE_CLEANUP,
-	OPT_SKIP, OPT_NO_SKIP, OPT_DRY_RUN, OPT_REJECT_FILE, OPT_STRICT,
-	OPT_SHARDS, OPT_REPLICATION, OPT_WRITE_CONSISTENCY, OPT_COUNT_POINTS,
-	OPT_LIST_OPTIONS
-};
-
-static const struct option longopts[] = {
-	{ "qdrant-url",		required_argument,	NULL, OPT_QDRANT_URL },
-	{ "qdrant-host",	required_argument,	NULL, OPT_QDRANT_HOST },
-	{ "qdrant-port",	required_argument,	NULL, OPT_QDRANT_PORT },
-	{ "qdrant-https",	no_argument,		NULL, OPT_QDRANT_HTTPS },
-	{ "qdrant-api-key",	required_argument,	NULL, OPT_QDRANT_KEY },
-	{ "qdrant-api-key-file", required_argument,	NULL, OPT_QDRANT_KEY_FILE },
-	{ "collection",		required_argument,	NULL, OPT_COLLECTION },
-	{ "batch-size",		required_argument,	NULL, OPT_BATCH_SIZE },
-	{ "max-request-bytes",	required_argument,	NULL, OPT_MAX_BYTES },
-	{ "concurrency",	required_argument,	NULL, OPT_CONCURRENCY },
-	{ "retries",		required_argument,	NULL, OPT_RETRIES },
-	{ "backoff",		required_argument,	NULL, OPT_BACKOFF },
-	{ "timeout",		required_argument,	NULL, OPT_TIMEOUT },
-	{ "wait",		no_argument,		NULL, OPT_WAIT },
-	{ "no-wait",		no_argument,		NULL, OPT_NO_WAIT },
-	{ "dead-letter",	required_argument,	NULL, OPT_DEAD_LETTER },
-	{ "dense",		required_argument,	NULL, OPT_DENSE },
-	{ "embed-url",		required_argument,	NULL, OPT_EMBED_URL },
-	{ "embed-model",	required_argument,	NULL, OPT_EMBED_MODEL },
-	{ "embed-api-key",	required_argument,	NULL, OPT_EMBED_KEY },
-	{ "embed-api-key-file",	required_argument,	NULL, OPT_EMBED_KEY_FILE },
-	{ "embed-batch-size",	required_argument,	NULL, OPT_EMBED_BATCH },
-	{ "sparse",		required_argument,	NULL, OPT_SPARSE },
-	{ "dense-size",		required_argument,	NULL, OPT_DENSE_SIZE },
-	{ "dense-distance",	required_argument,	NULL, OPT_DENSE_DISTANCE },
-	{ "recreate",		no_argument,		NULL, OPT_RECREATE },
-	{ "shard-number",	required_argument,	NULL, OPT_SHARDS },
-	{ "replication-factor",	required_argument,	NULL, OPT_REPLICATION },
-	{ "write-consistency-factor", required_argument, NULL, OPT_WRITE_CONSISTENCY },
-	{ "no-cleanup",		no_argument,		NULL, OPT_NO_CLEANUP },
-	{ "max-delete-fraction", required_argument,	NULL, OPT_MAX_DELETE },
-	{ "force-cleanup",	no_argument,		NULL, OPT_FORCE_CLEANUP },
-	{ "skip-unchanged",	no_argument,		NULL, OPT_SKIP },
-	{ "no-skip-unchanged",	no_argument,		NULL, OPT_NO_SKIP },
-	{ "dry-run",		no_argument,		NULL, OPT_DRY_RUN },
-	{ "reject-file",	required_argument,	NULL, OPT_REJECT_FILE },
-	{ "strict",		no_argument,		NULL, OPT_STRICT },
-	{ "count-points",	optional_argument,	NULL, OPT_COUNT_POINTS },
-	{ "list-options",	no_argument,		NULL, OPT_LIST_OPTIONS },
-	COMMON_LONGOPTS,
-	{ NULL, 0, NULL, 0 }
-};
-
-static const char synopsis[] =
-"Usage: qdrant-upsert [options] [FILE]\n"
-"\n"
-"Reads Qdrant points as NDJSON (`points` batches from meta-enrich, or bare\n"
-"points with an \"id\") from FILE or standard input, makes sure the collection\n"
-"and its payload indexes exist, turns embedding Documents into vectors, and\n"
-"upserts the points with several requests in flight. Writes one\n"
-"{\"kind\":\"result\",...} line per batch and a {\"kind\":\"summary\",...} line to\n"
-"standard output; records of other kinds pass through unchanged.\n"
-"\n"
-"Qdrant:\n"
-"  --qdrant-url URL          QDRANT_URL (default http://localhost:6333)\n"
-"  --qdrant-host HOST        QDRANT_HOST; with --qdrant-port (QDRANT_PORT, 6333)\n"
-"  --qdrant-https            QDRANT_HTTPS: use https with --qdrant-host\n"
-"  --qdrant-api-key KEY      QDRANT_API_KEY, sent as the api-key header\n"
-"  --qdrant-api-key-file F   read the key from a file (QDRANT_API_KEY_FILE)\n"
-"  --collection NAME         QDRANT_COLLECTION (default media-items)\n"
-"  --recreate                delete and create the collection first\n"
-"  --shard-number N          shards of a new collection (QDRANT_SHARD_NUMBER;\n"
-"                            Qdrant's default: one per node)\n"
-"  --replication-factor N    copies of each shard on a cluster\n"
-"                            (QDRANT_REPLICATION_FACTOR; default 1)\n"
-"  --write-consistency-factor N  replicas that must confirm a write\n"
-"                            (QDRANT_WRITE_CONSISTENCY_FACTOR; default 1); all\n"
-"                            three apply when the collection is created\n"
-"\n"
-"Writing:\n"
-"  --batch-size N            points per batch (QDRANT_UPSERT_BATCH_SIZE or\n"
-"                            QDRANT_UPSERT_BUFFER_SIZE; default 128)\n"
-"  --max-request-bytes N     split upserts above N bytes (QDRANT_MAX_REQUEST_BYTES;\n"
-"                            default 16777216; Qdrant refuses over 32 MiB)\n"
-"  --concurrency N           requests in flight (QDRANT_UPSERT_CONCURRENCY; 4)\n"
-"  --retries N               retries per request (QDRANT_UPSERT_RETRIES; 3)\n"
-"  --backoff SECONDS         first retry wait, doubling with jitter; Retry-After\n"
-"                            is honoured (QDRANT_UPSERT_BACKOFF; 0.5)\n"
-"  --timeout SECONDS         per attempt (QDRANT_UPSERT_TIMEOUT; 120)\n"
-"  --wait, --no-wait         wait=true|false on upserts (QDRANT_UPSERT_WAIT;\n"
-"                            default --no-wait)\n"
-"  --dead-letter FILE        where points of batches that still fail go, as\n"
-"                            replayable `points` records (QDRANT_DEAD_LETTER;\n"
-"                            default STATE/qdrant-dead-letter.ndjson, made only\n"
-"                            when needed). After 3 failed requests in a row the rest\n"
-"                            of the input is written there without more tries.\n"
-"                            Replay: qdrant-upsert [options] --dead-letter\n"
-"                            OTHER-FILE FILE (never into itself: exit 2)\n"
-"  --skip-unchanged          (default; QDRANT_UPSERT_SKIP_UNCHANGED) fetch stored\n"
-"  --no-skip-unchanged       content_hash values first and skip equal points\n"
-"  --reject-file FILE        bad input records (QDRANT_UPSERT_REJECT_FILE; default\n"
-"                            STATE/qdrant-upsert-rejects.ndjson; '' keeps none)\n"
-"  --strict                  the first bad input record is fatal (exit 3)\n"
-"  --dry-run                 no network: write each request it would send to\n"
-"                            stdout as {\"kind\":\"request\",\"service\":\"qdrant\"|\n"
-"                            \"embed\",\"method\",\"path\",\"body\"} (body as JSON);\n"
-"                            dense Documents stay in the points\n"
-"\n"
-"Vectors (points carry Documents: {\"dense\":{\"text\",\"model\"},\"sparse\":{...}}):\n"
-"  --dense MODE              endpoint: vectors from --embed-url; server: pass the\n"
-"                            Document to Qdrant (Cloud inference); none: drop it.\n"
-"                            QDRANT_UPSERT_DENSE; default endpoint when EMBED_URL\n"
-"                            is set, else it must be given (--dry-run: none)\n"
-"  --embed-url URL           EMBED_URL: an OpenAI-compatible server (TEI, Ollama,\n"
-"                            llama.cpp, vLLM, OpenAI); /v1/embeddings is added\n"
-"  --embed-model NAME        EMBED_MODEL (default: the points' dense model)\n"
-"  --embed-api-key KEY       EMBED_API_KEY, sent as Authorization: Bearer\n"
-"  --embed-api-key-file F    read it from a file (EMBED_API_KEY_FILE)\n"
-"  --embed-batch-size N      texts per embeddings request (EMBED_BATCH_SIZE; 64)\n"
-"  --sparse MODE             local: BM25 computed here (Qdrant/bm25 only);\n"
-"                            server: Qdrant computes it (1.15.2+); none: drop.\n"
-"                            QDRANT_UPSERT_SPARSE; default local\n"
-"  --dense-size N            dense size for a model not in the table (DENSE_SIZE)\n"
-"  --dense-distance D        Cosine|Dot|Euclid|Manhattan (DENSE_DISTANCE; Cosine)\n"
-"\n"
-"Stale cleanup (only after a complete end record and a run without failures):\n"
-"  --no-cleanup              keep points the end record no longer lists\n"
-"  --max-delete-fraction F   refuse to delete more than F of the points of any\n"
-"                            loaded type (so one emptied section is noticed)\n"
-"                            (QDRANT_MAX_DELETE_FRACTION; default 0.2; exit 4)\n"
-"  --force-cleanup           delete even above that fraction\n"
-"\n"
-"  --count-points[=TYPES]    read no input: write one line {\"kind\":\"count\",\n"
-"                            \"collection\",\"exists\",\"points\":{\"movie\":N,\n"
-"                            \"episode\":N,\"show\":N}} (only the TYPES given, a\n"
-"                            comma list) and exit; plex-load uses it to check its\n"
-"                            listing state against the collection\n"
-"\n"
-"STATE is ${XDG_STATE_HOME:-~/.local/state}/plexpipe (made mode 0700 when first\n"
-"needed; its files are mode 0600).\n"
-"\n"
-"Exit status: 0 done; 1 fatal; 2 usage or configuration (bad flag, refused API\n"
-"key, collection of another shape); 3 bad input with --strict; 4 rejects, dead\n"
-"letters or a refused cleanup; 5 input without an end record.\n";
-
-__attribute__((__noreturn__)) static void
-usage(void)
-{
-	fputs(synopsis, stdout);
-	fputs(opt_common_help, stdout);
-	exit(0);
-}
-
-static void
-list_options(void)
-{
-	const struct option	*o;
-
-	for (o = longopts; o->name != NULL; o++)
-		if (strcmp(o->name, "list-options") != 0)
-			printf("%s%s\n", o->name, o->has_arg ? "=" : "");
-	exit(0);
-}
-
 struct state {
 	struct upsert_config	 cfg;
 	const char		*qdrant_url, *qdrant_host, *qdrant_port;
 	int			 qdrant_https;
 	const char		*qdrant_key;
 	const char		*embed_url, *embed_key;
-	char			*key_file_value, *embed_key_file_value;
 	double			 timeout;
 	const char		*reject_path;
 	int			 strict;
@@ -232,274 +63,193 @@ struct state {
 	int			 rc;
 };
 
-static enum upsert_dense
-parse_dense(const char *s)
-{
-	if (strcmp(s, "endpoint") == 0)
-		return DENSE_ENDPOINT;
-	if (strcmp(s, "server") == 0)
-		return DENSE_SERVER;
-	if (strcmp(s, "none") == 0)
-		return DENSE_NONE;
-	opt_usage_error("--dense: '%s' is not endpoint, server or none", s);
-}
+static const char *const dense_words[] = { "endpoint", "server", "none", NULL };
+static const char *const sparse_words[] = { "local", "server", "none", NULL };
+static const char *const distance_words[] = { "Cosine", "Dot", "Euclid",
+	"Manhattan", NULL };
 
-static enum upsert_sparse_mode
-parse_sparse(const char *s)
-{
-	if (strcmp(s, "local") == 0)
-		return SPARSE_LOCAL;
-	if (strcmp(s, "server") == 0)
-		return SPARSE_SERVER;
-	if (strcmp(s, "none") == 0)
-		return SPARSE_NONE;
-	opt_usage_error("--sparse: '%s' is not local, server or none", s);
-}
-
-static const char *
-parse_distance(const char *s)
-{
-	static const char *const d[] = { "Cosine", "Dot", "Euclid", "Manhattan" };
-	size_t	 i;
-
-	for (i = 0; i < 4; i++)
-		if (strcasecmp(s, d[i]) == 0)
-			return d[i];
-	opt_usage_error("--dense-distance: '%s' is not Cosine, Dot, Euclid or "
-	    "Manhattan", s);
-}
-
-/* Environment first, so the command line overrides it. */
+/* --count-points[=TYPES]: count_points.c instead of a load */
 static void
-env_defaults(struct state *s)
+count_opt(const struct optable *t, void *base, const char *arg,
+    const char *name)
 {
-	struct upsert_config	*c = &s->cfg;
-	const char		*v;
+	struct state	*s = base;
 
-	c->collection = opt_env("QDRANT_COLLECTION") ? opt_env("QDRANT_COLLECTION") :
-	    "media-items";
-	c->batch_size = 128;
-	c->max_request_bytes = 16u * 1024 * 1024;
-	c->concurrency = 4;
-	c->retries = 3;
-	c->backoff = 0.5;
-	c->dead_letter = statedir_file(DEFAULT_DEAD_LETTER);
-	c->sparse = SPARSE_LOCAL;
-	c->embed_batch_size = 64;
-	c->dense_distance = "Cosine";
-	c->cleanup = 1;
-	c->max_delete_fraction = 0.2;
-	c->skip_unchanged = 1;
-	s->timeout = 120;
-	s->qdrant_url = opt_env("QDRANT_URL");
-	s->qdrant_host = opt_env("QDRANT_HOST");
-	s->qdrant_port = opt_env("QDRANT_PORT");
-	if ((v = opt_env("QDRANT_HTTPS")) != NULL)
-		s->qdrant_https = opt_bool(v, "QDRANT_HTTPS");
-	s->qdrant_key = opt_env("QDRANT_API_KEY");
-	if ((v = opt_env("QDRANT_API_KEY_FILE")) != NULL)
-		s->qdrant_key = s->key_file_value = opt_secret_file(v, "QDRANT_API_KEY_FILE");
-	if ((v = opt_env("QDRANT_UPSERT_BUFFER_SIZE")) != NULL)
-		c->batch_size = (int)opt_number(v, 1, 4096, "QDRANT_UPSERT_BUFFER_SIZE");
-	if ((v = opt_env("QDRANT_UPSERT_BATCH_SIZE")) != NULL)
-		c->batch_size = (int)opt_number(v, 1, 4096, "QDRANT_UPSERT_BATCH_SIZE");
-	if ((v = opt_env("QDRANT_MAX_REQUEST_BYTES")) != NULL)
-		c->max_request_bytes = (size_t)opt_number(v, 1024, 32LL << 20,
-		    "QDRANT_MAX_REQUEST_BYTES");
-	if ((v = opt_env("QDRANT_UPSERT_CONCURRENCY")) != NULL)
-		c->concurrency = (int)opt_number(v, 1, 64, "QDRANT_UPSERT_CONCURRENCY");
-	if ((v = opt_env("QDRANT_UPSERT_RETRIES")) != NULL)
-		c->retries = (int)opt_number(v, 0, 100, "QDRANT_UPSERT_RETRIES");
-	if ((v = opt_env("QDRANT_UPSERT_BACKOFF")) != NULL)
-		c->backoff = opt_double(v, 0, 600, "QDRANT_UPSERT_BACKOFF");
-	if ((v = opt_env("QDRANT_UPSERT_TIMEOUT")) != NULL)
-		s->timeout = opt_double(v, 0.1, 86400, "QDRANT_UPSERT_TIMEOUT");
-	if ((v = opt_env("QDRANT_UPSERT_WAIT")) != NULL)
-		c->wait = opt_bool(v, "QDRANT_UPSERT_WAIT");
-	if ((v = opt_env("QDRANT_DEAD_LETTER")) != NULL)
-		c->dead_letter = v;
-	if ((v = opt_env("QDRANT_UPSERT_DENSE")) != NULL)
-		c->dense = parse_dense(v);
-	s->embed_url = opt_env("EMBED_URL");
-	c->embed_model = opt_env("EMBED_MODEL");
-	s->embed_key = opt_env("EMBED_API_KEY");
-	if ((v = opt_env("EMBED_API_KEY_FILE")) != NULL)
-		s->embed_key = s->embed_key_file_value = opt_secret_file(v, "EMBED_API_KEY_FILE");
-	if ((v = opt_env("EMBED_BATCH_SIZE")) != NULL)
-		c->embed_batch_size = (int)opt_number(v, 1, 2048, "EMBED_BATCH_SIZE");
-	if ((v = opt_env("QDRANT_UPSERT_SPARSE")) != NULL)
-		c->sparse = parse_sparse(v);
-	if ((v = opt_env("DENSE_SIZE")) != NULL)
-		c->dense_size = (long)opt_number(v, 1, 65536, "DENSE_SIZE");
-	if ((v = opt_env("DENSE_DISTANCE")) != NULL)
-		c->dense_distance = parse_distance(v);
-	if ((v = opt_env("QDRANT_SHARD_NUMBER")) != NULL)
-		c->shard_number = (int)opt_number(v, 1, 1000, "QDRANT_SHARD_NUMBER");
-	if ((v = opt_env("QDRANT_REPLICATION_FACTOR")) != NULL)
-		c->replication_factor = (int)opt_number(v, 1, 100,
-		    "QDRANT_REPLICATION_FACTOR");
-	if ((v = opt_env("QDRANT_WRITE_CONSISTENCY_FACTOR")) != NULL)
-		c->write_consistency_factor = (int)opt_number(v, 1, 100,
-		    "QDRANT_WRITE_CONSISTENCY_FACTOR");
-	if ((v = opt_env("QDRANT_MAX_DELETE_FRACTION")) != NULL)
-		c->max_delete_fraction = opt_double(v, 0, 1, "QDRANT_MAX_DELETE_FRACTION");
-	if ((v = opt_env("QDRANT_UPSERT_SKIP_UNCHANGED")) != NULL)
-		c->skip_unchanged = opt_bool(v, "QDRANT_UPSERT_SKIP_UNCHANGED");
-	s->reject_path = statedir_file(DEFAULT_REJECTS);
-	if ((v = getenv("QDRANT_UPSERT_REJECT_FILE")) != NULL)
-		s->reject_path = v;	/* "" keeps no reject file */
+	(void)t;
+	(void)name;
+	s->count_points = 1;
+	s->count_types = arg;
 }
+
+#define F(field)	offsetof(struct state, field)
+
+/*
+ * Every option once: { long name, short, variable, parser, field, bounds,
+ * default }, then its help lines. A later row for the same field wins in
+ * the environment (QDRANT_UPSERT_BATCH_SIZE over ..._BUFFER_SIZE, a key
+ * file over a key).
+ */
+static const struct optdef options[] = {
+	{ NULL, 0, NULL, OT_TEXT, 0, 0, 0, NULL, .help =
+"Qdrant:\n" },
+	{ "qdrant-url", 0, "QDRANT_URL", OT_STRING, F(qdrant_url), 0, 0, NULL, .help =
+"  --qdrant-url URL          QDRANT_URL (default http://localhost:6333)\n" },
+	{ "qdrant-host", 0, "QDRANT_HOST", OT_STRING, F(qdrant_host), 0, 0, NULL, .help =
+"  --qdrant-host HOST        QDRANT_HOST; with --qdrant-port (QDRANT_PORT, 6333)\n" },
+	{ "qdrant-port", 0, "QDRANT_PORT", OT_STRING, F(qdrant_port), 0, 0, NULL, .help = NULL },
+	{ "qdrant-https", 0, "QDRANT_HTTPS", OT_FLAG, F(qdrant_https), 1, 0, NULL, .help =
+"  --qdrant-https            QDRANT_HTTPS: use https with --qdrant-host\n" },
+	{ "qdrant-api-key", 0, "QDRANT_API_KEY", OT_SECRET, F(qdrant_key), 0, 0, NULL, .help =
+"  --qdrant-api-key KEY      QDRANT_API_KEY, sent as the api-key header\n" },
+	{ "qdrant-api-key-file", 0, "QDRANT_API_KEY_FILE", OT_SECRET_FILE, F(qdrant_key), 0, 0, NULL, .help =
+"  --qdrant-api-key-file F   read the key from a file (QDRANT_API_KEY_FILE)\n" },
+	{ "collection", 0, "QDRANT_COLLECTION", OT_STRING, F(cfg.collection), 0, 0, "media-items", .help =
+"  --collection NAME         QDRANT_COLLECTION (default media-items)\n" },
+	{ "recreate", 0, NULL, OT_FLAG, F(cfg.recreate), 1, 0, NULL, .help =
+"  --recreate                delete and create the collection first\n" },
+	{ "shard-number", 0, "QDRANT_SHARD_NUMBER", OT_INT, F(cfg.shard_number), 1, 1000, NULL, .help =
+"  --shard-number N          shards of a new collection (QDRANT_SHARD_NUMBER;\n"
+"                            Qdrant's default: one per node)\n" },
+	{ "replication-factor", 0, "QDRANT_REPLICATION_FACTOR", OT_INT, F(cfg.replication_factor), 1, 100, NULL, .help =
+"  --replication-factor N    copies of each shard on a cluster\n"
+"                            (QDRANT_REPLICATION_FACTOR; default 1)\n" },
+	{ "write-consistency-factor", 0, "QDRANT_WRITE_CONSISTENCY_FACTOR", OT_INT, F(cfg.write_consistency_factor), 1, 100, NULL, .help =
+"  --write-consistency-factor N  replicas that must confirm a write\n"
+"                            (QDRANT_WRITE_CONSISTENCY_FACTOR; default 1); all\n"
+"                            three apply when the collection is created\n"
+"\n"
+"Writing:\n" },
+	{ NULL, 0, "QDRANT_UPSERT_BUFFER_SIZE", OT_INT, F(cfg.batch_size), 1, 4096, NULL, .help = NULL },
+	{ "batch-size", 0, "QDRANT_UPSERT_BATCH_SIZE", OT_INT, F(cfg.batch_size), 1, 4096, "128", .help =
+"  --batch-size N            points per batch (QDRANT_UPSERT_BATCH_SIZE or\n"
+"                            QDRANT_UPSERT_BUFFER_SIZE; default 128)\n" },
+	{ "max-request-bytes", 0, "QDRANT_MAX_REQUEST_BYTES", OT_SIZE, F(cfg.max_request_bytes), 1024, 32 << 20, "16777216", .help =
+"  --max-request-bytes N     split upserts above N bytes (QDRANT_MAX_REQUEST_BYTES;\n"
+"                            default 16777216; Qdrant refuses over 32 MiB)\n" },
+	{ "concurrency", 0, "QDRANT_UPSERT_CONCURRENCY", OT_INT, F(cfg.concurrency), 1, 64, "4", .help =
+"  --concurrency N           requests in flight (QDRANT_UPSERT_CONCURRENCY; 4)\n" },
+	{ "retries", 0, "QDRANT_UPSERT_RETRIES", OT_INT, F(cfg.retries), 0, 100, "3", .help =
+"  --retries N               retries per request (QDRANT_UPSERT_RETRIES; 3)\n" },
+	{ "backoff", 0, "QDRANT_UPSERT_BACKOFF", OT_DOUBLE, F(cfg.backoff), 0, 600, "0.5", .help =
+"  --backoff SECONDS         first retry wait, doubling with jitter; Retry-After\n"
+"                            is honoured (QDRANT_UPSERT_BACKOFF; 0.5)\n" },
+	{ "timeout", 0, "QDRANT_UPSERT_TIMEOUT", OT_DOUBLE, F(timeout), 0.1, 86400, "120", .help =
+"  --timeout SECONDS         per attempt (QDRANT_UPSERT_TIMEOUT; 120)\n" },
+	{ "wait", 0, "QDRANT_UPSERT_WAIT", OT_FLAG, F(cfg.wait), 1, 0, NULL, .help =
+"  --wait, --no-wait         wait=true|false on upserts (QDRANT_UPSERT_WAIT;\n"
+"                            default --no-wait)\n" },
+	{ "no-wait", 0, NULL, OT_FLAG, F(cfg.wait), 0, 0, NULL, .help = NULL },
+	{ "dead-letter", 0, "QDRANT_DEAD_LETTER", OT_STRING, F(cfg.dead_letter), 0, 0, DEFAULT_DEAD_LETTER, .flags = OTF_STATE, .help =
+"  --dead-letter FILE        where points of batches that still fail go, as\n"
+"                            replayable `points` records (QDRANT_DEAD_LETTER;\n"
+"                            default STATE/qdrant-dead-letter.ndjson, made only\n"
+"                            when needed). After 3 failed requests in a row the rest\n"
+"                            of the input is written there without more tries.\n"
+"                            Replay: qdrant-upsert [options] --dead-letter\n"
+"                            OTHER-FILE FILE (never into itself: exit 2)\n" },
+	{ "skip-unchanged", 0, "QDRANT_UPSERT_SKIP_UNCHANGED", OT_FLAG, F(cfg.skip_unchanged), 1, 0, "1", .help =
+"  --skip-unchanged          (default; QDRANT_UPSERT_SKIP_UNCHANGED) fetch stored\n"
+"  --no-skip-unchanged       content_hash values first and skip equal points\n" },
+	{ "no-skip-unchanged", 0, NULL, OT_FLAG, F(cfg.skip_unchanged), 0, 0, NULL, .help = NULL },
+	/* QDRANT_UPSERT_REJECT_FILE="" keeps no reject file */
+	{ "reject-file", 0, "QDRANT_UPSERT_REJECT_FILE", OT_STRING, F(reject_path), 0, 0, DEFAULT_REJECTS, .flags = OTF_STATE | OTF_ENV_EMPTY, .help =
+"  --reject-file FILE        bad input records (QDRANT_UPSERT_REJECT_FILE; default\n"
+"                            STATE/qdrant-upsert-rejects.ndjson; '' keeps none)\n" },
+	{ "strict", 0, NULL, OT_FLAG, F(strict), 1, 0, NULL, .help =
+"  --strict                  the first bad input record is fatal (exit 3)\n" },
+	{ "dry-run", 0, NULL, OT_FLAG, F(cfg.dry_run), 1, 0, NULL, .help =
+"  --dry-run                 no network: write each request it would send to\n"
+"                            stdout as {\"kind\":\"request\",\"service\":\"qdrant\"|\n"
+"                            \"embed\",\"method\",\"path\",\"body\"} (body as JSON);\n"
+"                            dense Documents stay in the points\n"
+"\n"
+"Vectors (points carry Documents: {\"dense\":{\"text\",\"model\"},\"sparse\":{...}}):\n" },
+	{ "dense", 0, "QDRANT_UPSERT_DENSE", OT_ENUM, F(cfg.dense), DENSE_ENDPOINT, 0, NULL, .words = dense_words, .help =
+"  --dense MODE              endpoint: vectors from --embed-url; server: pass the\n"
+"                            Document to Qdrant (Cloud inference); none: drop it.\n"
+"                            QDRANT_UPSERT_DENSE; default endpoint when EMBED_URL\n"
+"                            is set, else it must be given (--dry-run: none)\n" },
+	{ "embed-url", 0, "EMBED_URL", OT_STRING, F(embed_url), 0, 0, NULL, .help =
+"  --embed-url URL           EMBED_URL: an OpenAI-compatible server (TEI, Ollama,\n"
+"                            llama.cpp, vLLM, OpenAI); /v1/embeddings is added\n" },
+	{ "embed-model", 0, "EMBED_MODEL", OT_STRING, F(cfg.embed_model), 0, 0, NULL, .help =
+"  --embed-model NAME        EMBED_MODEL (default: the points' dense model)\n" },
+	{ "embed-api-key", 0, "EMBED_API_KEY", OT_SECRET, F(embed_key), 0, 0, NULL, .help =
+"  --embed-api-key KEY       EMBED_API_KEY, sent as Authorization: Bearer\n" },
+	{ "embed-api-key-file", 0, "EMBED_API_KEY_FILE", OT_SECRET_FILE, F(embed_key), 0, 0, NULL, .help =
+"  --embed-api-key-file F    read it from a file (EMBED_API_KEY_FILE)\n" },
+	{ "embed-batch-size", 0, "EMBED_BATCH_SIZE", OT_INT, F(cfg.embed_batch_size), 1, 2048, "64", .help =
+"  --embed-batch-size N      texts per embeddings request (EMBED_BATCH_SIZE; 64)\n" },
+	{ "sparse", 0, "QDRANT_UPSERT_SPARSE", OT_ENUM, F(cfg.sparse), SPARSE_LOCAL, 0, "local", .words = sparse_words, .help =
+"  --sparse MODE             local: BM25 computed here (Qdrant/bm25 only);\n"
+"                            server: Qdrant computes it (1.15.2+); none: drop.\n"
+"                            QDRANT_UPSERT_SPARSE; default local\n" },
+	{ "dense-size", 0, "DENSE_SIZE", OT_LONG, F(cfg.dense_size), 1, 65536, NULL, .help =
+"  --dense-size N            dense size for a model not in the table (DENSE_SIZE)\n" },
+	{ "dense-distance", 0, "DENSE_DISTANCE", OT_WORD, F(cfg.dense_distance), 0, 0, "Cosine", .words = distance_words, .help =
+"  --dense-distance D        Cosine|Dot|Euclid|Manhattan (DENSE_DISTANCE; Cosine)\n"
+"\n"
+"Stale cleanup (only after a complete end record and a run without failures):\n" },
+	{ "no-cleanup", 0, NULL, OT_FLAG, F(cfg.cleanup), 0, 0, "1", .help =
+"  --no-cleanup              keep points the end record no longer lists\n" },
+	{ "max-delete-fraction", 0, "QDRANT_MAX_DELETE_FRACTION", OT_DOUBLE, F(cfg.max_delete_fraction), 0, 1, "0.2", .help =
+"  --max-delete-fraction F   refuse to delete more than F of the points of any\n"
+"                            loaded type (so one emptied section is noticed)\n"
+"                            (QDRANT_MAX_DELETE_FRACTION; default 0.2; exit 4)\n" },
+	{ "force-cleanup", 0, NULL, OT_FLAG, F(cfg.force_cleanup), 1, 0, NULL, .help =
+"  --force-cleanup           delete even above that fraction\n"
+"\n" },
+	{ "count-points", 0, NULL, OT_CALLBACK, 0, 0, 0, NULL, .flags = OTF_OPTARG, .cb = count_opt, .help =
+"  --count-points[=TYPES]    read no input: write one line {\"kind\":\"count\",\n"
+"                            \"collection\",\"exists\",\"points\":{\"movie\":N,\n"
+"                            \"episode\":N,\"show\":N}} (only the TYPES given, a\n"
+"                            comma list) and exit; plex-load uses it to check its\n"
+"                            listing state against the collection\n" },
+	{ "list-options", 0, NULL, OT_CALLBACK, 0, 0, 0, NULL, .flags = OTF_NOARG | OTF_HIDDEN, .cb = optable_list },
+};
+
+static const char intro[] =
+"Usage: qdrant-upsert [options] [FILE]\n"
+"\n"
+"Reads Qdrant points as NDJSON (`points` batches from meta-enrich, or bare\n"
+"points with an \"id\") from FILE or standard input, makes sure the collection\n"
+"and its payload indexes exist, turns embedding Documents into vectors, and\n"
+"upserts the points with several requests in flight. Writes one\n"
+"{\"kind\":\"result\",...} line per batch and a {\"kind\":\"summary\",...} line to\n"
+"standard output; records of other kinds pass through unchanged.\n"
+"\n";
+
+static const char outro[] =
+"\n"
+"STATE is ${XDG_STATE_HOME:-~/.local/state}/plexpipe (made mode 0700 when first\n"
+"needed; its files are mode 0600).\n"
+"\n"
+"Exit status: 0 done; 1 fatal; 2 usage or configuration (bad flag, refused API\n"
+"key, collection of another shape); 3 bad input with --strict; 4 rejects, dead\n"
+"letters or a refused cleanup; 5 input without an end record.\n";
+
+static void
+usage(const struct optable *t)
+{
+	fputs(intro, stdout);
+	optable_help(stdout, t);
+	fputs(outro, stdout);
+	fputs(opt_common_help, stdout);
+}
+
+static const struct optable optable = OPTABLE(options, usage);
 
 static void
 parse_args(struct state *s, int argc, char **argv)
 {
-	struct upsert_config	*c = &s->cfg;
-	int			 ch;
+	int	 i;
 
-	while ((ch = opt_next(argc, argv, "", longopts)) != -1) {
-		switch (ch) {
-		case OPT_QDRANT_URL:
-			s->qdrant_url = optarg;
-			break;
-		case OPT_QDRANT_HOST:
-			s->qdrant_host = optarg;
-			break;
-		case OPT_QDRANT_PORT:
-			s->qdrant_port = optarg;
-			break;
-		case OPT_QDRANT_HTTPS:
-			s->qdrant_https = 1;
-			break;
-		case OPT_QDRANT_KEY:
-			s->qdrant_key = opt_secret(optarg);
-			break;
-		case OPT_QDRANT_KEY_FILE:
-			free(s->key_file_value);
-			s->qdrant_key = s->key_file_value =
-			    opt_secret_file(optarg, "--qdrant-api-key-file");
-			break;
-		case OPT_COLLECTION:
-			c->collection = optarg;
-			break;
-		case OPT_BATCH_SIZE:
-			c->batch_size = (int)opt_number(optarg, 1, 4096, "--batch-size");
-			break;
-		case OPT_MAX_BYTES:
-			c->max_request_bytes = (size_t)opt_number(optarg, 1024,
-			    32LL << 20, "--max-request-bytes");
-			break;
-		case OPT_CONCURRENCY:
-			c->concurrency = (int)opt_number(optarg, 1, 64, "--concurrency");
-			break;
-		case OPT_RETRIES:
-			c->retries = (int)opt_number(optarg, 0, 100, "--retries");
-			break;
-		case OPT_BACKOFF:
-			c->backoff = opt_double(optarg, 0, 600, "--backoff");
-			break;
-		case OPT_TIMEOUT:
-			s->timeout = opt_double(optarg, 0.1, 86400, "--timeout");
-			break;
-		case OPT_WAIT:
-			c->wait = 1;
-			break;
-		case OPT_NO_WAIT:
-			c->wait = 0;
-			break;
-		case OPT_DEAD_LETTER:
-			c->dead_letter = optarg;
-			break;
-		case OPT_DENSE:
-			c->dense = parse_dense(optarg);
-			break;
-		case OPT_EMBED_URL:
-			s->embed_url = optarg;
-			break;
-		case OPT_EMBED_MODEL:
-			c->embed_model = optarg;
-			break;
-		case OPT_EMBED_KEY:
-			s->embed_key = opt_secret(optarg);
-			break;
-		case OPT_EMBED_KEY_FILE:
-			free(s->embed_key_file_value);
-			s->embed_key = s->embed_key_file_value =
-			    opt_secret_file(optarg, "--embed-api-key-file");
-			break;
-		case OPT_EMBED_BATCH:
-			c->embed_batch_size = (int)opt_number(optarg, 1, 2048,
-			    "--embed-batch-size");
-			break;
-		case OPT_SPARSE:
-			c->sparse = parse_sparse(optarg);
-			break;
-		case OPT_DENSE_SIZE:
-			c->dense_size = (long)opt_number(optarg, 1, 65536, "--dense-size");
-			break;
-		case OPT_DENSE_DISTANCE:
-			c->dense_distance = parse_distance(optarg);
-			break;
-		case OPT_RECREATE:
-			c->recreate = 1;
-			break;
-		case OPT_SHARDS:
-			c->shard_number = (int)opt_number(optarg, 1, 1000,
-			    "--shard-number");
-			break;
-		case OPT_REPLICATION:
-			c->replication_factor = (int)opt_number(optarg, 1, 100,
-			    "--replication-factor");
-			break;
-		case OPT_WRITE_CONSISTENCY:
-			c->write_consistency_factor = (int)opt_number(optarg, 1, 100,
-			    "--write-consistency-factor");
-			break;
-		case OPT_NO_CLEANUP:
-			c->cleanup = 0;
-			break;
-		case OPT_MAX_DELETE:
-			c->max_delete_fraction = opt_double(optarg, 0, 1,
-			    "--max-delete-fraction");
-			break;
-		case OPT_FORCE_CLEANUP:
-			c->force_cleanup = 1;
-			break;
-		case OPT_SKIP:
-			c->skip_unchanged = 1;
-			break;
-		case OPT_NO_SKIP:
-			c->skip_unchanged = 0;
-			break;
-		case OPT_DRY_RUN:
-			c->dry_run = 1;
-			break;
-		case OPT_REJECT_FILE:
-			s->reject_path = optarg;
-			break;
-		case OPT_STRICT:
-			s->strict = 1;
-			break;
-		case OPT_COUNT_POINTS:
-			s->count_points = 1;
-			s->count_types = optarg;
-			break;
-		case OPT_LIST_OPTIONS:
-			list_options();
-			break;
-		case OPT_HELP:
-			usage();
-		case OPT_VERSION:
-			printf("qdrant-upsert plexpipe %s\n", PLEXPIPE_VERSION);
-			exit(0);
-		default:
-			opt_usage_error("unhandled option %d", ch);
-		}
-	}
-	if (argc - optind > 1)
+	i = optable_parse(&optable, s, argc, argv);
+	if (argc - i > 1)
 		opt_usage_error("unexpected argument '%s' (one input FILE at most)",
-		    argv[optind + 1]);
-	if (argc - optind == 1 && strcmp(argv[optind], "-") != 0)
-		s->input = argv[optind];
+		    argv[i + 1]);
+	if (argc - i == 1 && strcmp(argv[i], "-") != 0)
+		s->input = argv[i];
 }
 
 /* The choices that cannot be checked option by option. */
@@ -1042,8 +792,7 @@ count_main(struct state *s)
 	http_client_free(s->q.client);
 	http_client_free(s->embed);
 	free(s->embed_path);
-	free(s->key_file_value);
-	free(s->embed_key_file_value);
+	optable_free();
 	ndjson_writer_close(s->out, 0);
 	ndjson_check_stdout();
 	return rc;
@@ -1061,16 +810,13 @@ main(int argc, char **argv)
 
 	memset(&s, 0, sizeof(s));
 	log_init("qdrant-upsert");
-	opt_common(0, NULL);
-	env_defaults(&s);
 	parse_args(&s, argc, argv);
 	if (s.count_points)
 		return count_main(&s);
 	check_config(&s);
 	if (s.input != NULL && (fp = fopen(s.input, "r")) == NULL) {
 		log_error("%s: %s", s.input, strerror(errno));
-		free(s.key_file_value);
-		free(s.embed_key_file_value);
+		optable_free();
 		return EXIT_FATAL;
 	}
 	if (dead_letter_is_input(fp, s.cfg.dead_letter)) {
@@ -1078,8 +824,7 @@ main(int argc, char **argv)
 		    "--dead-letter FILE to replay it", s.cfg.dead_letter);
 		if (fp != stdin)
 			fclose(fp);
-		free(s.key_file_value);
-		free(s.embed_key_file_value);
+		optable_free();
 		return EXIT_USAGE;
 	}
 	if ((s.bm = upsert_bm25_new()) == NULL) {
@@ -1140,8 +885,7 @@ main(int argc, char **argv)
 	while (s.ntypes > 0)
 		free(s.types[--s.ntypes]);
 	free(s.embed_path);
-	free(s.key_file_value);
-	free(s.embed_key_file_value);
+	optable_free();
 	ndjson_writer_close(s.out, 0);
 	ndjson_check_stdout();
 	signals_reraise();
