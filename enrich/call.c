@@ -68,6 +68,21 @@ enrich_call(struct enrich_ctx *ctx, enum enrich_svc svc, const char *path,
 	int n;
 
 	for (n = 0; ; n++) {
+		/*
+		 * Stopping (a signal, or the parent's word to a worker): no
+		 * new request. The caller takes the answer from the cache of
+		 * any age, or marks the point degraded (IMDb ids go to the
+		 * retry queue), so the batch is done in moments, not after a
+		 * lookup per item; a degraded point replaces no stored one.
+		 */
+		if (signal_received) {
+			http_response_free(resp);
+			memset(resp, 0, sizeof(*resp));
+			resp->retry_after = -1;
+			snprintf(resp->error, sizeof(resp->error),
+			    "%s: not asked: stopping", breaker_name(br));
+			return ENRICH_DOWN;
+		}
 		if (breaker_is_down(br)) {
 			http_response_free(resp);
 			memset(resp, 0, sizeof(*resp));

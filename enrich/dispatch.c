@@ -752,6 +752,10 @@ loop(struct disp *d)
 		if (signal_received) {
 			if (stop_at == 0) {
 				stop_at = now_monotonic() + STOP_GRACE;
+				/* workers ignore the stop signals: tell them */
+				for (w = 0; w < d->nw; w++)
+					if (d->ws[w].pid > 0)
+						kill(d->ws[w].pid, SIGUSR1);
 				if (busy(d) > 0)
 					log_notice("stopping: finishing %d batches at "
 					    "workers", busy(d));
@@ -803,6 +807,7 @@ enrich_dispatch(const struct enrich_opts *o, struct enrich_stats *st,
     char ***queue, size_t *nqueue, struct dispatch_result *res)
 {
 	struct disp d;
+	sigset_t usr1;
 	int w;
 	size_t k;
 
@@ -821,6 +826,10 @@ enrich_dispatch(const struct enrich_opts *o, struct enrich_stats *st,
 	d.rej = reject_open(o->reject_file);
 	d.w = ndjson_writer_new(stdout, "stdout");
 	signal(SIGPIPE, SIG_IGN);	/* a dead worker is EPIPE, not our death */
+	/* a worker's stop word (worker.c): blocked here, so forked blocked */
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &usr1, NULL);
 	for (w = 0; w < d.nw; w++)
 		d.ws[w].pid = -1;
 	for (w = 0; w < d.nw; w++)

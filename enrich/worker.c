@@ -15,6 +15,7 @@
 #include "fdio.h"
 #include "log.h"
 #include "ndjson_write.h"
+#include "signals.h"
 #include "xalloc.h"
 
 #define MAX_JOB_BYTES	(1024ull * 1024 * 1024)	/* a sanity bound on one framed job */
@@ -39,6 +40,13 @@ queue_text(struct enrich_ctx *ctx, size_t *len)
 	ctx->queue = NULL;
 	ctx->nqueue = 0;
 	return s;
+}
+
+/* The parent's word to stop (dispatch.c): the same flag a stop signal sets. */
+static void
+on_stop(int sig)
+{
+	signal_received = sig;
 }
 
 /*
@@ -105,6 +113,8 @@ int
 enrich_worker_start(struct enrich_worker *ws, int n, int idx,
     const struct enrich_opts *o)
 {
+	struct sigaction sa;
+	sigset_t set;
 	int to[2], from[2], i, fd;
 	pid_t pid, parent;
 
@@ -155,6 +165,21 @@ enrich_worker_start(struct enrich_worker *ws, int n, int idx,
 		signal(SIGTERM, SIG_IGN);
 		signal(SIGHUP, SIG_IGN);
 		signal(SIGPIPE, SIG_DFL);
+		/*
+		 * It tells a worker to stop with SIGUSR1 instead: no new
+		 * request is started (call.c), the batch is finished from
+		 * the cache and sent as usual. Blocked until now (dispatch.c),
+		 * so it cannot kill a worker before this handler is in place;
+		 * SA_RESTART, so it interrupts no read or write to the parent.
+		 */
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_stop;
+		sa.sa_flags = SA_RESTART;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGUSR1, &sa, NULL);
+		sigemptyset(&set);
+		sigaddset(&set, SIGUSR1);
+		sigprocmask(SIG_UNBLOCK, &set, NULL);
 		proc_worker(to[0], from[1], o);
 	}
 	close(to[0]);

@@ -206,3 +206,35 @@ ingest() {
 	# no end record: the run was stopped
 	[ "$(jq -s 'map(select(.kind == "end")) | length' o)" -eq 0 ]
 }
+
+@test "meta-enrich fake: SIGTERM: busy workers start no new lookup, their batches are written at once, degraded, exit 143" {
+	fake_start --movies 60 --shows 0 --collections 0
+	ingest in.ndjson
+	# a batch of 20 takes 10 s or more of lookups: longer than the stop grace
+	fake_config '{"tmdb":{"latency_ms":500}}'
+	jq -c 'select(.kind=="plex") | .items[]' in.ndjson >bare.ndjson
+	timeout 120 "$PLEXPIPE_BIN/meta-enrich" --tmdb-url "$FAKE_TMDB" -j2 \
+		--enrichment-batch-size 20 --cache-dir c --no-imdb \
+		--imdb-queue "$BATS_TEST_TMPDIR/queue.json" <bare.ndjson >o 2>e &
+	pid=$!
+	# both workers are mid-batch once a few lookups were answered
+	for _ in $(seq 100); do
+		[ "$(fake_stats .tmdb.requests)" -ge 4 ] && break
+		sleep 0.1
+	done
+	[ "$(fake_stats .tmdb.requests)" -ge 4 ]
+	[ ! -s o ]
+	kill -TERM "$pid"
+	start=$SECONDS
+	rc=0
+	wait "$pid" || rc=$?
+	[ "$rc" -eq 143 ]
+	# the old way waited out the 10 s grace, then killed the workers and lost both batches
+	[ $((SECONDS - start)) -le "$(tscale 4)" ]
+	# both batches at workers written whole and in order; the items not looked up are degraded
+	jq -e . o >/dev/null
+	[ "$(jq -s '[.[].seq]' o | jq -c .)" = "[0,1]" ]
+	[ "$(jq -s 'map(.points | length) | all(. == 20)' o)" = true ]
+	[ "$(jq -s '[.[].points[] | select(.degraded == ["tmdb"])] | length' o)" -gt 0 ]
+	[ "$(fake_stats .tmdb.requests)" -lt 40 ]
+}
