@@ -32,7 +32,9 @@
  * the in-flight cap is ours (curl's MAXCONNECTS is not a cap).
  */
 #include <sys/queue.h>
+#include <sys/select.h>
 
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -927,6 +929,91 @@ http_multi_run(struct http_multi *hm, int timeout_ms)
 		}
 	}
 	return hm->pending;
+}
+
+/* Lowers *ms (-1: none yet) to w (-1: no limit). */
+static void
+min_wait(int *ms, long w)
+{
+	if (w >= 0 && (*ms < 0 || w < *ms))
+		*ms = w > INT_MAX ? INT_MAX : (int)w;
+}
+
+/*
+ * curl_multi_poll() waits on one multi handle's sockets plus extra
+ * descriptors: the first busy multi is polled, the sockets of the others
+ * (curl_multi_fdset: curl 7.88 has no curl_multi_waitfds) and the
+ * caller's descriptors ride along as extras. The sleep is capped at
+ * WAIT_CAP so a signal landing just before it still stops us soon.
+ */
+#define WAIT_CAP	1000	/* ms */
+#define WAIT_FDS	256
+
+void
+http_multi_wait(struct http_multi *const *hms, size_t n, struct pollfd *pfd,
+    unsigned int npfd, int timeout_ms)
+{
+	struct curl_waitfd	 fds[WAIT_FDS];
+	struct http_multi	*first = NULL, *hm;
+	fd_set			 r, w, e;
+	double			 next;
+	long			 ct;
+	unsigned int		 nfds = 0, i;
+	size_t			 k;
+	int			 maxfd, fd, ms = WAIT_CAP;
+
+	min_wait(&ms, timeout_ms);
+	for (i = 0; i < npfd; i++)
+		pfd[i].revents = 0;
+	if (cancelled())
+		return;
+	for (i = 0; i < npfd && nfds < WAIT_FDS; i++) {
+		fds[nfds].fd = pfd[i].fd;
+		fds[nfds].events = (short)((pfd[i].events & POLLIN ?
+		    CURL_WAIT_POLLIN : 0) | (pfd[i].events & POLLOUT ?
+		    CURL_WAIT_POLLOUT : 0));
+		fds[nfds++].revents = 0;
+	}
+	for (k = 0; k < n; k++) {
+		if ((hm = hms[k]) == NULL || hm->pending == 0)
+			continue;
+		/* due requests go on the wire; else when the next one may */
+		if ((next = multi_start(hm)) >= 0)
+			min_wait(&ms, (long)(next * 1000) + 1);
+		if (curl_multi_timeout(hm->m, &ct) == CURLM_OK)
+			min_wait(&ms, ct);
+		if (first == NULL) {
+			first = hm;
+			continue;
+		}
+		FD_ZERO(&r);
+		FD_ZERO(&w);
+		FD_ZERO(&e);
+		maxfd = -1;
+		curl_multi_fdset(hm->m, &r, &w, &e, &maxfd);
+		for (fd = 0; fd <= maxfd && nfds < WAIT_FDS; fd++) {
+			fds[nfds].fd = fd;
+			fds[nfds].events = (short)((FD_ISSET(fd, &r) ?
+			    CURL_WAIT_POLLIN : 0) | (FD_ISSET(fd, &w) ?
+			    CURL_WAIT_POLLOUT : 0) | (FD_ISSET(fd, &e) ?
+			    CURL_WAIT_POLLPRI : 0));
+			fds[nfds].revents = 0;
+			if (fds[nfds].events != 0)
+				nfds++;
+		}
+	}
+	if (first != NULL)
+		curl_multi_poll(first->m, fds, nfds, ms, NULL);
+	else if (npfd > 0)
+		poll(pfd, npfd, ms);
+	else if (ms > 0)
+		nap(ms / 1000.0);
+	if (first == NULL)
+		return;
+	for (i = 0; i < npfd && i < nfds; i++)
+		pfd[i].revents = (short)((fds[i].revents & CURL_WAIT_POLLIN ?
+		    POLLIN : 0) | (fds[i].revents & CURL_WAIT_POLLOUT ?
+		    POLLOUT : 0));
 }
 
 void

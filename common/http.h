@@ -2,6 +2,7 @@
 #ifndef PLEXPIPE_HTTP_H
 #define PLEXPIPE_HTTP_H
 
+#include <poll.h>
 #include <signal.h>
 #include <stddef.h>
 
@@ -124,6 +125,17 @@ void	 http_multi_add(struct http_multi *, const char *method, const char *path,
  */
 size_t	 http_multi_run(struct http_multi *, int timeout_ms);
 size_t	 http_multi_pending(const struct http_multi *);
+/*
+ * For a caller that waits on other descriptors too (a pipe it reads):
+ * sleeps until one of the n multis (NULL entries and idle ones are
+ * ignored) has work -- a socket ready, a curl timer or a retry due --,
+ * one of the nfds descriptors has an event (its revents is set, as by
+ * poll(2)), a signal arrives, or timeout_ms passes (-1: no limit). It
+ * moves no data: http_multi_run(hm, 0) on each multi then does the work
+ * without blocking. One sleep per event, no polling in slices.
+ */
+void	 http_multi_wait(struct http_multi *const *, size_t n,
+	    struct pollfd *fds, unsigned int nfds, int timeout_ms);
 void	 http_multi_free(struct http_multi *);	/* aborts what is pending, no callbacks */
 
 /* Escapes a string for a URL path segment or query value (caller frees). */

@@ -35,7 +35,10 @@ enum ndjson_status {
 	NDJSON_IOERR = -2	/* read error, errno set; stop. EINTR only when
 				   signal_received (signals.h) is set: other
 				   interruptions are retried, and a partly read
-				   line is kept for the next call */
+				   line is kept for the next call. On a
+				   non-blocking descriptor EAGAIN means no
+				   more input for now; the partly read line
+				   is kept likewise */
 };
 
 /*

@@ -3,7 +3,8 @@
 #include <sys/stat.h>
 
 #include <errno.h>
-#include <stddef.h>
+#include <fcntl.h>
+#include <getopt.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -585,31 +586,65 @@ handle_record(struct state *s, struct json_object *o, size_t line,
 	}
 }
 
+/* Sleeps until fd has input (or a request of the run can progress). */
+static void
+wait_input(struct state *s, int fd)
+{
+	struct pollfd	 pfd;
+
+	if (s->run != NULL) {
+		upsert_run_wait(s->run, fd, -1);
+		return;
+	}
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	poll(&pfd, 1, 1000);	/* a signal ends it sooner */
+}
+
+/*
+ * A pipe is read without blocking (O_NONBLOCK, restored at the end): the
+ * reader takes every record stdio already holds, and only when the pipe
+ * is empty does the loop sleep, on the pipe and the requests together.
+ * Other inputs (a file, a terminal) are read as they come.
+ */
 static int
 read_input(struct state *s, FILE *fp, const char *name)
 {
 	struct ndjson_reader	*rd;
 	struct ndjson_error	 err;
 	struct json_object	*o;
+	struct stat		 sb;
 	enum ndjson_status	 st;
 	const char		*raw;
 	size_t			 rawlen, limit = (size_t)s->cfg.concurrency * 2 + 1;
-	int			 rc = 0;
+	int			 rc = 0, fd = fileno(fp), fl = -1, nb = 0;
 
+	if (fstat(fd, &sb) == 0 && (S_ISFIFO(sb.st_mode) ||
+	    S_ISSOCK(sb.st_mode)) && (fl = fcntl(fd, F_GETFL)) != -1 &&
+	    fcntl(fd, F_SETFL, fl | O_NONBLOCK) == 0)
+		nb = 1;
 	rd = ndjson_reader_new(fp, name, 0);
 	while (rc == 0 && !signal_received) {
 		progress(s);
 		if (s->run != NULL && (rc = upsert_run_fatal(s->run)) != 0)
 			break;
-		/* keep requests moving while waiting for input or for room */
-		if (s->run != NULL && upsert_run_active(s->run) > 0 &&
-		    (upsert_run_active(s->run) >= limit || !input_ready(fp))) {
-			upsert_run_drive(s->run, 2);
+		if (s->run != NULL && upsert_run_active(s->run) >= limit) {
+			/* no room: wait for requests, not for input */
+			upsert_run_wait(s->run, -1, -1);
+			continue;
+		}
+		if (!nb && s->run != NULL && upsert_run_active(s->run) > 0 &&
+		    !input_ready(fp)) {
+			upsert_run_wait(s->run, fd, -1);
 			continue;
 		}
 		st = ndjson_read(rd, &o, &err);
 		if (st == NDJSON_EOF)
 			break;
+		if (st == NDJSON_IOERR && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			wait_input(s, fd);	/* all buffered records are handled */
+			continue;
+		}
 		if (st == NDJSON_IOERR && errno == EINTR && signal_received)
 			break;	/* stopping: main() dead-letters what is pending */
 		if (st == NDJSON_IOERR) {
@@ -631,6 +666,8 @@ read_input(struct state *s, FILE *fp, const char *name)
 		json_object_put(o);
 	}
 	ndjson_reader_free(rd);
+	if (nb)
+		fcntl(fd, F_SETFL, fl);
 	return rc;
 }
 
@@ -852,7 +889,7 @@ main(int argc, char **argv)
 		upsert_run_flush(s.run);
 		while (upsert_run_active(s.run) > 0 && !signal_received &&
 		    (rc = upsert_run_fatal(s.run)) == 0) {
-			upsert_run_drive(s.run, 50);
+			upsert_run_wait(s.run, -1, -1);
 			progress(&s);
 		}
 	}

@@ -224,8 +224,11 @@ struct upsert_run *upsert_run_new(const struct upsert_config *,
 void	 upsert_run_add(struct upsert_run *, struct json_object *point);
 /* Starts the partly filled batch. */
 void	 upsert_run_flush(struct upsert_run *);
-/* Drives requests for up to ms; returns active batches. */
-size_t	 upsert_run_drive(struct upsert_run *, int ms);
+/*
+ * Sleeps until a request can progress or fd (-1: none) has input, at
+ * most timeout_ms (-1: no limit); handles what finished. 1: fd is ready.
+ */
+int	 upsert_run_wait(struct upsert_run *, int fd, int timeout_ms);
 size_t	 upsert_run_active(const struct upsert_run *);
 /* After a signal: dead-letter every point not yet written. */
 void	 upsert_run_spool_pending(struct upsert_run *);

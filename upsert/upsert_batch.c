@@ -913,27 +913,31 @@ upsert_run_flush(struct upsert_run *run)
 	process_done(run);
 }
 
-size_t
-upsert_run_drive(struct upsert_run *run, int ms)
+/*
+ * One turn of the event loop: sleeps until a request of either multi
+ * can progress or fd (-1: none) has input, then handles what finished.
+ * Returns 1 when fd is readable (or at its end). Dry-run completions are
+ * queued: handled at once, without sleeping.
+ */
+int
+upsert_run_wait(struct upsert_run *run, int fd, int timeout_ms)
 {
-	size_t	 qp, ep;
+	struct http_multi	*hm[2] = { run->qm, run->em };
+	struct pollfd		 in;
+	int			 i;
 
 	if (run->ndone > 0) {
 		process_done(run);
-		return run->active;
+		return 0;
 	}
-	qp = run->qm ? http_multi_pending(run->qm) : 0;
-	ep = run->em ? http_multi_pending(run->em) : 0;
-	if (qp > 0 && ep > 0) {
-		/* both busy: alternate short slices so neither starves */
-		http_multi_run(run->qm, ms < 2 ? ms : 2);
-		http_multi_run(run->em, ms < 2 ? ms : 2);
-	} else if (qp > 0)
-		http_multi_run(run->qm, ms);
-	else if (ep > 0)
-		http_multi_run(run->em, ms);
+	in.fd = fd;
+	in.events = POLLIN;
+	http_multi_wait(hm, 2, &in, fd >= 0 ? 1 : 0, timeout_ms);
+	for (i = 0; i < 2; i++)
+		if (hm[i] != NULL && http_multi_pending(hm[i]) > 0)
+			http_multi_run(hm[i], 0);
 	process_done(run);
-	return run->active;
+	return fd >= 0 && in.revents != 0;
 }
 
 /*
