@@ -35,6 +35,16 @@ serial(struct json_object *o)
 	    JSON_C_TO_STRING_NOSLASHESCAPE);
 }
 
+/* Appends ,"name": with the name escaped as JSON (a name is input, not trusted text). */
+static void
+put_name(struct buf *b, int first, const char *name)
+{
+	struct json_object	*s = json_object_new_string(name);
+
+	buf_printf(b, "%s%s:", first ? "" : ",", serial(s));
+	json_object_put(s);
+}
+
 /* Appends "name":value for one named vector, or nothing when it is dropped. */
 static int
 one_vector(const struct upsert_config *cfg, struct upsert_bm25 *bm,
@@ -62,7 +72,7 @@ one_vector(const struct upsert_config *cfg, struct upsert_bm25 *bm,
 				    "computed locally (use --sparse server)", model);
 				return -1;
 			}
-			buf_printf(b, "%s\"%s\":", *first ? "" : ",", name);
+			put_name(b, *first, name);
 			upsert_bm25_doc(bm, jget_str(v, "text"), &sv);
 			upsert_sparse_json(&sv, b);
 			upsert_sparse_free(&sv);
@@ -70,7 +80,8 @@ one_vector(const struct upsert_config *cfg, struct upsert_bm25 *bm,
 			return 0;
 		}
 	}
-	buf_printf(b, "%s\"%s\":%s", *first ? "" : ",", name, serial(v));
+	put_name(b, *first, name);
+	buf_appends(b, serial(v));
 	*first = 0;
 	return 0;
 }
