@@ -98,7 +98,7 @@ enrich_call(struct enrich_ctx *ctx, enum enrich_svc svc, const char *path,
 			if (st > 0)
 				breaker_ok(br);
 			else if (breaker_fail(br))
-				went_down(br);
+				went_down(br, resp->error);
 			return st;
 		}
 		if (signal_received)
