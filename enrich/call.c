@@ -45,12 +45,13 @@ nap(const struct breaker *br, double s)
 	return breaker_is_down(br) ? -1 : 0;
 }
 
+/* last: the failing attempt's (redacted) error, so the line says why */
 static void
-went_down(struct breaker *br)
+went_down(struct breaker *br, const char *last)
 {
 	log_warn("%s: every attempt failed for a while: counted as down for "
 	    "the rest of the run (answers come from the cache of any age, or "
-	    "are left out)", breaker_name(br));
+	    "are left out); last error: %s", breaker_name(br), last);
 }
 
 long
@@ -97,14 +98,14 @@ enrich_call(struct enrich_ctx *ctx, enum enrich_svc svc, const char *path,
 			if (st > 0)
 				breaker_ok(br);
 			else if (breaker_fail(br))
-				went_down(br);
+				went_down(br, resp->error);
 			return st;
 		}
 		if (signal_received)
 			return st;
 		if (st != 429 || n >= retries) {
 			if (breaker_fail(br))
-				went_down(br);
+				went_down(br, resp->error);
 		}
 		if (n >= retries)
 			return st;

@@ -94,13 +94,15 @@ qdrant_points() {
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"certificate"*"$(hostport "$FAKE_QDRANT")"* ]]
 	# meta-enrich: a failed TMDb lookup says which host refused (IMDb failures
-	# go to the retry queue; the circuit breaker then writes both off)
+	# go to the retry queue; the circuit breaker then writes both off, saying why)
 	timeout 60 "$PLEXPIPE_BIN/plex-ingest" --cacert "$CA" >"$T/plex.ndjson" 2>/dev/null
 	status=0
 	timeout 60 "$PLEXPIPE_BIN/meta-enrich" --cacert "$other" "${ENRICH_OPTS[@]}" \
 	    <"$T/plex.ndjson" >"$T/points.ndjson" 2>"$T/err.e" || status=$?
 	cat "$T/err.e"
 	grep -q "certificate.*$(hostport "$FAKE_TMDB")" "$T/err.e"
+	# and when IMDb is written off as down, that line says why, host included
+	grep -q "imdb: every attempt failed.*counted as down.*certificate.*$(hostport "$FAKE_IMDB")" "$T/err.e"
 	# and no point got data it could not verify
 	[ "$(jq -c 'select(.kind == "points") | .points[] | select(.payload.data.tmdb != null or .payload.data.imdb != null)' \
 	    "$T/points.ndjson" | wc -l)" -eq 0 ]
