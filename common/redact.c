@@ -93,6 +93,12 @@ name_at(const char *s, const char *p, size_t *skip, size_t *vlen)
 			continue;
 		*skip = 0;
 		*vlen = strcspn(p + n, "&# \t\r\n\"'<>;,");
+		/*
+		 * An error line reads "GET URL: reason"; the ':' that ends
+		 * the URL belongs to the sentence, not to the value.
+		 */
+		while (*vlen > 0 && p[n + *vlen - 1] == ':')
+			(*vlen)--;
 		return n;
 	}
 	for (i = 0; i < sizeof(header_names) / sizeof(header_names[0]); i++) {

@@ -35,6 +35,16 @@ main(void)
 	    "param names case-insensitive");
 	check("/3/movie/1?api_key=deadbeef&language=en",
 	    "/3/movie/1?api_key=***&language=en", "api_key param masked");
+	check("tmdb: GET /3/movie/1?language=en&api_key=deadbeef: "
+	    "SSL certificate problem after 3 attempts",
+	    "tmdb: GET /3/movie/1?language=en&api_key=***: "
+	    "SSL certificate problem after 3 attempts",
+	    "the ': ' after a masked param value is kept");
+	check("?api_key=deadbeef:", "?api_key=***:",
+	    "a trailing ':' at the end is kept");
+	check("?api_key=dead:beef&x=1", "?api_key=***&x=1",
+	    "a ':' inside a param value is masked with it");
+	check("?api_key=:", "?api_key=:", "a value of only ':' is no value");
 	check("?access_token=qqq&token=rrr", "?access_token=***&token=***",
 	    "access_token and token params masked");
 	check("Authorization: Bearer eyJhbGciOi.x.y\r\nHost: h",
