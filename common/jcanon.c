@@ -10,6 +10,7 @@
 
 #include "buf.h"
 #include "jcanon.h"
+#include "strutil.h"
 #include "xalloc.h"
 
 /*
@@ -111,12 +112,6 @@ canon_number(struct buf *b, struct json_object *o)
 	buf_appends(b, t);
 }
 
-static int
-cmp_keys(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 static void
 canon(struct buf *b, struct json_object *o)
 {
@@ -158,7 +153,7 @@ canon(struct buf *b, struct json_object *o)
 		for (; !json_object_iter_equal(&it, &end);
 		    json_object_iter_next(&it))
 			keys[i++] = json_object_iter_peek_name(&it);
-		qsort(keys, n, sizeof(*keys), cmp_keys);
+		qsort(keys, n, sizeof(*keys), strp_cmp);
 		buf_append(b, "{", 1);
 		for (i = 0; i < n; i++) {
 			if (i > 0)

@@ -18,6 +18,7 @@ COMMON_SRCS = \
 	common/reject.c \
 	common/signals.c \
 	common/statedir.c \
+	common/strutil.c \
 	common/timeutil.c \
 	common/utf8.c \
 	common/xalloc.c

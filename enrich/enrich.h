@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "strutil.h"	/* strp_cmp, for the lookup files */
 
 struct json_object;
 struct cache;

@@ -24,12 +24,6 @@
 
 #define IMDB_BATCH_MAX	5	/* the API's documented maximum per batchGet */
 
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static void
 imdb_key(const char *id, char *key, size_t n)
 {
@@ -130,7 +124,7 @@ imdb_fetch(struct enrich_ctx *ctx, char **in, size_t n, struct json_object *memo
 	/* sorted, de-duplicated, so every process takes locks in one order */
 	ids = xreallocarray(NULL, n, sizeof(*ids));
 	memcpy(ids, in, n * sizeof(*ids));
-	qsort(ids, n, sizeof(*ids), cmp_str);
+	qsort(ids, n, sizeof(*ids), strp_cmp);
 	for (i = 0; i < n; i++)
 		if (m == 0 || strcmp(ids[m - 1], ids[i]) != 0)
 			ids[m++] = ids[i];

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "ndjson_write.h"
 #include "statedir.h"
+#include "strutil.h"
 #include "xalloc.h"
 
 void
@@ -27,12 +28,6 @@ enrich_ids_free(char **ids, size_t n)
 	for (i = 0; i < n; i++)
 		free(ids[i]);
 	free(ids);
-}
-
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 /*
@@ -117,7 +112,7 @@ enrich_queue_save(const char *path, char **ids, size_t n)
 	int fd, rc = 0;
 
 	if (n > 1)
-		qsort(ids, n, sizeof(*ids), cmp_str);
+		qsort(ids, n, sizeof(*ids), strp_cmp);
 	for (i = 0; i < n; i++)
 		if (i == 0 || strcmp(ids[i - 1], ids[i]) != 0)
 			json_object_array_add(a, json_object_new_string(ids[i]));

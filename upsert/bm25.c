@@ -25,6 +25,7 @@
 #include <unistr.h>
 
 #include "buf.h"
+#include "strutil.h"
 #include "xalloc.h"
 #include "upsert.h"
 
@@ -78,12 +79,6 @@ struct upsert_bm25 {
 	size_t			 doclen;	/* stems kept, repeats counted */
 };
 
-static int
-cmpstr(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 struct upsert_bm25 *
 upsert_bm25_new(void)
 {
@@ -97,7 +92,7 @@ upsert_bm25_new(void)
 	bm->stop = xreallocarray(NULL, upsert_bm25_nstopwords, sizeof(*bm->stop));
 	memcpy(bm->stop, upsert_bm25_stopwords,
 	    upsert_bm25_nstopwords * sizeof(*bm->stop));
-	qsort(bm->stop, upsert_bm25_nstopwords, sizeof(*bm->stop), cmpstr);
+	qsort(bm->stop, upsert_bm25_nstopwords, sizeof(*bm->stop), strp_cmp);
 	return bm;
 }
 
@@ -398,7 +393,7 @@ take_token(void *arg, const char *tok, size_t len, size_t ncp)
 	memcpy(t, tok, len);
 	t[len] = '\0';
 	if (bsearch(&tp, bm->stop, upsert_bm25_nstopwords,
-	    sizeof(*bm->stop), cmpstr) != NULL)
+	    sizeof(*bm->stop), strp_cmp) != NULL)
 		return;
 	st = sb_stemmer_stem(bm->stemmer, (const sb_symbol *)t, (int)len);
 	if (st == NULL)

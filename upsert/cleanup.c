@@ -10,6 +10,7 @@
 #include "jparse.h"
 #include "jsonutil.h"
 #include "log.h"
+#include "strutil.h"
 #include "xalloc.h"
 #include "upsert.h"
 
@@ -20,12 +21,6 @@ struct upsert_keyset {
 	char	**keys;		/* sorted */
 	size_t	  n, cap;
 };
-
-static int
-cmpstr(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
 
 struct upsert_keyset *
 upsert_keyset_new(struct json_object *arr)
@@ -46,14 +41,14 @@ upsert_keyset_new(struct json_object *arr)
 		    json_object_is_type(e, json_type_int))
 			ks->keys[ks->n++] = xstrdup(json_object_get_string(e));
 	}
-	qsort(ks->keys, ks->n, sizeof(*ks->keys), cmpstr);
+	qsort(ks->keys, ks->n, sizeof(*ks->keys), strp_cmp);
 	return ks;
 }
 
 int
 upsert_keyset_has(const struct upsert_keyset *ks, const char *k)
 {
-	return bsearch(&k, ks->keys, ks->n, sizeof(*ks->keys), cmpstr) != NULL;
+	return bsearch(&k, ks->keys, ks->n, sizeof(*ks->keys), strp_cmp) != NULL;
 }
 
 void

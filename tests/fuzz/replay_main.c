@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "fuzz.h"
+#include "strutil.h"
 
 #ifndef FUZZ_TARGET
 #error "build with -DFUZZ_TARGET=\"name\""
@@ -22,12 +23,6 @@
 #pragma weak LLVMFuzzerInitialize
 
 static int n;
-
-static int
-cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
 
 static void
 replay_file(const char *path)
@@ -86,7 +81,7 @@ replay(const char *path)
 			abort();
 	}
 	closedir(d);
-	qsort(names, nn, sizeof(*names), cmp);	/* the same order every run */
+	qsort(names, nn, sizeof(*names), strp_cmp);	/* the same order every run */
 	for (i = 0; i < nn; i++) {
 		snprintf(full, sizeof(full), "%s/%s", path, names[i]);
 		replay_file(full);
