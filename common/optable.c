@@ -174,18 +174,21 @@ row_of(const struct optable *t, int ch)
 }
 
 int
-optable_parse(const struct optable *t, void *base, int argc, char **argv)
+optable_parse(const struct optable *t, void *base, struct common_opts *co,
+    int argc, char **argv)
 {
 	const struct optdef	*d;
 	struct option		*lo;
 	char			 shortopts[64], name[128];
 	int			 ch;
 
-	opt_common(0, NULL);	/* LOG_LEVEL, LOG_FORMAT */
+	if (co != NULL)
+		memset(co, 0, sizeof(*co));
+	opt_common(0, NULL, co);	/* LOG_LEVEL, LOG_FORMAT */
 	defaults(t, base);
 	environment(t, base);
 	lo = longopts(t, shortopts, sizeof(shortopts));
-	while ((ch = opt_next(argc, argv, shortopts, lo)) != -1) {
+	while ((ch = opt_next(argc, argv, shortopts, lo, co)) != -1) {
 		if (ch == OPT_HELP) {
 			t->help(t);
 			exit(EXIT_OK);

@@ -39,6 +39,7 @@ enum optable_type {
 #define OTF_ENV_EMPTY	0x08	/* an empty variable is a value, not unset */
 #define OTF_OPTARG	0x10	/* OT_CALLBACK: --flag or --flag=VALUE */
 
+struct common_opts;
 struct optable;
 
 /*
@@ -72,12 +73,13 @@ struct optable {
 #define OPTABLE(defs, help) { (defs), sizeof(defs) / sizeof((defs)[0]), (help) }
 
 /*
- * Parses defaults, environment and argv into base; --help, --version and
- * --list-options print and exit 0. Returns the index of the first
- * operand.
+ * Parses defaults, environment and argv into base, and the options every
+ * program takes (--insecure, --cacert) into *co (cleared first; may be
+ * NULL); --help, --version and --list-options print and exit 0. Returns
+ * the index of the first operand.
  */
-int	 optable_parse(const struct optable *, void *base, int argc,
-	    char **argv);
+int	 optable_parse(const struct optable *, void *base,
+	    struct common_opts *co, int argc, char **argv);
 
 /* The help lines of every row, in table order. */
 void	 optable_help(FILE *, const struct optable *);

@@ -17,7 +17,6 @@
 
 #define SECRET_MAX	4096	/* bytes of a secret file's first line we accept */
 
-struct common_opts common_opts;
 static int	 nverbose;	/* -v given so often */
 
 const char opt_common_help[] =
@@ -124,7 +123,7 @@ parse_format(const char *s, enum log_format *f)
 }
 
 int
-opt_common(int ch, const char *arg)
+opt_common(int ch, const char *arg, struct common_opts *co)
 {
 	enum log_level	 l;
 	enum log_format	 f;
@@ -166,14 +165,16 @@ opt_common(int ch, const char *arg)
 		return 1;
 	case OPT_INSECURE:
 		/* never silent: it exposes every request, keys included */
-		common_opts.insecure = 1;	/* opt_next() warns at the end */
+		if (co != NULL)
+			co->insecure = 1;	/* opt_next() warns at the end */
 		return 1;
 	case OPT_CACERT:
 		/* a typo here would only show as TLS failures, request by request */
 		if (arg == NULL || access(arg, R_OK) != 0)
 			usage_fail("--cacert: cannot read \"%s\": %s",
 			    arg != NULL ? arg : "", strerror(errno));
-		common_opts.cacert = arg;
+		if (co != NULL)
+			co->cacert = arg;
 		return 1;
 	default:
 		return 0;
@@ -184,7 +185,7 @@ static int warned_insecure;
 
 int
 opt_next(int argc, char *const *argv, const char *shortopts,
-    const struct option *longopts)
+    const struct option *longopts, struct common_opts *co)
 {
 	char		 so[64];
 	const char	*a;
@@ -198,7 +199,7 @@ opt_next(int argc, char *const *argv, const char *shortopts,
 		if (ch == -1) {
 			/* never silent (it exposes every request, keys included);
 			   here, so that a later --log-format applies to it */
-			if (common_opts.insecure && !warned_insecure++)
+			if (co != NULL && co->insecure && !warned_insecure++)
 				log_warn("--insecure: TLS certificates are not "
 				    "verified (--cacert FILE trusts a private CA "
 				    "instead)");
@@ -220,7 +221,7 @@ opt_next(int argc, char *const *argv, const char *shortopts,
 			    "missing value for" : "unknown",
 			    (int)strcspn(a, "="), a);
 		}
-		if (!opt_common(ch, optarg))
+		if (!opt_common(ch, optarg, co))
 			return ch;
 	}
 }

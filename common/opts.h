@@ -33,16 +33,20 @@ enum {
 	{ "help",	no_argument,		NULL, OPT_HELP }, \
 	{ "version",	no_argument,		NULL, OPT_VERSION }
 
+/*
+ * The common options a program hands on to its stage code (HTTP clients);
+ * optable_parse() fills the program's copy, there is no global one.
+ */
 struct common_opts {
 	int		 insecure;	/* --insecure: TLS verification off */
 	const char	*cacert;	/* --cacert FILE */
 };
 
-extern struct common_opts common_opts;
-
 /*
- * Handles -v, -q, --log-level, --log-format, --insecure, --cacert. Returns
- * 1 when the option was one of them, 0 otherwise. A bad --log-level or
+ * Handles -v, -q, --log-level, --log-format, --insecure, --cacert; the
+ * last two are recorded in *co (when co is NULL, --cacert is still
+ * checked but neither is kept). Returns 1 when the option was one of
+ * them, 0 otherwise. A bad --log-level or
  * --log-format value exits 2. Also applies LOG_LEVEL and LOG_FORMAT from
  * the environment when called with ch == 0 (call once before the options).
  * Levels are mcp-plex's words, in any case: critical and error (errors
@@ -50,19 +54,19 @@ extern struct common_opts common_opts;
  * (= debug); -q is warning, -v info, -vv debug, the default between
  * warning and info (log.h).
  */
-int	 opt_common(int ch, const char *arg);
+int	 opt_common(int ch, const char *arg, struct common_opts *co);
 
 /*
  * getopt_long for every program: shortopts is the program's own ("j:");
  * -h, -v and -q are added. Returns the next option the program must
  * handle (common ones are applied through opt_common(); -h comes back as
- * OPT_HELP), or -1 at the end. A bad flag or a missing value prints
+ * OPT_HELP), or -1 at the end; co is opt_common()'s. A bad flag or a missing value prints
  *	PROG: unknown option '--x'
  *	Try 'PROG --help'.
  * and exits 2.
  */
 int	 opt_next(int argc, char *const *argv, const char *shortopts,
-	    const struct option *longopts);
+	    const struct option *longopts, struct common_opts *co);
 
 /* "PROG: message" and "Try 'PROG --help'." on stderr, exit 2. */
 void	 opt_usage_error(const char *, ...)

@@ -269,6 +269,7 @@ main(int argc, char *argv[])
 {
 	struct enrich_opts o;
 	struct enrich_stats st;
+	struct common_opts co;
 	struct dispatch_result res;
 	char **queue = NULL, *cdir, *where, cerr[PATH_MAX + 128];
 	size_t nqueue = 0;
@@ -279,12 +280,12 @@ main(int argc, char *argv[])
 	memset(&o, 0, sizeof(o));
 	memset(&st, 0, sizeof(st));
 	o.cache_dir = cdir = default_cache_dir();
-	i = optable_parse(&optable, &o, argc, argv);
+	i = optable_parse(&optable, &o, &co, argc, argv);
 	if (i < argc)
 		opt_usage_error("unexpected argument '%s' (the input is stdin)",
 		    argv[i]);
-	o.insecure = common_opts.insecure;
-	o.cacert = common_opts.cacert;
+	o.insecure = co.insecure;
+	o.cacert = co.cacert;
 	/* a cache the run cannot use is a configuration error: say so first */
 	if (cache_check(o.cache_dir, !o.offline, cerr, sizeof(cerr)) == -1) {
 		log_error("%s", cerr);

@@ -43,6 +43,7 @@ struct config {
 	int		 retries;
 	const char	*state;
 	const char	*state_out;
+	struct common_opts common;	/* --insecure, --cacert */
 };
 
 static void
@@ -215,7 +216,7 @@ configure(struct config *c, int argc, char **argv)
 	int i;
 
 	memset(c, 0, sizeof(*c));
-	i = optable_parse(&optable, c, argc, argv);
+	i = optable_parse(&optable, c, &c->common, argc, argv);
 	if (i < argc)
 		opt_usage_error("unexpected argument '%s'", argv[i]);
 }
@@ -262,8 +263,8 @@ open_source(const struct config *c, char **token_buf)
 	}
 	pc.timeout = c->timeout;
 	pc.retries = c->retries;
-	pc.insecure = common_opts.insecure;
-	pc.cacert = common_opts.cacert;
+	pc.insecure = c->common.insecure;
+	pc.cacert = c->common.cacert;
 	if ((src = plex_client_new(&pc)) == NULL)
 		exit(EXIT_FATAL);
 	return src;

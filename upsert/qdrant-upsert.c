@@ -47,6 +47,7 @@ struct state {
 	int			 count_points;	/* --count-points: count_points.c */
 	const char		*count_types;	/* its =TYPES, or NULL */
 	const char		*input;
+	struct common_opts	 common;	/* --insecure, --cacert */
 
 	struct upsert_bm25	*bm;
 	struct upsert_qdrant	 q;
@@ -245,7 +246,7 @@ parse_args(struct state *s, int argc, char **argv)
 {
 	int	 i;
 
-	i = optable_parse(&optable, s, argc, argv);
+	i = optable_parse(&optable, s, &s->common, argc, argv);
 	if (argc - i > 1)
 		opt_usage_error("unexpected argument '%s' (one input FILE at most)",
 		    argv[i + 1]);
@@ -322,8 +323,8 @@ make_clients(struct state *s)
 	hc.backoff = s->cfg.backoff > 0 ? s->cfg.backoff : 0.001;
 	hc.timeout_ms = (long)(s->timeout * 1000);
 	hc.connect_timeout_ms = hc.timeout_ms < 10000 ? hc.timeout_ms : 10000;
-	hc.insecure = common_opts.insecure;
-	hc.cacert = common_opts.cacert;
+	hc.insecure = s->common.insecure;
+	hc.cacert = s->common.cacert;
 	hdr[n++] = "Content-Type: application/json";
 	if (s->qdrant_key != NULL) {
 		opt_secret(s->qdrant_key);

@@ -55,6 +55,7 @@ static const struct optdef defs[] = {
 	    .flags = OTF_NOARG | OTF_HIDDEN, .cb = optable_list },
 };
 static const struct optable table = OPTABLE(defs, no_help);
+static struct common_opts *common;	/* where parse() puts --insecure, --cacert */
 
 static int
 parse(struct o *o, char *const *args)
@@ -68,7 +69,7 @@ parse(struct o *o, char *const *args)
 	argv[argc] = NULL;
 	memset(o, 0, sizeof(*o));
 	optind = 0;	/* glibc: start over */
-	return optable_parse(&table, o, argc, argv);
+	return optable_parse(&table, o, common, argc, argv);
 }
 
 /* Runs parse() in a child; its status, and what it printed in out. */
@@ -105,8 +106,9 @@ in_child(char *const *args, char *out, size_t len)
 int
 main(void)
 {
-	struct o o;
-	char	 msg[1024];
+	struct o		 o;
+	struct common_opts	 co = { 1, "stale" };
+	char			 msg[1024];
 
 	log_init("test_optable");
 	unsetenv("T_N");
@@ -149,6 +151,16 @@ main(void)
 	is_str(o.word, "Dot", "word in any case, stored as written in the table");
 	is_int(o.ncb, 2, "a callback row runs once per flag");
 	unsetenv("T_MODE");
+
+	common = &co;
+	parse(&o, (char *[]){ NULL });
+	ok(co.insecure == 0 && co.cacert == NULL,
+	    "the caller's common options are cleared first");
+	log_set_level(LOG_ERROR);	/* --insecure always warns */
+	parse(&o, (char *[]){ "--insecure", "--cacert", "/dev/null", NULL });
+	is_int(co.insecure, 1, "--insecure lands in the caller's common options");
+	is_str(co.cacert, "/dev/null", "--cacert lands there too");
+	common = NULL;
 
 	is_int(in_child((char *[]){ "--num", "65", NULL }, msg, sizeof(msg)), 2,
 	    "out of bounds exits 2");

@@ -36,11 +36,11 @@ run_call(const struct call *c)
 		free(opt_secret_file(c->arg, "--plex-token-file"));
 		break;
 	case 5:
-		opt_common(OPT_LOG_FORMAT, c->arg);
+		opt_common(OPT_LOG_FORMAT, c->arg, NULL);
 		break;
 	case 6:
 		setenv("LOG_LEVEL", c->arg, 1);
-		opt_common(0, NULL);
+		opt_common(0, NULL, NULL);
 		break;
 	}
 }
@@ -132,8 +132,9 @@ test_numbers(void)
 static void
 test_env_and_common(void)
 {
-	char	 ca[] = "/tmp/test_opts_ca.XXXXXX";
-	int	 fd;
+	struct common_opts	 co = { 0, NULL };
+	char			 ca[] = "/tmp/test_opts_ca.XXXXXX";
+	int			 fd;
 
 	setenv("PLEXPIPE_TEST_EMPTY", "", 1);
 	setenv("PLEXPIPE_TEST_SET", "v", 1);
@@ -142,26 +143,26 @@ test_env_and_common(void)
 	ok(opt_env("PLEXPIPE_TEST_NEVER_SET_X") == NULL, "missing env var");
 
 	log_set_level(LOG_ERROR);
-	is_int(opt_common('v', NULL), 1, "-v consumed");
+	is_int(opt_common('v', NULL, &co), 1, "-v consumed");
 	is_int(log_get_level(), LOG_INFO, "-v is info, whatever came before");
-	is_int(opt_common('v', NULL), 1, "-vv consumed");
+	is_int(opt_common('v', NULL, &co), 1, "-vv consumed");
 	is_int(log_get_level(), LOG_DEBUG, "-vv is debug");
-	is_int(opt_common('q', NULL), 1, "-q consumed");
+	is_int(opt_common('q', NULL, &co), 1, "-q consumed");
 	is_int(log_get_level(), LOG_WARN, "-q lowers to warning");
-	is_int(opt_common(OPT_INSECURE, NULL), 1, "--insecure consumed");
-	ok(common_opts.insecure == 1, "--insecure recorded");
+	is_int(opt_common(OPT_INSECURE, NULL, &co), 1, "--insecure consumed");
+	ok(co.insecure == 1, "--insecure recorded");
 	/* --cacert must name a readable file (tls.bats checks the exit 2 otherwise) */
 	if ((fd = mkstemp(ca)) >= 0)
 		close(fd);
-	is_int(opt_common(OPT_CACERT, ca), 1, "--cacert consumed");
-	is_str(common_opts.cacert, ca, "--cacert recorded");
+	is_int(opt_common(OPT_CACERT, ca, &co), 1, "--cacert consumed");
+	is_str(co.cacert, ca, "--cacert recorded");
 	unlink(ca);
-	is_int(opt_common('x', NULL), 0, "other options not consumed");
+	is_int(opt_common('x', NULL, &co), 0, "other options not consumed");
 	expect_exit2(5, "yaml", "test_opts: --log-format: 'yaml' is not text or json\n",
 	    "bad --log-format exits 2");
 	setenv("LOG_LEVEL", "error", 1);
 	unsetenv("LOG_FORMAT");
-	opt_common(0, NULL);
+	opt_common(0, NULL, NULL);
 	is_int(log_get_level(), LOG_ERROR, "LOG_LEVEL=error applied when ch == 0");
 	{
 		static const struct { const char *w; int l; } words[] = {
@@ -174,10 +175,10 @@ test_env_and_common(void)
 		for (i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
 			log_set_level(LOG_NOTICE);
 			setenv("LOG_LEVEL", words[i].w, 1);
-			opt_common(0, NULL);
+			opt_common(0, NULL, NULL);
 			is_int(log_get_level(), words[i].l, words[i].w);
 			log_set_level(LOG_NOTICE);
-			is_int(opt_common(OPT_LOG_LEVEL, words[i].w), 1,
+			is_int(opt_common(OPT_LOG_LEVEL, words[i].w, &co), 1,
 			    "--log-level consumed");
 			is_int(log_get_level(), words[i].l, "  the same as --log-level");
 		}
