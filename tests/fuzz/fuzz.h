@@ -1,4 +1,4 @@
-/* fuzz.h: what the libFuzzer targets in tests/fuzz share: the entry points, input splitting, an offline enrich context. */
+/* fuzz.h: what the libFuzzer targets in tests/fuzz share: the entry points, input splitting, an offline enrich context, a BM25 tokenizer. */
 #ifndef PLEXPIPE_FUZZ_H
 #define PLEXPIPE_FUZZ_H
 
@@ -8,6 +8,7 @@
 #include "buf.h"
 
 struct enrich_ctx;
+struct upsert_bm25;
 
 /* libFuzzer's entry points (also driven by replay_main.c in make check). */
 int	 LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -27,6 +28,8 @@ const char *fuzz_part(const uint8_t *data, size_t size, size_t n, size_t *len);
 struct enrich_ctx *fuzz_enrich_ctx(int want_tmdb, int want_imdb);
 void	 fuzz_cache_put(struct enrich_ctx *, const char *key, const char *data,
 	    size_t len);
+/* The BM25 tokenizer of qdrant-upsert (upsert/bm25.c), made on first use and kept. */
+struct upsert_bm25 *fuzz_bm25(void);
 /* Runs one meta-enrich job (JSON text) through enrich_batch; the points line in out. */
 void	 fuzz_enrich_job(struct enrich_ctx *, const char *job, struct buf *out);
 

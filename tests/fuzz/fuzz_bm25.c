@@ -6,18 +6,6 @@
 #include "buf.h"
 #include "fuzz.h"
 
-static struct upsert_bm25 *bm;
-
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	if ((bm = upsert_bm25_new()) == NULL)
-		abort();
-	return 0;
-}
-
 /* Indices must be unique and every value finite and positive. */
 static void
 check(const struct upsert_sparse *sv)
@@ -36,12 +24,11 @@ check(const struct upsert_sparse *sv)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	struct upsert_bm25 *bm = fuzz_bm25();
 	struct upsert_sparse sv = { 0 };
 	struct buf b = BUF_INIT;
 	char *text;
 
-	if (bm == NULL)
-		LLVMFuzzerInitialize(NULL, NULL);
 	/* the text as the point's Document holds it: a C string */
 	text = malloc(size + 1);
 	memcpy(text, data, size);

@@ -1,4 +1,4 @@
-/* fuzz_common.c: helpers of the fuzz targets: NUL-separated input parts and an offline enrich context on a private cache. */
+/* fuzz_common.c: helpers of the fuzz targets: NUL-separated input parts, an offline enrich context on a private cache, a BM25 tokenizer. */
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "../../enrich/enrich.h"
+#include "../../upsert/upsert.h"
 #include "cache.h"
 #include "fuzz.h"
 #include "log.h"
@@ -111,4 +112,14 @@ fuzz_enrich_job(struct enrich_ctx *ctx, const char *job, struct buf *out)
 	enrich_ids_free(ctx->queue, ctx->nqueue);
 	ctx->queue = NULL;
 	ctx->nqueue = 0;
+}
+
+struct upsert_bm25 *
+fuzz_bm25(void)
+{
+	static struct upsert_bm25 *bm;
+
+	if (bm == NULL && (bm = upsert_bm25_new()) == NULL)
+		abort();
+	return bm;
 }

@@ -22,18 +22,6 @@
  * qdrant-upsert's side: the content hash and the PointStruct text, which
  * it writes by hand and which must always be one valid JSON object.
  */
-static struct upsert_bm25 *bm;
-
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	if ((bm = upsert_bm25_new()) == NULL)
-		abort();
-	return 0;
-}
-
 static struct json_object *
 part_json(const uint8_t *data, size_t size, size_t n)
 {
@@ -64,7 +52,7 @@ upsert_side(struct json_object *point, int mode)
 	memset(&in, 0, sizeof(in));
 	in.point = point;
 	in.hash = hash;
-	if (upsert_point_text(&cfg, bm, &in, &b, why, sizeof(why)) == 0) {
+	if (upsert_point_text(&cfg, fuzz_bm25(), &in, &b, why, sizeof(why)) == 0) {
 		back = ndjson_parse_string(b.data, b.len, &err);
 		if (back == NULL) {
 			fprintf(stderr, "fuzz: PointStruct text is not JSON (%s): %.*s\n",
@@ -95,8 +83,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
-	if (bm == NULL)
-		LLVMFuzzerInitialize(NULL, NULL);
 	mode = data[0];
 	data++, size--;
 	if (mode & 4) {
