@@ -190,7 +190,7 @@ optable_parse(const struct optable *t, void *base, struct common_opts *co,
 	lo = longopts(t, shortopts, sizeof(shortopts));
 	while ((ch = opt_next(argc, argv, shortopts, lo, co)) != -1) {
 		if (ch == OPT_HELP) {
-			t->help(t);
+			optable_usage(stdout, t);
 			exit(EXIT_OK);
 		}
 		if (ch == OPT_VERSION) {
@@ -207,13 +207,28 @@ optable_parse(const struct optable *t, void *base, struct common_opts *co,
 }
 
 void
-optable_help(FILE *fp, const struct optable *t)
+optable_usage(FILE *fp, const struct optable *t)
 {
 	size_t	 i;
+	int	 state = 0;
 
-	for (i = 0; i < t->ndefs; i++)
+	if (t->intro != NULL)
+		fputs(t->intro, fp);
+	for (i = 0; i < t->ndefs; i++) {
 		if (t->defs[i].help != NULL)
 			fputs(t->defs[i].help, fp);
+		if (t->defs[i].flags & OTF_STATE)
+			state = 1;
+	}
+	fputs("\nCommon options:\n", fp);
+	fputs(opt_common_help, fp);
+	/* the rows say "default STATE/FILE"; say once what STATE is */
+	if (state)
+		fputs("\nSTATE is ${XDG_STATE_HOME:-~/.local/state}/plexpipe "
+		    "(made mode 0700 when\nfirst needed; its files are mode "
+		    "0600).\n", fp);
+	if (t->outro != NULL)
+		fputs(t->outro, fp);
 }
 
 void

@@ -67,10 +67,12 @@ struct optdef {
 struct optable {
 	const struct optdef	*defs;
 	size_t			 ndefs;
-	void			(*help)(const struct optable *);	/* -h, --help */
+	const char		*intro;	/* --help: the usage lines, what it does */
+	const char		*outro;	/* --help: after the options (exit status) */
 };
 
-#define OPTABLE(defs, help) { (defs), sizeof(defs) / sizeof((defs)[0]), (help) }
+#define OPTABLE(defs, intro, outro) \
+	{ (defs), sizeof(defs) / sizeof((defs)[0]), (intro), (outro) }
 
 /*
  * Parses defaults, environment and argv into base, and the options every
@@ -81,8 +83,12 @@ struct optable {
 int	 optable_parse(const struct optable *, void *base,
 	    struct common_opts *co, int argc, char **argv);
 
-/* The help lines of every row, in table order. */
-void	 optable_help(FILE *, const struct optable *);
+/*
+ * --help (and -h): the intro, the help lines of every row in table order,
+ * the options every program takes, what STATE means when a row's default
+ * is a file there (OTF_STATE), then the outro. intro and outro may be NULL.
+ */
+void	 optable_usage(FILE *, const struct optable *);
 
 /* The --list-options callback: "name" or "name=" per line, then exit 0. */
 void	 optable_list(const struct optable *, void *, const char *,

@@ -121,9 +121,6 @@ static const char intro[] =
 
 static const char exit_text[] =
 "\n"
-"STATE is ${XDG_STATE_HOME:-~/.local/state}/plexpipe (made mode 0700 when\n"
-"first needed; its files are mode 0600).\n"
-"\n"
 "Exit status: 0 done; 1 fatal error, or items degraded (a TMDb or IMDb lookup\n"
 "failed with nothing cached; every point is still written, marked \"degraded\");\n"
 "2 usage error or TMDb key refused (401); 3 bad input with --strict; 4 done,\n"
@@ -132,17 +129,7 @@ static const char exit_text[] =
 "Point ids: the rating key as an integer when it is all digits, else the UUIDv5\n"
 "of \"plex://rating-key/KEY\" in the RFC 4122 URL namespace.\n";
 
-static void
-usage(const struct optable *t)
-{
-	fputs(intro, stdout);
-	optable_help(stdout, t);
-	fputs("Common:\n", stdout);
-	fputs(opt_common_help, stdout);
-	fputs(exit_text, stdout);
-}
-
-static const struct optable optable = OPTABLE(options, usage);
+static const struct optable optable = OPTABLE(options, intro, exit_text);
 
 static char *
 default_cache_dir(void)

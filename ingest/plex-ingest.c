@@ -199,16 +199,7 @@ static const char outro[] =
 "written, batches already written are whole); 2 usage or configuration error,\n"
 "or the token was rejected; 128+N killed by signal N.\n";
 
-static void
-help(const struct optable *t)
-{
-	fputs(intro, stdout);
-	optable_help(stdout, t);
-	printf("\nCommon options:\n%s", opt_common_help);
-	fputs(outro, stdout);
-}
-
-static const struct optable optable = OPTABLE(options, help);
+static const struct optable optable = OPTABLE(options, intro, outro);
 
 static void
 configure(struct config *c, int argc, char **argv)

@@ -223,23 +223,11 @@ static const char intro[] =
 
 static const char outro[] =
 "\n"
-"STATE is ${XDG_STATE_HOME:-~/.local/state}/plexpipe (made mode 0700 when first\n"
-"needed; its files are mode 0600).\n"
-"\n"
 "Exit status: 0 done; 1 fatal; 2 usage or configuration (bad flag, refused API\n"
 "key, collection of another shape); 3 bad input with --strict; 4 rejects, dead\n"
 "letters or a refused cleanup; 5 input without an end record.\n";
 
-static void
-usage(const struct optable *t)
-{
-	fputs(intro, stdout);
-	optable_help(stdout, t);
-	fputs(outro, stdout);
-	fputs(opt_common_help, stdout);
-}
-
-static const struct optable optable = OPTABLE(options, usage);
+static const struct optable optable = OPTABLE(options, intro, outro);
 
 static void
 parse_args(struct state *s, int argc, char **argv)

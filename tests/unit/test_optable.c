@@ -34,12 +34,6 @@ count(const struct optable *t, void *base, const char *arg, const char *name)
 	((struct o *)base)->ncb++;
 }
 
-static void
-no_help(const struct optable *t)
-{
-	(void)t;
-}
-
 #define F(f)	offsetof(struct o, f)
 static const struct optdef defs[] = {
 	{ NULL, 0, "T_OLD_N", OT_INT, F(n), 1, 64, NULL, .help = NULL },
@@ -54,8 +48,33 @@ static const struct optdef defs[] = {
 	{ "list-options", 0, NULL, OT_CALLBACK, 0, 0, 0, NULL,
 	    .flags = OTF_NOARG | OTF_HIDDEN, .cb = optable_list },
 };
-static const struct optable table = OPTABLE(defs, no_help);
+static const struct optable table = OPTABLE(defs, "Usage: test\n", "Exit status: 0\n");
 static struct common_opts *common;	/* where parse() puts --insecure, --cacert */
+
+/* A table with a default in the state directory, for the STATE note. */
+struct so {
+	const char	*file;
+};
+static const struct optdef state_defs[] = {
+	{ "file", 0, NULL, OT_STRING, offsetof(struct so, file), 0, 0, "f.json",
+	    .flags = OTF_STATE, .help = "  --file F  default STATE/f.json\n" },
+};
+static const struct optable state_table = OPTABLE(state_defs, NULL, NULL);
+
+/* optable_usage() of t as a string (the caller frees it). */
+static char *
+usage_of(const struct optable *t)
+{
+	FILE	*fp;
+	char	*text = NULL;
+	size_t	 len = 0;
+
+	if ((fp = open_memstream(&text, &len)) == NULL)
+		return NULL;
+	optable_usage(fp, t);
+	fclose(fp);
+	return text;
+}
 
 static int
 parse(struct o *o, char *const *args)
@@ -108,7 +127,8 @@ main(void)
 {
 	struct o		 o;
 	struct common_opts	 co = { 1, "stale" };
-	char			 msg[1024];
+	char			 msg[4096], *text;
+	size_t			 len;
 
 	log_init("test_optable");
 	unsetenv("T_N");
@@ -180,6 +200,25 @@ main(void)
 	    strlen("num=\nflag\nno-flag\nmode=\nword=\ns=\nd=\ncb\nverbose\n")) == 0,
 	    "  the table's names (not hidden, not environment-only), then the common ones");
 	ok(strstr(msg, "list-options") == NULL, "  not itself");
+	is_int(in_child((char *[]){ "--help", NULL }, msg, sizeof(msg)), 0,
+	    "--help exits 0");
+	ok(strncmp(msg, "Usage: test\n  --num N\n  --d F\n\nCommon options:\n",
+	    strlen("Usage: test\n  --num N\n  --d F\n\nCommon options:\n")) == 0,
+	    "  the intro, the rows' help in table order, then the common options");
+	ok(strstr(msg, "--log-level") != NULL, "  which are listed");
+	len = strlen(msg);
+	ok(len > 15 && strcmp(msg + len - 15, "Exit status: 0\n") == 0,
+	    "  the outro last");
+	ok(strstr(msg, "STATE is") == NULL, "  no STATE note without a state row");
+	text = usage_of(&state_table);
+	ok(text != NULL && strncmp(text, "  --file F", 10) == 0,
+	    "usage without an intro starts with the rows");
+	ok(text != NULL && strstr(text, "\nSTATE is ${XDG_STATE_HOME:-"
+	    "~/.local/state}/plexpipe") != NULL,
+	    "  a row in the state directory brings the note saying what STATE is");
+	ok(text != NULL && strstr(text, "--log-level") < strstr(text, "STATE is"),
+	    "  after the common options");
+	free(text);
 	is_int(in_child((char *[]){ "--version", NULL }, msg, sizeof(msg)), 0,
 	    "--version exits 0");
 	ok(strncmp(msg, "test_optable plexpipe ", 22) == 0, "  PROG plexpipe VERSION");
