@@ -11,7 +11,7 @@
 int
 enrich_valid_imdb_id(const char *s)
 {
-	size_t i, n;
+	size_t	 i, n;
 
 	if (s == NULL || strncmp(s, "tt", 2) != 0)
 		return 0;
@@ -28,8 +28,8 @@ enrich_valid_imdb_id(const char *s)
 static int64_t
 lead_number(const char *s, const char **end)
 {
-	int64_t v = 0;
-	const char *p = s;
+	int64_t		 v = 0;
+	const char	*p = s;
 
 	while (isdigit((unsigned char)*p) && v < (INT64_MAX - 9) / 10)
 		v = v * 10 + (*p++ - '0');
@@ -44,8 +44,8 @@ lead_number(const char *s, const char **end)
 static int
 set_imdb(const char *s, struct ext_ids *ids)
 {
-	char tmp[sizeof(ids->imdb)];
-	size_t n = strcspn(s, "?/");
+	char	 tmp[sizeof(ids->imdb)];
+	size_t	 n = strcspn(s, "?/");
 
 	if (n >= sizeof(tmp))
 		return 0;
@@ -61,8 +61,8 @@ set_imdb(const char *s, struct ext_ids *ids)
 static int
 set_num(const char *s, int64_t *dst, int64_t *show_dst)
 {
-	const char *end = NULL;
-	int64_t v = lead_number(s, &end);
+	const char	*end = NULL;
+	int64_t		 v = lead_number(s, &end);
 
 	if (v <= 0)
 		return 0;
@@ -80,7 +80,7 @@ set_num(const char *s, int64_t *dst, int64_t *show_dst)
 int
 enrich_parse_guid(const char *g, struct ext_ids *ids)
 {
-	const char *p;
+	const char	*p;
 
 	if (g == NULL)
 		return 0;
@@ -110,9 +110,9 @@ enrich_parse_guid(const char *g, struct ext_ids *ids)
 int
 enrich_ext_ids(struct json_object *plex, struct ext_ids *ids)
 {
-	struct json_object *arr, *g;
-	size_t i, n;
-	int found = 0;
+	struct json_object	*arr, *g;
+	size_t			 i, n;
+	int			 found = 0;
 
 	memset(ids, 0, sizeof(*ids));
 	if (plex == NULL)

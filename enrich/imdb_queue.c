@@ -23,7 +23,7 @@
 void
 enrich_ids_free(char **ids, size_t n)
 {
-	size_t i;
+	size_t	 i;
 
 	for (i = 0; i < n; i++)
 		free(ids[i]);
@@ -38,7 +38,7 @@ enrich_ids_free(char **ids, size_t n)
 static int
 move_aside(const char *path, char *to, size_t tolen)
 {
-	int i;
+	int	 i;
 
 	for (i = 0; i < 100; i++) {
 		if (i == 0)
@@ -64,11 +64,11 @@ move_aside(const char *path, char *to, size_t tolen)
 int
 enrich_queue_load(const char *path, char ***ids, size_t *n)
 {
-	struct json_object *a, *e;
-	struct jerr je;
-	const char *why;
-	char to[PATH_MAX];
-	size_t i, len;
+	struct json_object	*a, *e;
+	struct jerr		 je;
+	const char		*why;
+	char			 to[PATH_MAX];
+	size_t			 i, len;
 
 	*ids = NULL;
 	*n = 0;
@@ -104,12 +104,12 @@ enrich_queue_load(const char *path, char ***ids, size_t *n)
 int
 enrich_queue_save(const char *path, char **ids, size_t n)
 {
-	struct json_object *a = json_object_new_array();
-	char *tmp, err[512];
-	const char *s;
-	size_t i, len;
-	FILE *f = NULL;
-	int fd, rc = 0;
+	struct json_object	*a = json_object_new_array();
+	char			*tmp, err[512];
+	const char		*s;
+	size_t			 i, len;
+	FILE			*f = NULL;
+	int			 fd, rc = 0;
 
 	if (n > 1)
 		qsort(ids, n, sizeof(*ids), strp_cmp);
@@ -140,10 +140,10 @@ enrich_queue_save(const char *path, char **ids, size_t n)
 long
 enrich_import_legacy_cache(struct enrich_ctx *ctx, const char *path)
 {
-	struct json_object *o, *j;
-	struct jerr je;
-	char key[64];
-	long added = 0;
+	struct json_object	*o, *j;
+	struct jerr		 je;
+	char			 key[64];
+	long			 added = 0;
 
 	if ((o = jparse_file(path, &je)) == NULL ||
 	    !json_object_is_type(o, json_type_object)) {

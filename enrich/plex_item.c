@@ -23,7 +23,7 @@ static void
 add_req_str(struct json_object *o, const char *key, struct json_object *src,
     const char *skey)
 {
-	const char *s = jget_str(src, skey);
+	const char	*s = jget_str(src, skey);
 
 	json_object_object_add(o, key, json_object_new_string(s != NULL ? s : ""));
 }
@@ -36,11 +36,11 @@ add_req_str(struct json_object *o, const char *key, struct json_object *src,
 static void
 add_tag_id(struct json_object *o, struct json_object *src)
 {
-	struct json_object *v = NULL;
-	const char *s;
-	char *end;
-	long long n;
-	int64_t i;
+	struct json_object	*v = NULL;
+	const char		*s;
+	char			*end;
+	long long		 n;
+	int64_t			 i;
 
 	if (jget_int(src, "id", &i)) {
 		json_object_object_get_ex(src, "id", &v);
@@ -70,8 +70,8 @@ static void
 add_int(struct json_object *o, const char *key, struct json_object *src,
     const char *skey)
 {
-	struct json_object *v = NULL;
-	int64_t i;
+	struct json_object	*v = NULL;
+	int64_t			 i;
 
 	if (jget_int(src, skey, &i))
 		json_object_object_get_ex(src, skey, &v);
@@ -87,8 +87,8 @@ add_int(struct json_object *o, const char *key, struct json_object *src,
 static struct json_object *
 people(struct json_object *src, const char *skey)
 {
-	struct json_object *arr = jget_arr(src, skey), *out, *t, *p;
-	size_t i, n;
+	struct json_object	*arr = jget_arr(src, skey), *out, *t, *p;
+	size_t			 i, n;
 
 	out = json_object_new_array();
 	n = arr != NULL ? json_object_array_length(arr) : 0;
@@ -110,9 +110,9 @@ people(struct json_object *src, const char *skey)
 static struct json_object *
 tags(struct json_object *src, const char *skey)
 {
-	struct json_object *arr = jget_arr(src, skey), *out;
-	const char *tag;
-	size_t i, n;
+	struct json_object	*arr = jget_arr(src, skey), *out;
+	const char		*tag;
+	size_t			 i, n;
 
 	out = json_object_new_array();
 	n = arr != NULL ? json_object_array_length(arr) : 0;
@@ -132,10 +132,10 @@ tags(struct json_object *src, const char *skey)
 static struct json_object *
 guids(struct json_object *src, const struct ext_ids *ids)
 {
-	struct json_object *arr = jget_arr(src, "Guid"), *out, *g;
-	const char *id;
-	char tmp[64];
-	size_t i, n;
+	struct json_object	*arr = jget_arr(src, "Guid"), *out, *g;
+	const char		*id;
+	char			 tmp[64];
+	size_t			 i, n;
 
 	out = json_object_new_array();
 	if (arr != NULL) {
@@ -174,11 +174,12 @@ guids(struct json_object *src, const struct ext_ids *ids)
 struct json_object *
 enrich_plex_item(struct json_object *src, const struct ext_ids *ids)
 {
-	struct json_object *o = json_object_new_object();
-	const char *type = jget_str(src, "type");
-	int ep = type != NULL && strcmp(type, "episode") == 0;
-	int64_t added;
-	char iso[32];
+	struct json_object	*o = json_object_new_object();
+	const char		*type = jget_str(src, "type");
+	int			 ep = type != NULL &&
+				    strcmp(type, "episode") == 0;
+	int64_t			 added;
+	char			 iso[32];
 
 	add_req_str(o, "rating_key", src, "ratingKey");
 	add_req_str(o, "guid", src, "guid");

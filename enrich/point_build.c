@@ -26,9 +26,9 @@ nonempty(const char *s)
 static struct json_object *
 tag_list(struct json_object *plex, const char *key)
 {
-	struct json_object *arr = jget_arr(plex, key), *out;
-	const char *t;
-	size_t i, n;
+	struct json_object	*arr = jget_arr(plex, key), *out;
+	const char		*t;
+	size_t			 i, n;
 
 	out = json_object_new_array();
 	n = arr != NULL ? json_object_array_length(arr) : 0;
@@ -60,9 +60,9 @@ add_text(struct json_object *o, const char *key, const char *s)
 static struct json_object *
 review_texts(const struct enrich_item *it)
 {
-	struct json_object *out = json_object_new_array(), *r = NULL, *res;
-	const char *c;
-	size_t i, n;
+	struct json_object	*out = json_object_new_array(), *r = NULL, *res;
+	const char		*c;
+	size_t			 i, n;
 
 	if (it->tmdb != NULL)
 		json_object_object_get_ex(it->tmdb, "reviews", &r);
@@ -87,9 +87,9 @@ tmdb_tagline(const struct enrich_item *it)
 static char *
 taglines(const struct enrich_item *it)
 {
-	const char *p = nonempty(jget_str(it->plex, "tagline"));
-	const char *t = tmdb_tagline(it);
-	char *s;
+	const char	*p = nonempty(jget_str(it->plex, "tagline"));
+	const char	*t = tmdb_tagline(it);
+	char		*s;
 
 	if (p != NULL && t != NULL && strcmp(p, t) != 0) {
 		xasprintf(&s, "%s\n%s", p, t);
@@ -105,8 +105,8 @@ static void
 add_plex_int(struct json_object *o, const char *key, struct json_object *plex,
     const char *pkey)
 {
-	struct json_object *v = NULL;
-	int64_t i;
+	struct json_object	*v = NULL;
+	int64_t			 i;
 
 	if (!jget_int(plex, pkey, &i))
 		return;
@@ -120,7 +120,7 @@ add_plex_int(struct json_object *o, const char *key, struct json_object *plex,
 static void
 add_slug(struct json_object *o, const char *key, const char *title)
 {
-	char *s;
+	char	*s;
 
 	if (title == NULL)
 		return;
@@ -133,12 +133,12 @@ add_slug(struct json_object *o, const char *key, const char *title)
 static struct json_object *
 payload(const struct enrich_item *it)
 {
-	struct json_object *p = json_object_new_object(), *data;
-	struct json_object *plex = it->plex;
-	const char *title = nonempty(jget_str(plex, "title"));
-	const char *show = NULL;
-	char *tl;
-	int64_t added;
+	struct json_object	*p = json_object_new_object(), *data;
+	struct json_object	*plex = it->plex;
+	const char		*title = nonempty(jget_str(plex, "title"));
+	const char		*show = NULL;
+	char			*tl;
+	int64_t			 added;
 
 	data = json_object_new_object();
 	json_object_object_add(data, "plex", enrich_plex_item(plex, &it->ids));
@@ -193,9 +193,9 @@ static void
 people_line(struct buf *b, struct json_object *plex, const char *key,
     const char *prefix)
 {
-	struct json_object *l = tag_list(plex, key);
-	struct buf line = BUF_INIT;
-	size_t i, n = json_object_array_length(l);
+	struct json_object	*l = tag_list(plex, key);
+	struct buf		 line = BUF_INIT;
+	size_t			 i, n = json_object_array_length(l);
 
 	for (i = 0; i < n; i++) {
 		buf_appends(&line, i == 0 ? prefix : ", ");
@@ -211,11 +211,12 @@ people_line(struct buf *b, struct json_object *plex, const char *key,
 static void
 display_title(struct buf *b, const struct enrich_item *it)
 {
-	struct buf t = BUF_INIT;
-	const char *title = nonempty(jget_str(it->plex, "title"));
-	const char *show = nonempty(jget_str(it->plex, "grandparentTitle"));
-	int64_t s, e;
-	int hs, he;
+	struct buf	 t = BUF_INIT;
+	const char	*title = nonempty(jget_str(it->plex, "title"));
+	const char	*show =
+			    nonempty(jget_str(it->plex, "grandparentTitle"));
+	int64_t		 s, e;
+	int		 hs, he;
 
 	if (!is_episode(it)) {
 		part(b, title);
@@ -245,9 +246,9 @@ display_title(struct buf *b, const struct enrich_item *it)
 char *
 enrich_embed_text(const struct enrich_item *it)
 {
-	struct buf b = BUF_INIT;
-	struct json_object *rev;
-	size_t i, n;
+	struct buf		 b = BUF_INIT;
+	struct json_object	*rev;
+	size_t			 i, n;
 
 	display_title(&b, it);
 	part(&b, jget_str(it->plex, "summary"));
@@ -276,7 +277,7 @@ enrich_embed_text(const struct enrich_item *it)
 static struct json_object *
 document(const char *text, const char *model)
 {
-	struct json_object *d = json_object_new_object();
+	struct json_object	*d = json_object_new_object();
 
 	json_object_object_add(d, "text", json_object_new_string(text));
 	json_object_object_add(d, "model", json_object_new_string(model));
@@ -287,8 +288,8 @@ struct json_object *
 enrich_point(const struct enrich_item *it, const char *dense,
     const char *sparse)
 {
-	struct json_object *pt = json_object_new_object(), *vec;
-	char *text = enrich_embed_text(it);
+	struct json_object	*pt = json_object_new_object(), *vec;
+	char			*text = enrich_embed_text(it);
 
 	json_object_object_add(pt, "id",
 	    enrich_point_id(jget_str(it->plex, "ratingKey")));

@@ -31,11 +31,11 @@ hexval(char c)
 void
 enrich_uuid5(const char *name, char out[37])
 {
-	static const char *prefix = ENRICH_UUID_PREFIX;
-	unsigned char ns[16], d[SHA1_DIGEST_LENGTH];
-	const char *h = ENRICH_UUID_NAMESPACE;
-	SHA1_CTX ctx;
-	size_t i, j;
+	static const char	*prefix = ENRICH_UUID_PREFIX;
+	unsigned char		 ns[16], d[SHA1_DIGEST_LENGTH];
+	const char		*h = ENRICH_UUID_NAMESPACE;
+	SHA1_CTX		 ctx;
+	size_t			 i, j;
 
 	for (i = 0, j = 0; h[i] != '\0' && j < 16; i++) {
 		if (h[i] == '-')
@@ -62,10 +62,10 @@ enrich_uuid5(const char *name, char out[37])
 struct json_object *
 enrich_point_id(const char *rk)
 {
-	char uuid[37];
-	uint64_t v = 0;
-	size_t i, n = strlen(rk);
-	int digits = n > 0 && n <= 19;
+	char		 uuid[37];
+	uint64_t	 v = 0;
+	size_t		 i, n = strlen(rk);
+	int		 digits = n > 0 && n <= 19;
 
 	for (i = 0; digits && i < n; i++)
 		if (!isdigit((unsigned char)rk[i]))

@@ -26,8 +26,8 @@ strip_season(const char *s)
 static int64_t
 title_year(const char *t)
 {
-	int64_t y = 0;
-	int n = 0;
+	int64_t	 y = 0;
+	int	 n = 0;
 
 	if (t == NULL)
 		return 0;
@@ -41,10 +41,10 @@ int64_t
 enrich_resolve_season(struct json_object *show, int has_index,
     int64_t idx, const char *ptitle)
 {
-	struct json_object *seasons, *s;
-	const char *name, *air;
-	int64_t num, year;
-	size_t i, n;
+	struct json_object	*seasons, *s;
+	const char		*name, *air;
+	int64_t			 num, year;
+	size_t			 i, n;
 
 	seasons = show != NULL ? jget_arr(show, "seasons") : NULL;
 	n = seasons != NULL ? json_object_array_length(seasons) : 0;

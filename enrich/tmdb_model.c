@@ -10,7 +10,7 @@
 static void
 copy(struct json_object *dst, struct json_object *src, const char *key)
 {
-	struct json_object *v = NULL;
+	struct json_object	*v = NULL;
 
 	if (src != NULL)
 		json_object_object_get_ex(src, key, &v);
@@ -25,7 +25,7 @@ copy(struct json_object *dst, struct json_object *src, const char *key)
 static void
 copy_req_str(struct json_object *dst, struct json_object *src, const char *key)
 {
-	struct json_object *v = NULL;
+	struct json_object	*v = NULL;
 
 	if (src != NULL)
 		json_object_object_get_ex(src, key, &v);
@@ -39,7 +39,7 @@ copy_req_str(struct json_object *dst, struct json_object *src, const char *key)
 static void
 copy_arr(struct json_object *dst, struct json_object *src, const char *key)
 {
-	struct json_object *v = jget_arr(src, key);
+	struct json_object	*v = jget_arr(src, key);
 
 	if (v != NULL)
 		jadd_ref(dst, key, v);
@@ -51,7 +51,7 @@ copy_arr(struct json_object *dst, struct json_object *src, const char *key)
 static void
 copy_reviews(struct json_object *dst, struct json_object *src)
 {
-	struct json_object *r = NULL, *res;
+	struct json_object	*r = NULL, *res;
 
 	json_object_object_get_ex(src, "reviews", &r);
 	if (r != NULL && json_object_is_type(r, json_type_array)) {
@@ -68,7 +68,7 @@ copy_reviews(struct json_object *dst, struct json_object *src)
 static struct json_object *
 movie(struct json_object *t)
 {
-	struct json_object *o = json_object_new_object();
+	struct json_object	*o = json_object_new_object();
 
 	copy(o, t, "id");
 	copy_req_str(o, t, "title");
@@ -86,8 +86,9 @@ movie(struct json_object *t)
 static struct json_object *
 show(struct json_object *t)
 {
-	struct json_object *o = json_object_new_object(), *seasons, *in, *s;
-	size_t i, n;
+	struct json_object	*o = json_object_new_object(),
+				*seasons, *in, *s;
+	size_t			 i, n;
 
 	copy(o, t, "id");
 	copy_req_str(o, t, "name");
@@ -119,8 +120,8 @@ episode(struct json_object *t)
 	static const char *const keys[] = { "overview", "season_number",
 	    "episode_number", "air_date", "episode_type", "production_code",
 	    "runtime", "show_id", "still_path", "vote_average", "vote_count" };
-	struct json_object *o = json_object_new_object();
-	size_t i;
+	struct json_object	*o = json_object_new_object();
+	size_t			 i;
 
 	copy(o, t, "id");
 	copy_req_str(o, t, "name");
@@ -152,8 +153,8 @@ enrich_tmdb_model(struct json_object *t, enum tmdb_kind kind)
 static struct json_object *
 names(struct json_object *t, const char *key)
 {
-	struct json_object *in = jget_arr(t, key), *out, *p, *e;
-	size_t i, n;
+	struct json_object	*in = jget_arr(t, key), *out, *p, *e;
+	size_t			 i, n;
 
 	out = json_object_new_array();
 	n = in != NULL ? json_object_array_length(in) : 0;
@@ -170,7 +171,7 @@ names(struct json_object *t, const char *key)
 struct json_object *
 enrich_imdb_model(struct json_object *t)
 {
-	struct json_object *o, *r, *img, *x;
+	struct json_object	*o, *r, *img, *x;
 
 	if (t == NULL || !json_object_is_type(t, json_type_object))
 		return NULL;
