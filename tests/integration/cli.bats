@@ -1,9 +1,11 @@
 #!/usr/bin/env bats
 # cli.bats: the same command-line rules in all four programs: -h, a bad flag, the program name, -q/-v/-vv, LOG_LEVEL words.
 
+load helpers
+
 setup() {
-	TOP=${PLEXPIPE_TOP:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}
-	BIN=${PLEXPIPE_BIN:-$TOP/bin}
+	TOP=$PLEXPIPE_TOP
+	BIN=$PLEXPIPE_BIN
 	export XDG_STATE_HOME="$BATS_TEST_TMPDIR/state"
 	unset LOG_LEVEL LOG_FORMAT PLEXPIPE_BIN_OVERRIDE
 	cd "$BATS_TEST_TMPDIR"

@@ -1,9 +1,11 @@
 #!/usr/bin/env bats
 # examples.bats: the examples of plex-load --help and the README's marked recipes run as printed, from a clone and after make install.
 
+load helpers
+
 setup() {
-	TOP=${PLEXPIPE_TOP:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}
-	BIN=${PLEXPIPE_BIN:-$TOP/bin}
+	TOP=$PLEXPIPE_TOP
+	BIN=$PLEXPIPE_BIN
 	export XDG_STATE_HOME="$BATS_TEST_TMPDIR/state"
 	unset LOG_LEVEL LOG_FORMAT PLEXPIPE_BIN QDRANT_URL EMBED_URL QDRANT_UPSERT_DENSE
 	# a clone as a person has it after make: bin/ holds the programs under test

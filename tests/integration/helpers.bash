@@ -1,16 +1,36 @@
-# tests/integration/helpers.bash: bats helpers that start, drive and stop the fake services (tests/fake/fakesvc.py).
+# tests/integration/helpers.bash: what the bats files share: where the programs are, a clean environment, and the fake services (tests/fake/fakesvc.py).
 # shellcheck shell=bash
 
 : "${PLEXPIPE_TOP:=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}"
 : "${PLEXPIPE_BIN:=$PLEXPIPE_TOP/bin}"
 FAKESVC="$PLEXPIPE_TOP/tests/fake/fakesvc.py"
-# plex-load keeps its listing state under XDG_STATE_HOME: never the tester's own
-export XDG_STATE_HOME="${BATS_TEST_TMPDIR:-${BATS_FILE_TMPDIR:-${TMPDIR:-/tmp}}}/xdg-state"
 export FAKE_PLEX_TOKEN=plex-test-token
 export FAKE_TMDB_KEY=0123456789abcdef0123456789abcdef
-# State files (dead letters, rejects, the IMDb queue; common/statedir.h) go
-# to a per-test directory, never into the user's ~/.local/state or the clone.
+# State files (dead letters, rejects, the IMDb queue, plex-load's listing
+# state; common/statedir.h) go to a per-test directory, never into the
+# user's ~/.local/state or the clone.
 export XDG_STATE_HOME="${BATS_TEST_TMPDIR:-${BATS_FILE_TMPDIR:-${BATS_RUN_TMPDIR:-${TMPDIR:-/tmp}}}}/xdg-state"
+
+# need_stages: skips the test unless the three stage programs are built in PLEXPIPE_BIN.
+need_stages() {
+	local p
+	for p in plex-ingest meta-enrich qdrant-upsert; do
+		[ -x "$PLEXPIPE_BIN/$p" ] || skip "$PLEXPIPE_BIN/$p not built"
+	done
+}
+
+# unset_pipeline_env: unsets the variables the stages take their services,
+# state and logging from, so that a test sees only what it sets itself.
+unset_pipeline_env() {
+	unset PLEX_URL PLEX_TOKEN TMDB_API_KEY QDRANT_URL QDRANT_API_KEY EMBED_URL LOG_LEVEL LOG_FORMAT
+	unset QDRANT_HOST QDRANT_PORT QDRANT_HTTPS QDRANT_COLLECTION IMDB_QUEUE ENRICHMENT_WORKERS
+}
+
+# export_fake_env: the stages' service variables pointed at the fakes (after fake_start).
+export_fake_env() {
+	export PLEX_URL=$FAKE_PLEX PLEX_TOKEN=$FAKE_PLEX_TOKEN TMDB_API_KEY=$FAKE_TMDB_KEY
+	export QDRANT_URL=$FAKE_QDRANT EMBED_URL=$FAKE_EMBED
+}
 
 # fake_start [--dir DIR] [fakesvc options...]
 # Starts the fakes in the background (port file and log in DIR, default

@@ -6,14 +6,10 @@ load helpers
 setup() {
 	T=$BATS_TEST_TMPDIR
 	LOAD="$PLEXPIPE_TOP/scripts/plex-load"
-	for p in plex-ingest meta-enrich qdrant-upsert; do
-		[ -x "$PLEXPIPE_BIN/$p" ] || skip "$PLEXPIPE_BIN/$p not built"
-	done
-	unset PLEX_URL PLEX_TOKEN TMDB_API_KEY QDRANT_URL QDRANT_API_KEY EMBED_URL LOG_LEVEL LOG_FORMAT
-	unset QDRANT_HOST QDRANT_PORT QDRANT_HTTPS QDRANT_COLLECTION IMDB_QUEUE ENRICHMENT_WORKERS
+	need_stages
+	unset_pipeline_env
 	fake_start --movies 30 --collections 2 --shows 2 --seasons 2 --episodes 3
-	export PLEX_URL=$FAKE_PLEX PLEX_TOKEN=$FAKE_PLEX_TOKEN TMDB_API_KEY=$FAKE_TMDB_KEY
-	export QDRANT_URL=$FAKE_QDRANT EMBED_URL=$FAKE_EMBED
+	export_fake_env
 	OPTS=(--tmdb-url "$FAKE_TMDB" --imdb-url "$FAKE_IMDB" --tmdb-rps 1000
 	    --cache-dir "$T/cache" --imdb-queue "$T/imdb_queue.json" --dead-letter "$T/dead.ndjson"
 	    --plex-chunk-size 10 --record "$T/rec")

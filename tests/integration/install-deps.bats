@@ -1,8 +1,10 @@
 #!/usr/bin/env bats
 # install-deps.bats: scripts/install-deps on a system it cannot query (no dpkg-query) must not block make.
 
+load helpers
+
 setup() {
-	TOP=${PLEXPIPE_TOP:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}
+	TOP=$PLEXPIPE_TOP
 	# a PATH with the basic tools but no dpkg-query and no apt-get
 	mkdir "$BATS_TEST_TMPDIR/bin"
 	for t in bash grep id cat printf; do

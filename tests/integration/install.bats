@@ -1,9 +1,11 @@
 #!/usr/bin/env bats
 # install.bats: make install PREFIX DESTDIR puts programs, man pages (help2man) and bash completion in place; uninstall removes them.
 
+load helpers
+
 setup() {
-	TOP=${PLEXPIPE_TOP:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}
-	BIN=${PLEXPIPE_BIN:-$TOP/bin}
+	TOP=$PLEXPIPE_TOP
+	BIN=$PLEXPIPE_BIN
 	command -v help2man >/dev/null || skip "help2man is not installed (scripts/install-deps lists it)"
 	D=$BATS_TEST_TMPDIR/dest
 	case $BIN in

@@ -32,13 +32,9 @@ teardown_file() {
 setup() {
 	T=$BATS_TEST_TMPDIR
 	CA=$BATS_FILE_TMPDIR/ca.pem
-	for p in plex-ingest meta-enrich qdrant-upsert; do
-		[ -x "$PLEXPIPE_BIN/$p" ] || skip "$PLEXPIPE_BIN/$p not built"
-	done
-	unset PLEX_URL PLEX_TOKEN TMDB_API_KEY QDRANT_URL QDRANT_API_KEY EMBED_URL LOG_LEVEL LOG_FORMAT
-	unset QDRANT_HOST QDRANT_PORT QDRANT_HTTPS IMDB_QUEUE ENRICHMENT_WORKERS
-	export PLEX_URL=$FAKE_PLEX PLEX_TOKEN=$FAKE_PLEX_TOKEN TMDB_API_KEY=$FAKE_TMDB_KEY
-	export QDRANT_URL=$FAKE_QDRANT EMBED_URL=$FAKE_EMBED
+	need_stages
+	unset_pipeline_env
+	export_fake_env
 	ENRICH_OPTS=(--tmdb-url "$FAKE_TMDB" --imdb-url "$FAKE_IMDB" --tmdb-rps 1000
 	    --cache-dir "$T/cache" --imdb-queue "$T/imdb_queue.json")
 	fake_reset '{"data":true,"knobs":true}'
