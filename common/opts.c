@@ -39,39 +39,48 @@ const char opt_common_help[] =
  */
 static void usage_fail(const char *, ...)
     __attribute__((__format__(__printf__, 1, 2), __noreturn__));
+static void usage_exit(int, const char *, va_list)
+    __attribute__((__format__(__printf__, 2, 0), __noreturn__));
+
+/*
+ * "PROG: message", redacted, and exit 2. log_error would add "error: ";
+ * usage messages keep git's plain form. A bad value (try_help 0) is shown
+ * as error lines are; a bad command line always, with how to get help.
+ */
+static void
+usage_exit(int try_help, const char *fmt, va_list ap)
+{
+	char	 msg[512], *r;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	r = redact(msg);
+	if (try_help)
+		fprintf(stderr, "%s: %s\nTry '%s --help'.\n", log_prog(), r,
+		    log_prog());
+	else if (log_get_level() >= LOG_ERROR)
+		fprintf(stderr, "%s: %s\n", log_prog(), r);
+	free(r);
+	exit(2);
+}
 
 static void
 usage_fail(const char *fmt, ...)
 {
 	va_list	 ap;
-	char	 msg[512], *r;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	usage_exit(0, fmt, ap);
 	va_end(ap);
-	if (log_get_level() >= LOG_ERROR) {
-		/* log_error adds "error: "; usage messages keep git's plain form. */
-		r = redact(msg);
-		fprintf(stderr, "%s: %s\n", log_prog(), r);
-		free(r);
-	}
-	exit(2);
 }
 
 void
 opt_usage_error(const char *fmt, ...)
 {
 	va_list	 ap;
-	char	 msg[512], *r;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	usage_exit(1, fmt, ap);
 	va_end(ap);
-	r = redact(msg);
-	fprintf(stderr, "%s: %s\nTry '%s --help'.\n", log_prog(), r,
-	    log_prog());
-	free(r);
-	exit(2);
 }
 
 int
