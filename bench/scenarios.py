@@ -2,6 +2,8 @@
 """bench/scenarios.py: the issue 11 load scenarios (cold under rate limits, memory, -jN, warm, CPU) as a table and as JSON."""
 #
 # Usage: bench/scenarios.py [--quick] [--json FILE] [--only NAME,...]
+#   scenarios: cold (client throttles set to the limits), limits (no limit set:
+#   the client finds them from 429s), jobs, memory, warm
 #   (PLEXPIPE_BIN: programs, default bin/; BENCH_QUICK=1 is --quick)
 #
 # Every scenario runs the real programs against the fake services
@@ -48,7 +50,7 @@ QUICK = {
     "mem_small": (50, 1, 2, 5),
     "mem_large": (150, 1, 5, 10),
 }
-SCENARIOS = ("cold", "jobs", "memory", "warm")
+SCENARIOS = ("cold", "limits", "jobs", "memory", "warm")
 
 
 def items_of(shape):
@@ -347,35 +349,39 @@ class Bench:
                 "qdrant": st["qdrant"]["requests"]}
 
     # ---- scenarios -------------------------------------------------------------
-    def cold(self):
-        shape = self.shapes["cold"]
+    def cold_run(self, tag, lat, extra):
+        """One cold pipeline run against fakes enforcing TMDb 40/s and IMDb 10/s; figures with floor and 429s."""
         lim = {"tmdb": 40, "imdb": 10}
+        self.start_fake(self.shapes["cold"], {"tmdb": {"latency_ms": lat, "rps_limit": lim["tmdb"]},
+                                              "imdb": {"latency_ms": lat, "rps_limit": lim["imdb"]}})
+        la0 = loadavg()
+        r = self.pipeline(tag, self.path("cache-" + tag), extra)
+        c = self.counts(self.fake.stats())
+        floors = {api: (c[api] - c[api + "_429"]) / float(lim[api]) for api in lim}
+        api = max(floors, key=floors.get)
+        total = c["tmdb"] + c["imdb"]
+        r.update({"latency_ms": lat, "limits_rps": lim, "enrich_args": extra, "jobs": 4,
+                  "requests": {a: c[a] for a in lim}, "status_429": {a: c[a + "_429"] for a in lim},
+                  "floor_s": round(floors[api], 2), "floor_api": api,
+                  "ratio": round(r["wall_s"] / floors[api], 3) if floors[api] > 0 else None,
+                  "pct_429": round(100.0 * (c["tmdb_429"] + c["imdb_429"]) / total, 2) if total else 0.0,
+                  "loadavg": [la0, loadavg()]})
+        print("%s %3d ms: items=%s wall=%.1f s floor=%.1f s (%s) ratio=%.2f  429s=%d (%.2f%% of %d)  "
+              "rss KB ingest/enrich/workers/upsert=%s/%s/%s/%s  load %s" % (
+                  tag.rstrip("0123456789"), lat, r["items"], r["wall_s"], r["floor_s"], api, r["ratio"] or 0,
+                  c["tmdb_429"] + c["imdb_429"], r["pct_429"], total, r["peak_rss_kb"]["plex-ingest"],
+                  r["peak_rss_kb"]["meta-enrich"], r["peak_rss_kb"]["meta-enrich workers"],
+                  r["peak_rss_kb"]["qdrant-upsert"], la0[0]), flush=True)
+        return r
+
+    def cold(self):
         # the client throttles configured to the services' limits (TMDb 40/s, IMDb 10 per 1 s window)
         extra = ["--tmdb-rps", "40", "--imdb-requests-per-window", "10", "--imdb-window-seconds", "1"]
-        runs = []
-        for lat in (30, 150):
-            self.start_fake(shape, {"tmdb": {"latency_ms": lat, "rps_limit": lim["tmdb"]},
-                                    "imdb": {"latency_ms": lat, "rps_limit": lim["imdb"]}})
-            la0 = loadavg()
-            r = self.pipeline("cold%d" % lat, self.path("cache-cold%d" % lat), extra)
-            c = self.counts(self.fake.stats())
-            floors = {api: (c[api] - c[api + "_429"]) / float(lim[api]) for api in lim}
-            api = max(floors, key=floors.get)
-            total = c["tmdb"] + c["imdb"]
-            r.update({"latency_ms": lat, "limits_rps": lim, "enrich_args": extra, "jobs": 4,
-                      "requests": {a: c[a] for a in lim}, "status_429": {a: c[a + "_429"] for a in lim},
-                      "floor_s": round(floors[api], 2), "floor_api": api,
-                      "ratio": round(r["wall_s"] / floors[api], 3) if floors[api] > 0 else None,
-                      "pct_429": round(100.0 * (c["tmdb_429"] + c["imdb_429"]) / total, 2) if total else 0.0,
-                      "loadavg": [la0, loadavg()]})
-            runs.append(r)
-            print("cold %3d ms: items=%s wall=%.1f s floor=%.1f s (%s) ratio=%.2f  429s=%d (%.2f%% of %d)  "
-                  "rss KB ingest/enrich/workers/upsert=%s/%s/%s/%s  load %s" % (
-                      lat, r["items"], r["wall_s"], r["floor_s"], api, r["ratio"] or 0,
-                      c["tmdb_429"] + c["imdb_429"], r["pct_429"], total, r["peak_rss_kb"]["plex-ingest"],
-                      r["peak_rss_kb"]["meta-enrich"], r["peak_rss_kb"]["meta-enrich workers"],
-                      r["peak_rss_kb"]["qdrant-upsert"], la0[0]), flush=True)
-        self.res["cold"] = runs
+        self.res["cold"] = [self.cold_run("cold%d" % lat, lat, extra) for lat in (30, 150)]
+
+    def limits(self):
+        """Cold at 30 ms with no limit set by the user: the client must find the services' limits itself."""
+        self.res["limits"] = self.cold_run("limits30", 30, ["--tmdb-rps", "0"])
 
     def jobs(self):
         shape = self.shapes["jobs"]
@@ -484,6 +490,12 @@ class Bench:
                          "<= %s" % ("1.15" if r["latency_ms"] == 30 else "1.2")))
             rows.append(("429s at %d ms" % r["latency_ms"], "%d (%.2f%%)" % (
                 sum(r["status_429"].values()), r["pct_429"]), "< 1%"))
+        r = self.res.get("limits")
+        if r:
+            rows.append(("no limit set: wall / floor at %d ms" % r["latency_ms"],
+                         "%.1f s / %.1f s = %.2f" % (r["wall_s"], r["floor_s"], r["ratio"] or 0), "close to 1"))
+            rows.append(("no limit set: 429s", "%d (%.2f%%)" % (sum(r["status_429"].values()), r["pct_429"]),
+                         "< 1%"))
         m = self.res.get("memory")
         if m:
             for s in ("plex-ingest", "meta-enrich", "meta-enrich workers", "qdrant-upsert"):
@@ -523,7 +535,7 @@ class Bench:
             " (quick)" if self.quick else "", self.res["nproc"], self.res["loadavg_start"]), flush=True)
         t0 = time.monotonic()
         try:
-            for s in ("cold", "jobs", "memory"):
+            for s in ("cold", "limits", "jobs", "memory"):
                 if s in self.only:
                     getattr(self, s)()
         finally:

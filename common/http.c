@@ -93,6 +93,7 @@ struct xfer {
 	CURLcode		 cres;		/* last attempt's curl result */
 	int			 over_cap;	/* the answer outgrew max_body */
 	double			 not_before;	/* multi: retry timer (monotonic) */
+	double			 sent_at;	/* this attempt's start (monotonic) */
 	http_done_fn		 fn;		/* multi: completion callback */
 	void			*arg;
 };
@@ -402,6 +403,7 @@ xfer_prepare(struct xfer *x, CURL *easy)
 	int			 has_body;
 
 	x->easy = easy;
+	x->sent_at = now_monotonic();	/* just after its token */
 	x->errbuf[0] = '\0';
 	x->reason[0] = '\0';
 	x->cres = CURLE_OK;
@@ -526,10 +528,10 @@ attempt_done(struct xfer *x, CURLcode cres)
 	x->resp->retryable = retry_may_help(x);
 	if (x->resp->status == 429) {
 		c->st.status_429++;
+		/* pauses for Retry-After, lowers the shared rate (once a burst) */
 		ra = x->resp->retry_after;
-		if (ra > 0 && c->rl != NULL)
-			ratelimit_pause(c->rl,
-			    ra > c->max_backoff ? c->max_backoff : ra);
+		ratelimit_throttle_sent(c->rl,
+		    ra > c->max_backoff ? c->max_backoff : ra, x->sent_at);
 	}
 }
 

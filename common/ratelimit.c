@@ -6,29 +6,87 @@
  * PTHREAD_PROCESS_SHARED and robust: a worker killed while holding it
  * (SIGKILL between lock and unlock) must not wedge the others, so the
  * next locker gets EOWNERDEAD and marks it consistent; the state it
- * guards is a few doubles that are always valid between stores.
+ * guards is a few numbers that are always valid between stores.
  *
  * Tokens are refilled lazily from CLOCK_MONOTONIC (wall-clock steps must
  * not mint or freeze tokens).  A pause (after a 429 with Retry-After)
  * empties the bucket and moves the refill origin to the end of the pause,
  * so nobody gets a token before it and the budget restarts from zero.
+ *
+ * Rate control (AIMD).  The configured rate is only a ceiling: the
+ * server's real limit may be lower (a shared key, another plan) or
+ * unknown (no rate set at all), and a client that keeps sending at a
+ * rate the server refuses spends a good part of its requests on 429s.
+ * So on a 429 the rate in force drops (multiplicative decrease) and then
+ * climbs back by a constant number of tokens per second per second
+ * (additive increase), never above the ceiling:
+ *
+ *  - What the server counted is known better than any rate we set: the
+ *    bucket keeps how many tokens it gave in each 0.1 s of the last two
+ *    seconds, so the tokens of the one-second window that ended when the
+ *    refused request was sent, less that request, are about the most the
+ *    server takes in a second (the estimate).  A bucket at rate r with one
+ *    token of burst lets through at most r + 1 in any one-second window,
+ *    so the rate that fits is estimate - 1; the decrease goes to
+ *    RL_CUT x the lower of that and the rate in force.  This is what
+ *    makes an unlimited bucket (rate 0) converge too: it has no rate to
+ *    halve, but it has what it sent.
+ *  - One burst of 429s is one decrease: the requests in flight when the
+ *    first one came were sent at the old rate and are refused for the
+ *    same reason.  A 429 lowers the rate only for a request sent
+ *    RL_QUIET seconds or more after the last decrease, and after the
+ *    pause that decrease came with (the server's window must slide past
+ *    what it counted at the old rate before it can judge the new one).
+ *  - The climb is quick (RL_FAST) up to RL_NEAR_LO x the fitting rate and
+ *    beyond RL_NEAR_HI x it (the limit may have been raised), and slow
+ *    (RL_SLOW) in between, where the next 429 is expected: at a constant
+ *    slope of one token per second per second a bucket near a limit of
+ *    10/s would meet it again every few seconds, and a few 429s every few
+ *    dozen requests are several per cent.  Probing slowly there makes
+ *    each cycle a few hundred requests long, for one or two 429s.
+ *  - The server's window still holds what was sent at the old rate: the
+ *    decrease also pauses the bucket (as a Retry-After would) until the
+ *    tokens of the last second, as they age out of the ring, are fewer
+ *    than the estimate; a Retry-After longer than that wins.
+ *  - While the rate is lowered, the burst is one token: a full bucket of
+ *    the configured burst would be a burst the server just refused.
  */
 #include <sys/mman.h>
 
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <time.h>
 
 #include "ratelimit.h"
 #include "timeutil.h"
 
+#define RL_SLOT_S	0.1	/* s per slot of the sent-tokens ring */
+#define RL_SLOTS	20	/* two seconds: a window ending at a send */
+#define RL_WINDOW	10	/* slots per one-second window */
+#define FIT_MARGIN	0.5
+#define RL_CUT		0.8	/* decrease: x the rate that fits */
+#define RL_QUIET	1.0	/* s after a decrease: 429s of the same burst */
+#define RL_MIN_RATE	0.5	/* tokens/s; Retry-After pauses go lower */
+#define RL_NEAR_LO	0.97	/* x the fitting rate: the slow climb from */
+#define RL_NEAR_HI	1.15	/* x the fitting rate: the slow climb to */
+#define RL_SLOW		0.0025	/* x estimate, tokens/s per s, near it */
+#define RL_FAST		0.05	/* x estimate (at least 1), tokens/s per s */
+
 struct ratelimit {
 	pthread_mutex_t	 mu;		/* process-shared, robust */
-	double		 rate;		/* tokens per second; <= 0: unlimited */
+	double		 ceiling;	/* configured rate; <= 0: unlimited */
+	double		 rate;		/* in force; <= 0: unlimited */
 	double		 burst;		/* most tokens stored (>= 1) */
 	double		 tokens;	/* stored now (as of `last`) */
 	double		 last;		/* monotonic time of the last refill */
 	double		 paused_until;	/* monotonic; no token before it */
+	double		 fit;		/* rate that fitted at the last 429 */
+	double		 next_cut;	/* 429s of requests sent before: no cut */
+	double		 grown_at;	/* additive increase counted up to */
+	long		 cuts;		/* decreases so far */
+	long long	 slot_no[RL_SLOTS];	/* which 0.1 s slot each counts */
+	unsigned	 slot_n[RL_SLOTS];	/* tokens given in it */
 };
 
 static void
@@ -49,7 +107,7 @@ ratelimit_new(double rate, double burst)
 {
 	struct ratelimit	*rl;
 	pthread_mutexattr_t	 attr;
-	int			 e;
+	int			 e, i;
 
 	rl = mmap(NULL, sizeof(*rl), PROT_READ | PROT_WRITE,
 	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -66,11 +124,20 @@ ratelimit_new(double rate, double burst)
 		goto fail;
 	}
 	pthread_mutexattr_destroy(&attr);
-	rl->rate = rate;
+	rl->ceiling = rate > 0 ? rate : 0;
+	rl->rate = rl->ceiling;
 	rl->burst = burst < 1 ? 1 : burst;
 	rl->tokens = rl->burst;		/* a fresh bucket starts full */
 	rl->last = now_monotonic();
 	rl->paused_until = 0;
+	rl->fit = 0;
+	rl->next_cut = 0;
+	rl->grown_at = rl->last;
+	rl->cuts = 0;
+	for (i = 0; i < RL_SLOTS; i++) {
+		rl->slot_no[i] = -1;
+		rl->slot_n[i] = 0;
+	}
 	return rl;
 fail:
 	munmap(rl, sizeof(*rl));
@@ -78,16 +145,126 @@ fail:
 	return NULL;
 }
 
-int
-ratelimit_try(struct ratelimit *rl, double *wait_s)
+/* Whether the rate in force is below the configured one. */
+static int
+lowered(const struct ratelimit *rl)
 {
-	double	 now, w = 0;
+	return rl->rate > 0 && (rl->ceiling <= 0 || rl->rate < rl->ceiling);
+}
+
+static long long
+slot_of(double t)
+{
+	return (long long)floor(t / RL_SLOT_S);
+}
+
+/* Counts a token given at `now` in the ring. */
+static void
+count_token(struct ratelimit *rl, double now)
+{
+	long long	 s = slot_of(now);
+	int		 i = (int)(s % RL_SLOTS);
+
+	if (rl->slot_no[i] != s) {
+		rl->slot_no[i] = s;
+		rl->slot_n[i] = 0;
+	}
+	rl->slot_n[i]++;
+}
+
+/* Tokens given in the one-second window ending at t (t within the ring). */
+static unsigned
+sent_in_window(const struct ratelimit *rl, double t)
+{
+	long long	 s = slot_of(t);
+	unsigned	 n = 0;
+	int		 i;
+
+	for (i = 0; i < RL_SLOTS; i++)
+		if (rl->slot_no[i] > s - RL_WINDOW && rl->slot_no[i] <= s)
+			n += rl->slot_n[i];
+	return n;
+}
+
+/*
+ * Seconds until the tokens given in the one-second window ending then
+ * are `room` or fewer, if no more were given: the server's window has to
+ * drain that far before a request at any rate can pass.
+ */
+static double
+drain_time(const struct ratelimit *rl, double now, double room)
+{
+	long long	 s = slot_of(now);
+	unsigned	 n;
+	int		 i, k;
+
+	for (k = 0; k < RL_WINDOW; k++) {
+		n = 0;
+		for (i = 0; i < RL_SLOTS; i++)
+			if (rl->slot_no[i] > s - RL_WINDOW + k &&
+			    rl->slot_no[i] <= s)
+				n += rl->slot_n[i];
+		if (n <= room)
+			break;
+	}
+	return k == 0 ? 0 : (double)(s + k) * RL_SLOT_S - now;
+}
+
+/*
+ * Additive increase from grown_at (or the end of a pause) to now: quick
+ * up to RL_NEAR_LO x fit, slow up to RL_NEAR_HI x fit, quick beyond,
+ * never above the ceiling.
+ */
+static void
+grow(struct ratelimit *rl, double now)
+{
+	double	 from, dt, slope, bound, need, fast, slow;
+
+	if (!lowered(rl))
+		return;
+	from = rl->grown_at > rl->paused_until ? rl->grown_at :
+	    rl->paused_until;
+	if (now <= from)
+		return;
+	dt = now - from;
+	rl->grown_at = now;
+	fast = RL_FAST * rl->fit > 1 ? RL_FAST * rl->fit : 1;
+	slow = RL_SLOW * rl->fit > 0.01 ? RL_SLOW * rl->fit : 0.01;
+	while (dt > 0 && lowered(rl)) {
+		if (rl->rate < RL_NEAR_LO * rl->fit) {
+			slope = fast;
+			bound = RL_NEAR_LO * rl->fit;
+		} else if (rl->rate < RL_NEAR_HI * rl->fit) {
+			slope = slow;
+			bound = RL_NEAR_HI * rl->fit;
+		} else {
+			slope = fast;
+			bound = INFINITY;
+		}
+		if (rl->ceiling > 0 && bound > rl->ceiling)
+			bound = rl->ceiling;
+		need = (bound - rl->rate) / slope;
+		if (need >= dt) {
+			rl->rate += slope * dt;
+			dt = 0;
+		} else {
+			rl->rate = bound;
+			dt -= need;
+		}
+	}
+	if (rl->ceiling > 0 && rl->rate > rl->ceiling)
+		rl->rate = rl->ceiling;
+}
+
+int
+ratelimit_try_at(struct ratelimit *rl, double now, double *wait_s)
+{
+	double	 w = 0, burst;
 	int	 got = 0;
 
 	if (rl == NULL)
 		return 1;
 	rl_lock(rl);
-	now = now_monotonic();
 	if (now < rl->paused_until) {
 		w = rl->paused_until - now;
 		goto out;
@@ -96,22 +273,33 @@ ratelimit_try(struct ratelimit *rl, double *wait_s)
 		got = 1;
 		goto out;
 	}
+	/* the tokens up to now come at the rate that was in force */
+	burst = lowered(rl) ? 1 : rl->burst;
 	if (now > rl->last) {
 		rl->tokens += (now - rl->last) * rl->rate;
-		if (rl->tokens > rl->burst)
-			rl->tokens = rl->burst;
+		if (rl->tokens > burst)
+			rl->tokens = burst;
 		rl->last = now;
 	}
+	grow(rl, now);
 	if (rl->tokens >= 1) {
 		rl->tokens -= 1;
 		got = 1;
 	} else
 		w = (1 - rl->tokens) / rl->rate;
 out:
+	if (got)
+		count_token(rl, now);
 	rl_unlock(rl);
 	if (!got && wait_s != NULL)
 		*wait_s = w;
 	return got;
+}
+
+int
+ratelimit_try(struct ratelimit *rl, double *wait_s)
+{
+	return ratelimit_try_at(rl, now_monotonic(), wait_s);
 }
 
 void
@@ -129,21 +317,116 @@ ratelimit_acquire(struct ratelimit *rl)
 	}
 }
 
-void
-ratelimit_pause(struct ratelimit *rl, double seconds)
+static void
+pause_locked(struct ratelimit *rl, double now, double seconds)
 {
-	double	 until;
+	double	 until = now + seconds;
 
-	if (rl == NULL || seconds <= 0)
-		return;
-	rl_lock(rl);
-	until = now_monotonic() + seconds;
 	if (until > rl->paused_until) {
 		rl->paused_until = until;
 		rl->tokens = 0;
 		rl->last = until;
 	}
+}
+
+void
+ratelimit_pause(struct ratelimit *rl, double seconds)
+{
+	if (rl == NULL || seconds <= 0)
+		return;
+	rl_lock(rl);
+	pause_locked(rl, now_monotonic(), seconds);
 	rl_unlock(rl);
+}
+
+void
+ratelimit_throttle_at(struct ratelimit *rl, double retry_after_s,
+    double sent_at, double now)
+{
+	double		 t, est, base;
+
+	if (rl == NULL)
+		return;
+	rl_lock(rl);
+	if (retry_after_s > 0)
+		pause_locked(rl, now, retry_after_s);
+	t = sent_at >= 0 && sent_at <= now ? sent_at : now;
+	if (t < rl->next_cut)
+		goto out;		/* the same burst: cut already */
+	/* tokens up to now at the old rate, then the new one */
+	if (rl->rate > 0 && now > rl->last) {
+		rl->tokens += (now - rl->last) * rl->rate;
+		if (rl->tokens > 1)
+			rl->tokens = 1;
+		rl->last = now;
+	}
+	/* the window the server judged, if the ring still holds it */
+	if (t < now - (RL_SLOTS - RL_WINDOW) * RL_SLOT_S)
+		t = now;
+	est = (double)sent_in_window(rl, t) - 1;
+	if (est < 1)
+		est = 1;
+	rl->fit = est - FIT_MARGIN >= RL_MIN_RATE ? est - FIT_MARGIN : RL_MIN_RATE;
+	base = rl->rate > 0 && rl->rate < rl->fit ? rl->rate : rl->fit;
+	rl->rate = base * RL_CUT;
+	if (rl->rate < RL_MIN_RATE)
+		rl->rate = RL_MIN_RATE;
+	if (rl->tokens > 1)
+		rl->tokens = 1;
+	/* with no Retry-After (or a short one), wait for the window to drain */
+	pause_locked(rl, now, drain_time(rl, now, est - 1));
+	rl->cuts++;
+	rl->next_cut = now + RL_QUIET > rl->paused_until ?
+	    now + RL_QUIET : rl->paused_until;
+	rl->grown_at = now;
+out:
+	rl_unlock(rl);
+}
+
+void
+ratelimit_throttle_sent(struct ratelimit *rl, double retry_after_s,
+    double sent_at)
+{
+	ratelimit_throttle_at(rl, retry_after_s, sent_at, now_monotonic());
+}
+
+void
+ratelimit_throttle(struct ratelimit *rl, double retry_after_s)
+{
+	ratelimit_throttle_at(rl, retry_after_s, -1, now_monotonic());
+}
+
+double
+ratelimit_rate_at(struct ratelimit *rl, double now)
+{
+	double	 r;
+
+	if (rl == NULL)
+		return 0;
+	rl_lock(rl);
+	grow(rl, now);
+	r = rl->rate > 0 ? rl->rate : 0;
+	rl_unlock(rl);
+	return r;
+}
+
+double
+ratelimit_rate(struct ratelimit *rl)
+{
+	return ratelimit_rate_at(rl, now_monotonic());
+}
+
+long
+ratelimit_decreases(struct ratelimit *rl)
+{
+	long	 n;
+
+	if (rl == NULL)
+		return 0;
+	rl_lock(rl);
+	n = rl->cuts;
+	rl_unlock(rl);
+	return n;
 }
 
 void

@@ -10,6 +10,9 @@ struct ratelimit;
  * lives in an anonymous MAP_SHARED mapping with a process-shared mutex, so
  * children forked afterwards draw from the same bucket. rate <= 0 means
  * unlimited. Returns NULL on failure (errno set).
+ *
+ * The configured rate is a ceiling: after a 429 (ratelimit_throttle) the
+ * bucket runs slower and climbs back towards it (ratelimit.c says how).
  */
 struct ratelimit *ratelimit_new(double rate, double burst);
 /* Blocks until a token is available and takes it. */
@@ -21,6 +24,33 @@ int	 ratelimit_try(struct ratelimit *, double *wait_s);
  * before now + seconds.
  */
 void	 ratelimit_pause(struct ratelimit *, double seconds);
+/*
+ * After a 429: pauses for retry_after_s (when > 0, as ratelimit_pause)
+ * and lowers the rate, once per burst of 429s: one that comes within a
+ * second of the last decrease (or of the pause it set) does not lower it
+ * again.
+ */
+void	 ratelimit_throttle(struct ratelimit *, double retry_after_s);
+/*
+ * The same, knowing when the request that got the 429 took its token
+ * (now_monotonic() seconds): a request sent before the last decrease took
+ * effect says nothing about the new rate and does not lower it.
+ */
+void	 ratelimit_throttle_sent(struct ratelimit *, double retry_after_s,
+	    double sent_at);
+/* The rate in force now, tokens per second; 0 when unlimited. */
+double	 ratelimit_rate(struct ratelimit *);
+/* Decreases so far (each burst of 429s counts once). */
+long	 ratelimit_decreases(struct ratelimit *);
 void	 ratelimit_free(struct ratelimit *);	/* accepts NULL */
+
+/*
+ * The same calls on a clock the caller gives (monotonic seconds, never
+ * going back), so that tests can run minutes of recovery in no time.
+ */
+int	 ratelimit_try_at(struct ratelimit *, double now, double *wait_s);
+void	 ratelimit_throttle_at(struct ratelimit *, double retry_after_s,
+	    double sent_at, double now);
+double	 ratelimit_rate_at(struct ratelimit *, double now);
 
 #endif

@@ -284,10 +284,13 @@ main(int argc, char *argv[])
 
 	signals_install();
 	http_global_init();
-	/* made before fork, so every worker draws from the same buckets */
+	/*
+	 * Made before fork, so every worker draws from the same buckets;
+	 * an unlimited one (rate 0) still slows down after 429s.
+	 */
 	if ((o.tmdb_rl = ratelimit_new(o.tmdb_rps, 1)) == NULL ||
-	    (o.imdb_per_window > 0 && (o.imdb_rl = ratelimit_new(
-	    (double)o.imdb_per_window / o.imdb_window, 1)) == NULL)) {
+	    (o.imdb_rl = ratelimit_new(o.imdb_per_window > 0 ?
+	    (double)o.imdb_per_window / o.imdb_window : 0, 1)) == NULL) {
 		log_error("rate limiter: %s", strerror(errno));
 		exit(EXIT_FATAL);
 	}

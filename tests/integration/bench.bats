@@ -54,6 +54,21 @@ num() { # num JQ-PATH: the value at that path is a number >= 0
 	done
 }
 
+@test "limits: cold with no limit set (the client finds the services' limits from 429s): wall, floor, ratio, 429s" {
+	c=.limits
+	for f in wall_s floor_s ratio pct_429 items requests.tmdb requests.imdb \
+		status_429.tmdb status_429.imdb limits_rps.tmdb limits_rps.imdb 'loadavg[0][0]'; do
+		num "$c.$f"
+	done
+	# no rate given to meta-enrich, and every stage finished
+	[ "$(jq -c "$c.enrich_args" "$J")" = '["--tmdb-rps","0"]' ]
+	[ "$(jq -c "$c.exit" "$J")" = '{"meta-enrich":0,"plex-ingest":0,"qdrant-upsert":0}' ]
+	run jq -e "$c as \$c | ((\$c.status_429.tmdb + \$c.status_429.imdb) * 100 / (\$c.requests.tmdb + \$c.requests.imdb)
+		- \$c.pct_429 | fabs) < 0.01" "$J"
+	[ "$status" -eq 0 ]
+	grep -qF -- "no limit set: 429s" "$BATS_FILE_TMPDIR/out"
+}
+
 @test "memory: peak RSS of every process (meta-enrich parent, workers, tree) at two sizes, and the ratio" {
 	[ "$(jq '.memory.large.items > .memory.small.items and .memory.small.items > 0' "$J")" = true ]
 	for size in small large; do

@@ -1,4 +1,4 @@
-/* test_ratelimit.c: the shared token bucket: burst, waits, pause, and four forked processes held to 20 req/s. */
+/* test_ratelimit.c: the shared token bucket: burst, waits, pause, four forked processes held to 20 req/s, and its rate control after 429s. */
 #include <sys/wait.h>
 
 #include <math.h>
@@ -11,6 +11,7 @@
 #include "log.h"
 #include "ratelimit.h"
 #include "tap.h"
+#include "timeutil.h"
 #include "httpstub.h"
 
 #define WORKERS		4
@@ -105,6 +106,232 @@ test_single(void)
 	ok(!got && w > 0.03, "the longer pause wins (%.3f s)", w);
 	ratelimit_free(rl);
 	ratelimit_free(NULL);
+}
+
+/* Takes n tokens from rl evenly over `span` seconds from t; returns the last send time. */
+static double
+feed(struct ratelimit *rl, double t, int n, double span)
+{
+	int	 i, got = 0;
+
+	for (i = 0; i < n; i++)
+		got += ratelimit_try_at(rl, t + span * i / n, NULL);
+	if (got != n)
+		tap_diag("feed: %d of %d tokens", got, n);
+	return t + span * (n - 1) / n;
+}
+
+/* A 429 lowers the rate from what was sent; the others of its burst do not. */
+static void
+test_throttle_cut(void)
+{
+	struct ratelimit	*rl;
+	double			 t, sent, r, w;
+	int			 got;
+
+	/* unlimited: 30 sent in the second before the 429 (the 30th refused) */
+	rl = ratelimit_new(0, 1);
+	t = now_monotonic() + 1;
+	sent = feed(rl, t, 30, 1.0);
+	ok(ratelimit_rate_at(rl, sent) == 0, "unlimited before any 429");
+	ratelimit_throttle_at(rl, -1, sent, sent + 0.03);
+	r = ratelimit_rate_at(rl, sent + 0.03);
+	/* 29 passed in a second: 28/s fits with a burst of one; x0.8 = 22.4 */
+	ok(r > 21 && r < 24, "unlimited bucket cut to 0.8 x what passed: %.2f/s", r);
+	is_int(ratelimit_decreases(rl), 1, "one decrease");
+	/* the rest of the burst: sent before the decrease, or no send time within a second */
+	ratelimit_throttle_at(rl, -1, sent - 0.01, sent + 0.05);
+	ratelimit_throttle_at(rl, -1, sent, sent + 0.2);
+	ratelimit_throttle_at(rl, -1, -1, sent + 0.5);
+	is_int(ratelimit_decreases(rl), 1, "429s of the same burst: still one decrease");
+	ok(ratelimit_rate_at(rl, sent + 0.03) == r, "rate unchanged by them");
+	/* one sent after the quiet second is a new signal */
+	t = sent + 1.2;
+	ok(ratelimit_try_at(rl, t, NULL), "a token after the quiet second");
+	ratelimit_throttle_at(rl, -1, t, t + 0.03);
+	is_int(ratelimit_decreases(rl), 2, "a 429 of a later request: second decrease");
+	ok(ratelimit_rate_at(rl, t + 0.03) < r, "lower again: %.2f/s",
+	    ratelimit_rate_at(rl, t + 0.03));
+	ratelimit_free(rl);
+
+	/* a configured rate is cut too, to 0.8 x the lower of it and what passed */
+	rl = ratelimit_new(40, 1);
+	t = now_monotonic() + 1;
+	sent = feed(rl, t, 38, 1.0);
+	ratelimit_throttle_at(rl, -1, sent, sent + 0.03);
+	r = ratelimit_rate_at(rl, sent + 0.03);
+	ok(r > 27 && r < 31, "40/s bucket refused at 38/s: cut to %.2f/s", r);
+	ratelimit_free(rl);
+
+	/* Retry-After still pauses everyone */
+	rl = ratelimit_new(0, 1);
+	t = now_monotonic() + 1;
+	sent = feed(rl, t, 20, 1.0);
+	ratelimit_throttle_at(rl, 0.5, sent, sent + 0.01);
+	got = ratelimit_try_at(rl, sent + 0.3, &w);
+	ok(!got && w > 0.15 && w < 0.25,
+	    "Retry-After 0.5: no token 0.3 s later (wait %.3f s)", w);
+	ratelimit_free(rl);
+	/* and a cut pauses until the window the server saw has drained */
+	rl = ratelimit_new(0, 1);
+	t = now_monotonic() + 1;
+	sent = feed(rl, t, 20, 0.2);	/* 20 in 0.2 s, the 20th refused */
+	ratelimit_throttle_at(rl, -1, sent, sent + 0.01);
+	got = ratelimit_try_at(rl, sent + 0.3, &w);
+	ok(!got && w > 0.4 && w < 0.75, "no Retry-After, 20 sent in 0.2 s: "
+	    "no token until they leave the server's window (wait %.3f s)", w);
+	ok(ratelimit_try_at(rl, t + 1.2, NULL),
+	    "a token once they have (%.1f s after the burst)", 1.2);
+	ratelimit_free(rl);
+
+	/* throttle on a NULL bucket (a client without one) is a no-op */
+	ratelimit_throttle(NULL, 1);
+	ok(ratelimit_rate(NULL) == 0 && ratelimit_decreases(NULL) == 0, "NULL bucket");
+}
+
+/* After a decrease the rate climbs back additively, never above the ceiling. */
+static void
+test_recovery(void)
+{
+	struct ratelimit	*rl;
+	double			 t, sent, r0, r1, r2, r5, rmax;
+	int			 i;
+
+	rl = ratelimit_new(40, 1);
+	t = now_monotonic() + 1;
+	sent = feed(rl, t, 38, 1.0);
+	ratelimit_throttle_at(rl, -1, sent, sent);
+	/* the climb starts when the short drain pause ends */
+	t = sent + 0.5;
+	r0 = ratelimit_rate_at(rl, t);
+	r1 = ratelimit_rate_at(rl, t + 0.5);
+	r2 = ratelimit_rate_at(rl, t + 1);
+	tap_diag("after the cut: %.2f, +0.5 s %.2f, +1 s %.2f tokens/s", r0, r1, r2);
+	ok(r1 > r0 && r2 > r1, "the rate climbs back");
+	ok(fabs((r2 - r1) - (r1 - r0)) < 1e-6 && r1 - r0 <= 1.0 + 1e-9,
+	    "additively: +%.2f then +%.2f tokens/s per half second", r1 - r0,
+	    r2 - r1);
+	r5 = ratelimit_rate_at(rl, t + 5);
+	ok(r5 < 40, "not back at the ceiling within 5 s (%.2f)", r5);
+	for (i = 1, rmax = 0; i <= 600; i++) {
+		r1 = ratelimit_rate_at(rl, t + i);
+		if (r1 > rmax)
+			rmax = r1;
+	}
+	ok(rmax == 40, "back at the configured rate within 10 minutes, never above "
+	    "(max %.2f)", rmax);
+	/* and takes tokens at that rate: no 41st in a second */
+	t += 700;
+	for (i = 0, r2 = 0; i < 1000; i++)
+		r2 += ratelimit_try_at(rl, t + i / 1000.0, NULL);
+	ok(r2 >= 39 && r2 <= 41, "%.0f tokens in a second at the ceiling", r2);
+	ratelimit_free(rl);
+
+	/* unlimited: climbs without bound, slowly past the limit it met */
+	rl = ratelimit_new(0, 1);
+	t = now_monotonic() + 1;
+	sent = feed(rl, t, 21, 1.0);
+	ratelimit_throttle_at(rl, -1, sent, sent + 0.01);
+	r0 = ratelimit_rate_at(rl, sent + 1.01);
+	r1 = ratelimit_rate_at(rl, sent + 21.01);
+	r2 = ratelimit_rate_at(rl, sent + 3600);
+	tap_diag("unlimited after a 429 at 20/s: %.2f, +20 s %.2f, +1 h %.2f", r0, r1, r2);
+	ok(r1 < 20.5, "near the limit it met, the climb is slow (%.2f after 20 s)", r1);
+	ok(r2 > 100, "with no ceiling it keeps climbing (%.0f after an hour)", r2);
+	ratelimit_free(rl);
+}
+
+/*
+ * A simulated server refusing more than `limit` arrivals in any sliding
+ * second (refused ones count, as in tests/fake), `workers` clients with a
+ * fixed round trip sending as fast as the bucket lets them and retrying
+ * a 429 after its Retry-After, on a bucket with no rate set: over
+ * `secs` simulated seconds, few 429s and most of the limit used.
+ */
+#define SIM_MAX	40000
+static void
+simulate(int limit, int workers, double rtt, double ra, double secs)
+{
+	static double	 arr[SIM_MAX];
+	struct ratelimit *rl;
+	double		 busy[16], sent[16], ready[16], t0, t, a;
+	int		 refused[16], pending[16];
+	int		 i, n = 0, lo = 0, n429 = 0, ok200 = 0, ok_late = 0;
+
+	rl = ratelimit_new(0, 1);
+	t0 = now_monotonic() + 1;
+	for (i = 0; i < workers; i++) {
+		pending[i] = 0;
+		ready[i] = t0;
+	}
+	for (t = t0; t < t0 + secs && n < SIM_MAX; t += 0.0005) {
+		for (i = 0; i < workers; i++) {
+			if (pending[i] && t >= busy[i]) {
+				pending[i] = 0;
+				ready[i] = t;
+				if (refused[i]) {
+					n429++;
+					ratelimit_throttle_at(rl, ra, sent[i], t);
+					ready[i] = t + (ra > 0.25 ? ra : 0.25);
+				}
+			}
+			if (pending[i] || t < ready[i] ||
+			    !ratelimit_try_at(rl, t, NULL))
+				continue;
+			a = t + rtt / 2;	/* arrivals keep send order */
+			arr[n++] = a;
+			while (arr[lo] <= a - 1)
+				lo++;
+			refused[i] = n - lo > limit;
+			if (!refused[i]) {
+				ok200++;
+				if (t >= t0 + 10)
+					ok_late++;
+			}
+			pending[i] = 1;
+			sent[i] = t;
+			busy[i] = t + rtt;
+		}
+	}
+	tap_diag("limit %d/s, %d workers, %.0f ms, Retry-After %.1f s: %d requests "
+	    "in %.0f s, %d 429s (%.2f%%), %.1f answered/s after the first 10 s, "
+	    "%ld decreases, rate now %.2f", limit, workers, rtt * 1000, ra, n,
+	    secs, n429, 100.0 * n429 / n, ok_late / (secs - 10),
+	    ratelimit_decreases(rl), ratelimit_rate_at(rl, t));
+	ok(n429 * 100 < n, "limit %d, Retry-After %.1f: 429s under 1%% (%d of %d)",
+	    limit, ra, n429, n);
+	ok(ok_late >= 0.85 * limit * (secs - 10),
+	    "limit %d, Retry-After %.1f: at least 85%% of the limit used "
+	    "(%.1f/s)", limit, ra, ok_late / (secs - 10));
+	ratelimit_free(rl);
+}
+
+/* A 429 met by one forked worker slows every process sharing the bucket. */
+static void
+test_throttle_forked(void)
+{
+	struct ratelimit	*rl;
+	pid_t			 pid;
+	int			 status, i, got;
+	double			 r;
+
+	rl = ratelimit_new(0, 1);
+	for (i = 0; i < 20; i++)
+		ratelimit_try(rl, NULL);
+	fflush(stdout);
+	if ((pid = fork()) == 0) {
+		ratelimit_throttle(rl, -1);
+		_exit(0);
+	}
+	waitpid(pid, &status, 0);
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child throttled");
+	is_int(ratelimit_decreases(rl), 1, "the parent sees the child's decrease");
+	r = ratelimit_rate(rl);
+	ok(r > 0 && r < 20, "and takes tokens at its rate (%.2f/s)", r);
+	for (i = 0, got = 0; i < 100; i++)
+		got += ratelimit_try(rl, NULL);
+	ok(got <= 1, "no longer unlimited: %d of 100 at once", got);
+	ratelimit_free(rl);
 }
 
 /* Four children take tokens for RUN_S seconds and send their times. */
@@ -225,6 +452,13 @@ main(void)
 	log_init("test_ratelimit");
 	http_global_init();
 	test_single();
+	test_throttle_cut();
+	test_recovery();
+	test_throttle_forked();
+	simulate(20, 8, 0.03, 1, 300);
+	simulate(10, 8, 0.15, 1, 300);
+	simulate(40, 16, 0.15, 0, 300);
+	simulate(10, 4, 0.03, 0, 300);
 	test_forked();
 	test_forked_http();
 	return done_testing();
