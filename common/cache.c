@@ -331,12 +331,14 @@ out:
 	return rc;
 }
 
-int
-cache_lock(struct cache *c, const char *key)
+/* flock(2) with `how` on key's lock file; *busy = 1 when LOCK_NB met a holder. */
+static int
+lock_key(struct cache *c, const char *key, int how, int *busy)
 {
 	char	 hex[SHA256_DIGEST_STRING_LENGTH], *dir, *path;
 	int	 fd;
 
+	*busy = 0;
 	if (!key_ok(key))
 		return -1;
 	SHA256Data((const unsigned char *)key, strlen(key), hex);
@@ -349,17 +351,32 @@ cache_lock(struct cache *c, const char *key)
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1)
 		goto out;
 	/* EINTR (a signal, with handlers installed without SA_RESTART) gives up */
-	if (flock(fd, LOCK_EX) == -1) {
+	if (flock(fd, how) == -1) {
+		*busy = errno == EWOULDBLOCK;
 		close(fd);
 		fd = -1;
 	}
 out:
-	if (fd == -1)
+	if (fd == -1 && !*busy)
 		log_debug("cache: lock for %s: %s (going on unlocked)", key,
 		    strerror(errno));
 	free(dir);
 	free(path);
 	return fd;
+}
+
+int
+cache_lock(struct cache *c, const char *key)
+{
+	int	 busy;
+
+	return lock_key(c, key, LOCK_EX, &busy);
+}
+
+int
+cache_trylock(struct cache *c, const char *key, int *busy)
+{
+	return lock_key(c, key, LOCK_EX | LOCK_NB, busy);
 }
 
 void

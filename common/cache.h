@@ -51,6 +51,13 @@ int	 cache_put(struct cache *, const char *key, const void *data, size_t len);
  */
 int	 cache_lock(struct cache *, const char *key);
 void	 cache_unlock(int token);
+/*
+ * cache_lock without waiting, for a caller with other work in flight: -1
+ * and *busy = 1 when someone holds it (another descriptor in this process
+ * included: flock locks belong to open files); -1 and *busy = 0 when it
+ * cannot be had at all (go on unlocked, as with cache_lock).
+ */
+int	 cache_trylock(struct cache *, const char *key, int *busy);
 
 /* counters for stats */
 struct cache_stats {

@@ -78,6 +78,8 @@ enrich_batch(struct enrich_ctx *ctx, int64_t seq, const char *job, size_t len,
 	struct ndjson_error err;
 	struct json_object *j, *arr, *shows, *points, *rec, *p;
 	struct enrich_item *items;
+	struct imdb_batch *ib;
+	struct tmdb_batch *tb;
 	const char *line;
 	size_t i, n, m = 0, ll;
 
@@ -98,9 +100,12 @@ enrich_batch(struct enrich_ctx *ctx, int64_t seq, const char *job, size_t len,
 		}
 		item_init(&items[m++], p, shows);
 	}
-	enrich_imdb_batch(ctx, items, m);
-	if (!ctx->fatal)
-		enrich_tmdb_batch(ctx, items, m);
+	/* IMDb and TMDb lookups run together, each chained as answers come */
+	ib = enrich_imdb_start(ctx, items, m);
+	tb = enrich_tmdb_start(ctx, items, m);
+	enrich_run(ctx);
+	enrich_imdb_finish(ib);
+	enrich_tmdb_finish(tb);
 	points = json_object_new_array();
 	for (i = 0; i < m; i++) {
 		p = enrich_point(&items[i], ctx->o->dense_model,

@@ -137,6 +137,7 @@ enrich_ctx_queue_id(struct enrich_ctx *ctx, const char *id)
 void
 enrich_ctx_free(struct enrich_ctx *ctx)
 {
+	enrich_engine_free(ctx);
 	http_client_free(ctx->tmdb);
 	http_client_free(ctx->imdb);
 	cache_close(ctx->cache);

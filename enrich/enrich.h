@@ -16,6 +16,8 @@ struct breaker;
 struct http_client;
 struct http_response;
 struct ratelimit;
+struct enrich_ctx;
+struct enrich_engine;
 
 /* --- options (meta-enrich.c) ------------------------------------------ */
 
@@ -29,6 +31,7 @@ struct enrich_opts {
 	long long	 imdb_per_window;	/* 0: no IMDb throttle */
 	double		 imdb_window;
 	int		 imdb_max_retries;
+	int		 max_in_flight;		/* per worker and service */
 	double		 imdb_backoff;
 	const char	*imdb_queue;
 	const char	*imdb_cache;		/* legacy imdb_cache.json to import */
@@ -116,6 +119,7 @@ struct enrich_ctx {
 	struct enrich_stats st;
 	char		**queue;	/* IMDb ids that still fail: for the retry queue */
 	size_t		 nqueue;
+	struct enrich_engine *eng;	/* requests in flight (call.c) */
 	int		 fatal;		/* a TMDb 401: stop the run, exit 2 */
 	char		 fatal_msg[256];
 	struct {			/* counters already added to st, so */
@@ -132,22 +136,40 @@ void	 enrich_ctx_free(struct enrich_ctx *);
 void	 enrich_ctx_sync_stats(struct enrich_ctx *);
 void	 enrich_ctx_queue_id(struct enrich_ctx *, const char *id);
 
-/* --- one API request with retries and the breaker (call.c) ----------- */
+/* --- API requests with retries and the breaker, concurrently (call.c) - */
 
 enum enrich_svc { SVC_TMDB, SVC_IMDB };
 
 #define ENRICH_TMDB_RETRIES	3
 #define ENRICH_TMDB_BACKOFF	0.5	/* s, doubling */
-#define ENRICH_DOWN		(-2L)	/* enrich_call: the breaker is open */
+#define ENRICH_DOWN		(-2L)	/* the breaker is open, or stopping */
+#define ENRICH_MAX_IN_FLIGHT	8	/* default per worker and service */
 
 /*
- * GET path on the service's client with its retries; returns the final
- * status (>0), -1 when no answer came, or ENRICH_DOWN when the service
- * is down for the rest of the run (no request made). resp->error says
- * why whenever the status is not 2xx.
+ * st is the final status (>0), -1 when no answer came, or ENRICH_DOWN
+ * when the service is down for the rest of the run or the run is
+ * stopping (no request made). resp->error says why whenever st is not
+ * 2xx; resp is valid only during the call.
  */
-long	 enrich_call(struct enrich_ctx *, enum enrich_svc, const char *path,
-	    struct http_response *);
+typedef void (*enrich_done_fn)(struct enrich_ctx *, void *arg, long st,
+	    const struct http_response *resp);
+/* Runs with the cache lock on a key held (token for cache_unlock, or -1). */
+typedef void (*enrich_locked_fn)(struct enrich_ctx *, void *arg, int token);
+
+/*
+ * GET path on the service's client with its retries, at most
+ * o->max_in_flight at once per service, sharing the token buckets; fn
+ * runs from enrich_run() (at once when no request is made). fn may start
+ * more requests and lock waits.
+ */
+void	 enrich_get(struct enrich_ctx *, enum enrich_svc, const char *path,
+	    enrich_done_fn fn, void *arg);
+/* Takes the cache lock on key without blocking the others in flight. */
+void	 enrich_lock(struct enrich_ctx *, const char *key, enrich_locked_fn,
+	    void *arg);
+/* Drives requests, retries and lock waits until none is left. */
+void	 enrich_run(struct enrich_ctx *);
+void	 enrich_engine_free(struct enrich_ctx *);
 
 /* --- cache lookups with per-key locks (fetch.c) ----------------------- */
 
@@ -229,8 +251,15 @@ struct enrich_item {
 
 /* --- TMDb (tmdb.c) ---------------------------------------------------- */
 
-/* Fills items[i].tmdb for a batch with the fewest calls (DESIGN.md 4). */
-void	 enrich_tmdb_batch(struct enrich_ctx *, struct enrich_item *, size_t);
+/*
+ * Fills items[i].tmdb for a batch with the fewest calls (DESIGN.md 4):
+ * start, enrich_run() (which may run IMDb's lookups too), finish. The
+ * items stay in place until finish.
+ */
+struct tmdb_batch;
+struct tmdb_batch *enrich_tmdb_start(struct enrich_ctx *, struct enrich_item *,
+	    size_t);
+void	 enrich_tmdb_finish(struct tmdb_batch *);	/* accepts NULL */
 
 /* --- IMDb (imdb.c) ---------------------------------------------------- */
 
@@ -240,8 +269,11 @@ void	 enrich_tmdb_batch(struct enrich_ctx *, struct enrich_item *, size_t);
  * off; ids still failing go to ctx->queue. Returns how many failed.
  */
 size_t	 enrich_imdb_fetch(struct enrich_ctx *, char **ids, size_t n);
-/* Fills items[i].imdb for a batch (fetching what is missing). */
-void	 enrich_imdb_batch(struct enrich_ctx *, struct enrich_item *, size_t);
+/* Fills items[i].imdb for a batch (fetching what is missing): as TMDb's. */
+struct imdb_batch;
+struct imdb_batch *enrich_imdb_start(struct enrich_ctx *, struct enrich_item *,
+	    size_t);
+void	 enrich_imdb_finish(struct imdb_batch *);	/* accepts NULL */
 
 /* --- retry queue and legacy cache (imdb_queue.c) ---------------------- */
 

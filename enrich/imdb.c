@@ -57,136 +57,291 @@ store_answer(struct enrich_ctx *ctx, char **ids, size_t n,
 	}
 }
 
-/* One batchGet for n <= 5 ids; a 400 is split. Returns ids that failed. */
-static size_t
-fetch_group(struct enrich_ctx *ctx, char **ids, size_t n,
-    struct json_object *memo)
-{
-	struct http_response resp;
-	struct ndjson_error err;
-	struct json_object *j;
-	struct buf path = BUF_INIT;
-	size_t i, failed = 0;
-	long st;
+/*
+ * A batch's missing ids, sorted and de-duplicated, so every process takes
+ * the locks in one order (no two wait on each other). Each id is locked
+ * and looked up again (another worker may have fetched it meanwhile),
+ * then joins a group of at most 5; a full group goes on the wire at
+ * once, at most max_in_flight groups at a time, and keeps its locks
+ * until its answer is stored.
+ */
+struct imdb_job {
+	struct enrich_ctx *ctx;
+	struct json_object *memo;	/* id -> title or null; NULL: not kept */
+	char		**ids;		/* borrowed strings */
+	size_t		 m;
+	size_t		 next;		/* the next id to lock */
+	int		 locking;	/* ids[next - 1] waits for its lock */
+	int		 pumping;
+	int		 groups;	/* groups in flight */
+	int		 max_groups;
+	struct imdb_group *cur;		/* being filled */
+	size_t		 failed;
+};
 
-	if (n == 0)
-		return 0;
+struct imdb_group {
+	struct imdb_job	*job;
+	char		*ids[IMDB_BATCH_MAX];
+	int		 locks[IMDB_BATCH_MAX];
+	size_t		 n;
+	int		 parts;		/* requests outstanding: a 400 splits */
+};
+
+struct imdb_part {
+	struct imdb_group *g;
+	char		**ids;
+	size_t		 n;
+};
+
+static void pump(struct imdb_job *);
+static void part_done(struct enrich_ctx *, void *, long,
+    const struct http_response *);
+
+/* One batchGet for n <= 5 ids of group g (a 400 is split in halves). */
+static void
+fetch_part(struct imdb_group *g, char **ids, size_t n)
+{
+	struct imdb_part *p;
+	struct buf path = BUF_INIT;
+	size_t i;
+
+	p = xcalloc(1, sizeof(*p));
+	p->g = g;
+	p->ids = ids;
+	p->n = n;
+	g->parts++;
 	buf_appends(&path, "/titles:batchGet");
 	for (i = 0; i < n; i++)
 		buf_printf(&path, "%stitleIds=%s", i == 0 ? "?" : "&", ids[i]);
-	memset(&resp, 0, sizeof(resp));
-	st = enrich_call(ctx, SVC_IMDB, path.data, &resp);
+	enrich_get(g->job->ctx, SVC_IMDB, path.data, part_done, p);
 	buf_free(&path);
-	if (http_ok(st)) {
-		j = resp.body.data != NULL ?
-		    ndjson_parse_string(resp.body.data, resp.body.len, &err) : NULL;
-		if (j != NULL) {
-			store_answer(ctx, ids, n, jget_arr(j, "titles"), memo);
-			json_object_put(j);
-			http_response_free(&resp);
-			return 0;
-		}
-		log_warn("imdb: batchGet answer is not a JSON object");
-	} else if (st == 400 && n > 1) {
-		/* one bad id fails the whole batch: isolate it */
-		http_response_free(&resp);
-		failed = fetch_group(ctx, ids, n / 2, memo);
-		return failed + fetch_group(ctx, ids + n / 2, n - n / 2, memo);
-	} else if (st == 404) {
-		store_answer(ctx, ids, n, NULL, memo);
-		http_response_free(&resp);
-		return 0;
-	} else if (st == 400) {
-		log_warn("imdb: id %s is refused (400); kept in the retry queue",
-		    ids[0]);
-		/* the id, not the service, is the trouble: no data, not degraded */
-		if (memo != NULL)
-			json_object_object_add(memo, ids[0], NULL);
-	} else if (st != ENRICH_DOWN)
-		log_warn("%s", resp.error);
-	http_response_free(&resp);
-	for (i = 0; i < n; i++)
-		enrich_ctx_queue_id(ctx, ids[i]);
-	ctx->st.v[ST_IMDB_FAILURES] += n;
-	return n;
 }
 
-static size_t
-imdb_fetch(struct enrich_ctx *ctx, char **in, size_t n, struct json_object *memo)
+static void
+group_done(struct imdb_group *g)
 {
-	struct json_object *j;
-	char **ids, *group[IMDB_BATCH_MAX], key[64];
-	int locks[IMDB_BATCH_MAX];
-	size_t i, k, g, failed = 0, m = 0;
+	struct imdb_job *job = g->job;
+	size_t i;
 
-	if (n == 0 || ctx->imdb == NULL)
-		return 0;
-	/* sorted, de-duplicated, so every process takes locks in one order */
-	ids = xreallocarray(NULL, n, sizeof(*ids));
-	memcpy(ids, in, n * sizeof(*ids));
-	qsort(ids, n, sizeof(*ids), strp_cmp);
-	for (i = 0; i < n; i++)
-		if (m == 0 || strcmp(ids[m - 1], ids[i]) != 0)
-			ids[m++] = ids[i];
-	for (i = 0; i < m; ) {
-		for (k = 0; i < m && k < IMDB_BATCH_MAX; i++) {
-			imdb_key(ids[i], key, sizeof(key));
-			locks[k] = cache_lock(ctx->cache, key);
-			/* someone may have fetched it while we waited */
-			if (enrich_cache_lookup(ctx, key, &j) != SRC_MISS) {
-				if (memo != NULL)
-					json_object_object_add(memo, ids[i], j);
-				else
-					json_object_put(j);
-				cache_unlock(locks[k]);
-				continue;
-			}
-			group[k++] = ids[i];
+	for (i = 0; i < g->n; i++)
+		cache_unlock(g->locks[i]);
+	free(g);
+	job->groups--;
+	pump(job);
+}
+
+/* The answer of one batchGet: stored, split (400) or failed to the queue. */
+static void
+part_done(struct enrich_ctx *ctx, void *arg, long st,
+    const struct http_response *resp)
+{
+	struct imdb_part *p = arg;
+	struct imdb_group *g = p->g;
+	struct json_object *memo = g->job->memo, *j;
+	struct ndjson_error err;
+	size_t i;
+
+	if (http_ok(st)) {
+		j = resp->body.data != NULL ?
+		    ndjson_parse_string(resp->body.data, resp->body.len, &err) :
+		    NULL;
+		if (j != NULL) {
+			store_answer(ctx, p->ids, p->n, jget_arr(j, "titles"),
+			    memo);
+			json_object_put(j);
+			goto done;
 		}
-		failed += fetch_group(ctx, group, k, memo);
-		for (g = 0; g < k; g++)
-			cache_unlock(locks[g]);
+		log_warn("imdb: batchGet answer is not a JSON object");
+	} else if (st == 400 && p->n > 1) {
+		/* one bad id fails the whole batch: isolate it */
+		fetch_part(g, p->ids, p->n / 2);
+		fetch_part(g, p->ids + p->n / 2, p->n - p->n / 2);
+		goto done;
+	} else if (st == 404) {
+		store_answer(ctx, p->ids, p->n, NULL, memo);
+		goto done;
+	} else if (st == 400) {
+		log_warn("imdb: id %s is refused (400); kept in the retry queue",
+		    p->ids[0]);
+		/* the id, not the service, is the trouble: no data, not degraded */
+		if (memo != NULL)
+			json_object_object_add(memo, p->ids[0], NULL);
+	} else if (st != ENRICH_DOWN)
+		log_warn("%s", resp->error);
+	for (i = 0; i < p->n; i++)
+		enrich_ctx_queue_id(ctx, p->ids[i]);
+	ctx->st.v[ST_IMDB_FAILURES] += p->n;
+	g->job->failed += p->n;
+done:
+	free(p);
+	if (--g->parts == 0)
+		group_done(g);
+}
+
+static void
+send_group(struct imdb_job *job)
+{
+	struct imdb_group *g = job->cur;
+
+	job->cur = NULL;
+	job->groups++;
+	fetch_part(g, g->ids, g->n);
+}
+
+/* ids[next - 1] is locked (or goes unlocked): cached now, or joins a group. */
+static void
+id_locked(struct enrich_ctx *ctx, void *arg, int tok)
+{
+	struct imdb_job *job = arg;
+	struct json_object *j;
+	char *id = job->ids[job->next - 1], key[64];
+
+	job->locking = 0;
+	imdb_key(id, key, sizeof(key));
+	/* someone may have fetched it while we waited */
+	if (enrich_cache_lookup(ctx, key, &j) != SRC_MISS) {
+		if (job->memo != NULL)
+			json_object_object_add(job->memo, id, j);
+		else
+			json_object_put(j);
+		cache_unlock(tok);
+	} else {
+		if (job->cur == NULL) {
+			job->cur = xcalloc(1, sizeof(*job->cur));
+			job->cur->job = job;
+		}
+		job->cur->ids[job->cur->n] = id;
+		job->cur->locks[job->cur->n++] = tok;
+		if (job->cur->n == IMDB_BATCH_MAX)
+			send_group(job);
 	}
-	free(ids);
+	pump(job);
+}
+
+/* Locks the next ids while groups may start; the last group goes part full. */
+static void
+pump(struct imdb_job *job)
+{
+	char key[64];
+
+	if (job->pumping)
+		return;		/* id_locked ran inside enrich_lock below */
+	job->pumping = 1;
+	while (!job->locking && job->next < job->m &&
+	    job->groups < job->max_groups) {
+		imdb_key(job->ids[job->next++], key, sizeof(key));
+		job->locking = 1;
+		enrich_lock(job->ctx, key, id_locked, job);
+	}
+	if (!job->locking && job->next == job->m && job->cur != NULL)
+		send_group(job);
+	job->pumping = 0;
+}
+
+/* Starts fetching the ids (none without a client); enrich_run does the rest. */
+static struct imdb_job *
+imdb_fetch_start(struct enrich_ctx *ctx, char **in, size_t n,
+    struct json_object *memo)
+{
+	struct imdb_job *job;
+	size_t i;
+
+	job = xcalloc(1, sizeof(*job));
+	job->ctx = ctx;
+	job->memo = memo;
+	if (n == 0 || ctx->imdb == NULL)
+		return job;
+	job->max_groups = ctx->o->max_in_flight > 0 ? ctx->o->max_in_flight :
+	    ENRICH_MAX_IN_FLIGHT;
+	job->ids = xreallocarray(NULL, n, sizeof(*job->ids));
+	memcpy(job->ids, in, n * sizeof(*job->ids));
+	qsort(job->ids, n, sizeof(*job->ids), strp_cmp);
+	for (i = 0; i < n; i++)
+		if (job->m == 0 || strcmp(job->ids[job->m - 1], job->ids[i]) != 0)
+			job->ids[job->m++] = job->ids[i];
+	pump(job);
+	return job;
+}
+
+/* After enrich_run: how many ids failed. */
+static size_t
+imdb_fetch_end(struct imdb_job *job)
+{
+	size_t failed = job->failed;
+
+	free(job->ids);
+	free(job);
 	return failed;
 }
 
 size_t
 enrich_imdb_fetch(struct enrich_ctx *ctx, char **in, size_t n)
 {
-	return imdb_fetch(ctx, in, n, NULL);
+	struct imdb_job *job = imdb_fetch_start(ctx, in, n, NULL);
+
+	enrich_run(ctx);
+	return imdb_fetch_end(job);
 }
 
-void
-enrich_imdb_batch(struct enrich_ctx *ctx, struct enrich_item *items, size_t n)
+struct imdb_batch {
+	struct enrich_ctx *ctx;
+	struct enrich_item *items;
+	size_t		 n;
+	unsigned char	*miss;		/* items whose id was not cached */
+	struct json_object *memo;
+	struct imdb_job	*job;
+};
+
+struct imdb_batch *
+enrich_imdb_start(struct enrich_ctx *ctx, struct enrich_item *items, size_t n)
 {
-	struct json_object *j, *memo;
+	struct imdb_batch *b;
+	struct json_object *j;
 	char **missing, key[64];
-	unsigned char *miss;
 	size_t i, nm = 0;
 
 	if (!ctx->use_imdb)
-		return;
+		return NULL;
+	b = xcalloc(1, sizeof(*b));
+	b->ctx = ctx;
+	b->items = items;
+	b->n = n;
 	missing = xreallocarray(NULL, n + 1, sizeof(*missing));
-	miss = xcalloc(n + 1, 1);
+	b->miss = xcalloc(n + 1, 1);
 	for (i = 0; i < n; i++) {
 		if (items[i].ids.imdb[0] == '\0')
 			continue;
 		imdb_key(items[i].ids.imdb, key, sizeof(key));
 		if (enrich_cache_lookup(ctx, key, &j) == SRC_MISS) {
 			missing[nm++] = items[i].ids.imdb;
-			miss[i] = 1;
+			b->miss[i] = 1;
 		} else
 			items[i].imdb = j;	/* NULL for a cached "not found" */
 	}
-	memo = json_object_new_object();
-	if (nm > 0 && ctx->imdb != NULL)
-		imdb_fetch(ctx, missing, nm, memo);
+	b->memo = json_object_new_object();
+	b->job = imdb_fetch_start(ctx, missing, nm, b->memo);
 	free(missing);
-	for (i = 0; i < n; i++) {
-		if (!miss[i])
+	return b;
+}
+
+void
+enrich_imdb_finish(struct imdb_batch *b)
+{
+	struct enrich_ctx *ctx;
+	struct enrich_item *items;
+	struct json_object *j;
+	char key[64];
+	size_t i;
+
+	if (b == NULL)
+		return;
+	ctx = b->ctx;
+	items = b->items;
+	(void)imdb_fetch_end(b->job);
+	for (i = 0; i < b->n; i++) {
+		if (!b->miss[i])
 			continue;
-		if (json_object_object_get_ex(memo, items[i].ids.imdb, &j)) {
+		if (json_object_object_get_ex(b->memo, items[i].ids.imdb, &j)) {
 			items[i].imdb = json_object_get(j);
 			continue;
 		}
@@ -199,6 +354,7 @@ enrich_imdb_batch(struct enrich_ctx *ctx, struct enrich_item *items, size_t n)
 		    &items[i].imdb_flags) == SRC_OK)
 			items[i].imdb = j;
 	}
-	json_object_put(memo);
-	free(miss);
+	json_object_put(b->memo);
+	free(b->miss);
+	free(b);
 }

@@ -20,4 +20,5 @@ ENRICH_SRCS = \
 	enrich/stats.c \
 	enrich/tmdb.c \
 	enrich/tmdb_model.c \
+	enrich/tmdb_show.c \
 	enrich/worker.c

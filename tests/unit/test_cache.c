@@ -203,6 +203,25 @@ test_basics(void)
 		close(p[0]);
 		close(p[1]);
 	}
+	/* without waiting: a holder in this very process makes it busy */
+	{
+		int	 t1, t2, busy = -1;
+
+		t1 = cache_lock(c, "tmdb/movie/9");
+		t0 = now();
+		t2 = cache_trylock(c, "tmdb/movie/9", &busy);
+		ok(t1 >= 0 && t2 == -1 && busy == 1 && now() - t0 < 0.2,
+		    "trylock: a key this process holds is busy, at once");
+		t2 = cache_trylock(c, "tmdb/movie/10", &busy);
+		ok(t2 >= 0 && busy == 0, "trylock: another key is had");
+		cache_unlock(t2);
+		cache_unlock(t1);
+		t2 = cache_trylock(c, "tmdb/movie/9", &busy);
+		ok(t2 >= 0 && busy == 0, "trylock: had once the holder let go");
+		cache_unlock(t2);
+		t2 = cache_trylock(c, "../x", &busy);
+		ok(t2 == -1 && busy == 0, "trylock: a bad key is refused, not busy");
+	}
 	buf_free(&b);
 	cache_close(c);
 	cache_close(NULL);
