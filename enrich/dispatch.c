@@ -38,7 +38,6 @@
 #include "xalloc.h"
 
 #define READ_CHUNK	(256 * 1024)	/* bytes per read(2) of stdin */
-#define REJECT_RAW_MAX	4096		/* raw bytes kept for an over-long line */
 #define STOP_GRACE	10.0		/* s a stop signal leaves workers to finish */
 
 enum unit_kind { U_BATCH = 1, U_PASS, U_END };
@@ -70,12 +69,11 @@ struct disp {
 	struct enrich_worker *ws;
 	int		 nw;
 	int		 deaths;	/* worker deaths since the last result */
-	struct buf	 in;		/* stdin bytes not yet split */
-	size_t		 in_off;
-	size_t		 lineno;
+	struct ndjson_reader *rd;	/* push reader: splits stdin into records */
+	size_t		 lineno;	/* line of the record being handled */
+	int		 need_input;	/* the reader holds no whole line */
 	int		 eof;		/* read(2) returned 0 */
 	int		 input_done;	/* every line handled, bare batch flushed */
-	int		 skipping;	/* inside an over-long line */
 	struct json_object *bare;	/* pending bare items */
 	size_t		*bare_lines;
 	struct reject_file *rej;
@@ -353,84 +351,39 @@ handle_record(struct disp *d, struct json_object *j, const char *raw,
 	}
 }
 
-static void
-handle_line(struct disp *d, char *line, size_t len)
-{
-	struct ndjson_error err;
-	struct json_object *j;
-
-	d->lineno++;
-	while (len > 0 && line[len - 1] == '\r')
-		len--;
-	if (strspn(line, " \t\r") >= len)
-		return;	/* blank line */
-	memset(&err, 0, sizeof(err));
-	if ((j = ndjson_parse_string(line, len, &err)) == NULL) {
-		bad_record(d, d->lineno, err.reason[0] ? err.reason :
-		    "invalid JSON", line, len);
-		return;
-	}
-	handle_record(d, j, line, len);
-	json_object_put(j);
-}
-
-/* Splits and handles the buffered complete lines while the ring has room. */
+/*
+ * Takes the records the reader holds while the ring has room; the reader
+ * (ndjson_read.c) splits lines, counts them and judges each line.
+ */
 static void
 take_lines(struct disp *d)
 {
-	char *start, *nl;
-	size_t avail;
+	struct ndjson_error err;
+	struct json_object *j;
+	enum ndjson_status st;
+	const char *raw;
+	size_t len;
 
-	while (d->count + 2 <= d->cap && d->res->fatal == 0) {
-		start = d->in.data + d->in_off;
-		avail = d->in.len - d->in_off;
-		nl = avail > 0 ? memchr(start, '\n', avail) : NULL;
-		if (nl == NULL)
+	while (!d->input_done && d->count + 2 <= d->cap && d->res->fatal == 0) {
+		st = ndjson_reader_take(d->rd, &j, &err);
+		if (st == NDJSON_AGAIN) {
+			d->need_input = 1;
 			break;
-		if (d->skipping)
-			d->skipping = 0;	/* the end of an over-long line */
-		else {
-			*nl = '\0';
-			handle_line(d, start, (size_t)(nl - start));
 		}
-		d->in_off += (size_t)(nl - start) + 1;
-	}
-	if (d->in_off > 0 && (d->in_off == d->in.len || d->in_off > READ_CHUNK)) {
-		memmove(d->in.data, d->in.data + d->in_off, d->in.len - d->in_off);
-		d->in.len -= d->in_off;
-		d->in.data[d->in.len] = '\0';
-		d->in_off = 0;
-	}
-	avail = d->in.len - d->in_off;
-	if (!d->skipping && avail > NDJSON_DEFAULT_MAX_LINE &&
-	    memchr(d->in.data + d->in_off, '\n', avail) == NULL) {
-		d->lineno++;
-		bad_record(d, d->lineno, "line longer than the limit",
-		    d->in.data + d->in_off, REJECT_RAW_MAX);
-		d->skipping = 1;
-		buf_reset(&d->in);
-		d->in_off = 0;
-	}
-	if (d->eof && !d->input_done && d->count + 2 <= d->cap &&
-	    memchr(d->in.data ? d->in.data + d->in_off : "", '\n',
-	    d->in.len - d->in_off) == NULL) {
-		/* a last line without a newline still counts */
-		if (d->in.len > d->in_off && !d->skipping) {
-			buf_append(&d->in, "", 0);
-			handle_line(d, d->in.data + d->in_off,
-			    d->in.len - d->in_off);
+		if (st == NDJSON_EOF) {
+			flush_bare(d);
+			d->input_done = 1;
+			break;
 		}
-		d->in_off = d->in.len;
-		flush_bare(d);
-		d->input_done = 1;
+		d->lineno = ndjson_reader_line(d->rd);
+		if (st == NDJSON_BAD) {
+			bad_record(d, err.line, err.reason, err.raw, err.raw_len);
+			continue;
+		}
+		raw = ndjson_reader_raw(d->rd, &len);
+		handle_record(d, j, raw, len);
+		json_object_put(j);
 	}
-}
-
-static int
-has_line(struct disp *d)
-{
-	return d->in.len > d->in_off &&
-	    memchr(d->in.data + d->in_off, '\n', d->in.len - d->in_off) != NULL;
 }
 
 static void
@@ -449,19 +402,10 @@ read_stdin(struct disp *d)
 	}
 	if (r == 0) {
 		d->eof = 1;
-		return;
-	}
-	if (d->skipping) {
-		/* drop bytes up to the newline that ends the over-long line */
-		char *nl = memchr(chunk, '\n', (size_t)r);
-
-		if (nl == NULL)
-			return;
-		d->skipping = 0;
-		buf_append(&d->in, nl + 1, (size_t)(chunk + r - nl - 1));
-		return;
-	}
-	buf_append(&d->in, chunk, (size_t)r);
+		ndjson_reader_feed_eof(d->rd);
+	} else
+		ndjson_reader_feed(d->rd, chunk, (size_t)r);
+	d->need_input = 0;
 }
 
 static struct json_object *
@@ -773,7 +717,7 @@ loop(struct disp *d)
 		n = 0;
 		stdin_at = -1;
 		if (!signal_received && !d->eof && d->count + 2 <= d->cap &&
-		    !has_line(d)) {
+		    d->need_input) {
 			stdin_at = n;
 			pfd[n].fd = STDIN_FILENO;
 			pfd[n++].events = POLLIN;
@@ -825,6 +769,8 @@ enrich_dispatch(const struct enrich_opts *o, struct enrich_stats *st,
 	d.ws = xcalloc((size_t)d.nw, sizeof(*d.ws));
 	d.rej = reject_open(o->reject_file);
 	d.w = ndjson_writer_new(stdout, "stdout");
+	d.rd = ndjson_reader_new_push("stdin", 0);
+	d.need_input = 1;
 	signal(SIGPIPE, SIG_IGN);	/* a dead worker is EPIPE, not our death */
 	/* a worker's stop word (worker.c): blocked here, so forked blocked */
 	sigemptyset(&usr1);
@@ -852,7 +798,7 @@ enrich_dispatch(const struct enrich_opts *o, struct enrich_stats *st,
 		unit_clear(unit_at(&d, d.head + k));
 	free(d.ring);
 	free(d.ws);
-	buf_free(&d.in);
+	ndjson_reader_free(d.rd);
 	json_object_put(d.bare);
 	free(d.bare_lines);
 	return res->fatal;
