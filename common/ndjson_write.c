@@ -94,6 +94,23 @@ ndjson_write_raw(struct ndjson_writer *w, const char *s, size_t len)
 	return 0;
 }
 
+int
+ndjson_write_part(struct ndjson_writer *w, const char *s, size_t len)
+{
+	if (w->error != 0) {
+		errno = w->error;
+		return -1;
+	}
+	if (len < WRITE_BUFSIZE) {
+		buf_append(&w->out, s, len);
+		return w->out.len >= WRITE_BUFSIZE ? drain(w) : 0;
+	}
+	/* a big part goes straight out: the buffer stays small */
+	if (w->out.len > 0 && drain(w) == -1)
+		return -1;
+	return write_full(w->fd, s, len) == -1 ? write_failed(w) : 0;
+}
+
 const char *
 ndjson_to_string(struct json_object *o, size_t *len)
 {

@@ -21,6 +21,13 @@ struct ndjson_writer *ndjson_writer_new(FILE *, const char *name);
 int	 ndjson_write(struct ndjson_writer *, struct json_object *);
 /* Writes an already-serialised line (no newline in it); same return. */
 int	 ndjson_write_raw(struct ndjson_writer *, const char *, size_t);
+/*
+ * Writes part of a line (no newline in it) that later parts and an
+ * ndjson_write_raw() end: a long line made of pieces need not be held
+ * whole. Parts of WRITE_BUFSIZE (64 KiB) or more are written at once.
+ * Same return.
+ */
+int	 ndjson_write_part(struct ndjson_writer *, const char *, size_t);
 int	 ndjson_flush(struct ndjson_writer *);
 /*
  * Flushes and checks ferror(); closes the FILE when asked. Returns 0, or

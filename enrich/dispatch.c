@@ -1,14 +1,23 @@
-/* dispatch.c: the parent: reads stdin, hands batches to the workers, writes their results in input order. */
+/* dispatch.c: the parent: reads stdin, hands jobs to the workers, writes their results in input order. */
 /*
  * Every input record that produces output becomes a "unit" with an
- * ordinal (its place in the input). Units live in a ring of 2N+1 slots:
- * the parent reads stdin only while two slots are free, which bounds
- * memory and pushes back on the upstream stage. A batch unit goes to an
- * idle worker (one batch per worker at a time, so a write to a worker
- * can never deadlock against its result); a pass-through or end unit is
- * done at once. Output is written strictly from the ring's head, so it
- * is in input order whatever N is and whichever worker finishes first.
- * A worker that dies is replaced and its batch retried once; a batch
+ * ordinal (its place in the input): a points batch of at most
+ * --enrichment-batch-size items, a pass-through record or the end
+ * record. Units live in a ring of 2N+1 slots: the parent reads stdin only
+ * while two slots are free and the job text it holds is under QUEUE_MAX,
+ * which bounds memory and pushes back on the upstream stage.
+ *
+ * A batch unit is cut into jobs of at most JOB_ITEMS items, so that a
+ * worker holds the trees of a few items, not of a whole batch. A job goes
+ * to an idle worker (one job per worker at a time, so a write to a worker
+ * can never deadlock against its result); its points come back as text.
+ * Output is written strictly in input order, a batch's points record as
+ * its jobs finish in order: the record's head with the first job, each
+ * job's points as they come, its tail with the last. So what waits for
+ * order is only the text of jobs finished ahead of a slower one, bounded
+ * by JOB_AHEAD jobs and WAIT_MAX bytes; the points record, its seq and
+ * its bytes are the same as if one worker had done the whole batch, for
+ * every N. A worker that dies is replaced and its job retried once; a job
  * that kills two workers is written to the reject file.
  */
 #include <sys/types.h>
@@ -38,23 +47,44 @@
 #include "xalloc.h"
 
 #define READ_CHUNK	(256 * 1024)	/* bytes per read(2) of stdin */
-#define REJECT_RAW_MAX	4096		/* raw bytes kept for an over-long line */
 #define STOP_GRACE	10.0		/* s a stop signal leaves workers to finish */
+#define JOB_ITEMS	20		/* items per job, at least (see piece_end) */
+#define IMDB_GROUP	5		/* ids per IMDb batchGet (imdb.c) */
+#define JOB_AHEAD(nw)	(2 * (size_t)(nw) + 2)	/* jobs handed out past the oldest */
+#define WAIT_MAX	(4u * 1024 * 1024)	/* bytes of points waiting for order */
+#define QUEUE_MAX	(4u * 1024 * 1024)	/* bytes of job text read ahead */
 
 enum unit_kind { U_BATCH = 1, U_PASS, U_END };
 
+enum job_state {
+	J_WAIT = 0,	/* not at a worker */
+	J_BUSY,		/* at a worker */
+	J_DONE,		/* its points are in out */
+	J_FAILED	/* it killed two workers: rejected */
+};
+
+struct job {
+	enum job_state	 state;
+	int		 attempts;	/* workers that died holding it */
+	char		*text;		/* the job text sent to a worker */
+	size_t		 len;
+	size_t		*lines;		/* input line of each item / of the record */
+	size_t		 nlines;
+	struct buf	 out;		/* its points, comma-separated, no brackets */
+};
+
 struct unit {
 	enum unit_kind	 kind;
-	int		 done;
-	int		 attempts;	/* workers that died holding it */
-	int		 worker;	/* index of the worker holding it, -1 */
+	int		 done;		/* pass / end: ready to write */
 	int64_t		 seq;		/* points seq (batches) */
-	char		*job;		/* the job text sent to a worker */
-	size_t		 job_len;
-	struct buf	 out;		/* the line to write, without newline */
-	size_t		*lines;		/* input line of each item / record */
-	size_t		 nlines;
 	int		 bare;		/* made of bare items */
+	struct job	*jobs;
+	size_t		 njobs;
+	size_t		 emitted;	/* jobs whose points are written */
+	int		 started;	/* a job of it went to a worker */
+	int		 opened;	/* the points record's head is written */
+	int		 any;		/* points written: the next needs a comma */
+	struct buf	 out;		/* a pass-through line, without newline */
 	struct json_object *end;	/* the end record to forward */
 };
 
@@ -68,14 +98,16 @@ struct disp {
 	size_t		 head, count;	/* head: ordinal of the oldest unit */
 	int64_t		 next_seq;
 	struct enrich_worker *ws;
+	size_t		*wjob;		/* per worker: index of its job in its unit */
 	int		 nw;
 	int		 deaths;	/* worker deaths since the last result */
-	struct buf	 in;		/* stdin bytes not yet split */
-	size_t		 in_off;
-	size_t		 lineno;
+	size_t		 queued;	/* bytes of job text held */
+	size_t		 waiting;	/* bytes of points held for order */
+	struct ndjson_reader *rd;	/* push reader: splits stdin into records */
+	size_t		 lineno;	/* line of the record being handled */
+	int		 need_input;	/* the reader holds no whole line */
 	int		 eof;		/* read(2) returned 0 */
 	int		 input_done;	/* every line handled, bare batch flushed */
-	int		 skipping;	/* inside an over-long line */
 	struct json_object *bare;	/* pending bare items */
 	size_t		*bare_lines;
 	struct reject_file *rej;
@@ -114,19 +146,52 @@ unit_add(struct disp *d, enum unit_kind kind)
 
 	memset(u, 0, sizeof(*u));
 	u->kind = kind;
-	u->worker = -1;
 	d->count++;
 	return u;
 }
 
+/* Frees what a job holds (its text once written or rejected). */
 static void
-unit_clear(struct unit *u)
+job_clear(struct disp *d, struct job *jb)
 {
-	free(u->job);
-	free(u->lines);
+	d->queued -= jb->text != NULL ? jb->len : 0;
+	d->waiting -= jb->out.len;
+	free(jb->text);
+	free(jb->lines);
+	buf_free(&jb->out);
+	jb->text = NULL;
+	jb->lines = NULL;
+}
+
+static void
+unit_clear(struct disp *d, struct unit *u)
+{
+	size_t i;
+
+	for (i = 0; i < u->njobs; i++)
+		job_clear(d, &u->jobs[i]);
+	free(u->jobs);
 	buf_free(&u->out);
 	json_object_put(u->end);
 	memset(u, 0, sizeof(*u));
+}
+
+/* A new job of u: text (taken), and the input lines of its items. */
+static void
+job_add(struct disp *d, struct unit *u, char *text, size_t len,
+    const size_t *lines, size_t nlines)
+{
+	struct job *jb;
+
+	u->jobs = xreallocarray(u->jobs, u->njobs + 1, sizeof(*u->jobs));
+	jb = &u->jobs[u->njobs++];
+	memset(jb, 0, sizeof(*jb));
+	jb->text = text;
+	jb->len = len;
+	jb->lines = xreallocarray(NULL, nlines, sizeof(*jb->lines));
+	memcpy(jb->lines, lines, nlines * sizeof(*lines));
+	jb->nlines = nlines;
+	d->queued += len;
 }
 
 static void
@@ -140,59 +205,107 @@ bad_record(struct disp *d, size_t line, const char *why, const char *raw,
 	}
 }
 
-/* The pending bare items become one batch unit. */
+/*
+ * The IMDb id a worker looks up for this item (batch.c looks up movies,
+ * episodes and shows with a rating key), or NULL.
+ */
+static const char *
+item_imdb(struct json_object *it, struct ext_ids *ids)
+{
+	const char *t = jget_str(it, "type");
+
+	if (t == NULL || jget_str(it, "ratingKey") == NULL ||
+	    (strcmp(t, "movie") != 0 && strcmp(t, "episode") != 0 &&
+	    strcmp(t, "show") != 0))
+		return NULL;
+	enrich_ext_ids(it, ids);
+	return ids->imdb[0] != '\0' ? ids->imdb : NULL;
+}
+
+/*
+ * Where the piece of items that starts at `start` ends: after `max`
+ * items, but never between two episodes of the same show, so that a
+ * show's seasons are fetched in one call, not one per piece. For a job
+ * (imdb set), also only after a multiple of IMDB_GROUP distinct IMDb
+ * ids: a worker asks for a job's ids in groups of that many, so jobs
+ * cut there make as few IMDb requests as one whole batch would. Decided
+ * by the input alone, so output is the same for every -j.
+ */
+static size_t
+piece_end(struct json_object *items, size_t start, size_t n, size_t max,
+    int imdb)
+{
+	struct json_object *it, *seen = NULL;
+	struct ext_ids ids;
+	const char *prev = NULL, *rk, *id;
+	size_t i, nid = 0;
+
+	if (imdb)
+		seen = json_object_new_object();
+	for (i = start; i < n; i++) {
+		it = json_object_array_get_idx(items, i);
+		rk = jget_str(it, "grandparentRatingKey");
+		if (i - start >= max && nid % IMDB_GROUP == 0 &&
+		    (rk == NULL || prev == NULL || strcmp(rk, prev) != 0))
+			break;
+		prev = rk;
+		if (imdb && (id = item_imdb(it, &ids)) != NULL &&
+		    !json_object_object_get_ex(seen, id, NULL)) {
+			json_object_object_add(seen, id, NULL);
+			nid++;
+		}
+	}
+	json_object_put(seen);
+	return i;
+}
+
+/* The pending bare items become one batch unit, in jobs of JOB_ITEMS. */
 static void
 flush_bare(struct disp *d)
 {
-	struct json_object *job;
+	struct json_object *job, *arr;
 	struct unit *u;
 	const char *s;
-	size_t len, n;
+	size_t len, n, i, from, to;
 
 	if (d->bare == NULL)
 		return;
 	n = json_object_array_length(d->bare);
-	job = json_object_new_object();
-	json_object_object_add(job, "items", d->bare);
-	s = ndjson_to_string(job, &len);
 	u = unit_add(d, U_BATCH);
-	u->job = xstrndup(s, len);
-	u->job_len = len;
 	u->seq = d->next_seq++;
 	u->bare = 1;
-	u->lines = d->bare_lines;
-	u->nlines = n;
-	json_object_put(job);
+	for (from = 0; from < n; from = to) {
+		to = piece_end(d->bare, from, n, JOB_ITEMS, 1);
+		arr = json_object_new_array();
+		for (i = from; i < to; i++)
+			json_object_array_add(arr, json_object_get(
+			    json_object_array_get_idx(d->bare, i)));
+		job = json_object_new_object();
+		json_object_object_add(job, "items", arr);
+		s = ndjson_to_string(job, &len);
+		job_add(d, u, xstrndup(s, len), len, d->bare_lines + from,
+		    to - from);
+		json_object_put(job);
+	}
+	json_object_put(d->bare);
+	free(d->bare_lines);
 	d->bare = NULL;
 	d->bare_lines = NULL;
 }
 
-static void
-add_plex_unit(struct disp *d, char *job, size_t len)
-{
-	struct unit *u = unit_add(d, U_BATCH);
-
-	u->job = job;
-	u->job_len = len;
-	u->seq = d->next_seq++;
-	u->lines = xmalloc(sizeof(*u->lines));
-	u->lines[0] = d->lineno;
-	u->nlines = 1;
-}
-
 /*
- * A chunk of a plex batch: items [from, to) and the shows they need, in
- * a plex record with the batch's other members (kind, seq, section ...),
- * so that a chunk sent to the reject file replays as it is.
+ * Items [from, to) of a plex batch and the shows they need, as a plex
+ * record with the batch's other members (kind, seq, section ...), so
+ * that a job sent to the reject file replays as it is.
  */
-static void
-add_plex_chunk(struct disp *d, struct json_object *rec,
-    struct json_object *items, struct json_object *shows, size_t from,
-    size_t to)
+static char *
+plex_piece(struct json_object *rec, struct json_object *items,
+    struct json_object *shows, size_t from, size_t to, size_t *len)
 {
 	struct json_object *job, *arr, *sub, *it, *sh;
 	const char *rk, *s;
-	size_t i, len;
+	char *text;
+	size_t i;
 
 	job = json_object_new_object();
 	json_object_object_foreach(rec, k, v)
@@ -210,42 +323,48 @@ add_plex_chunk(struct disp *d, struct json_object *rec,
 	}
 	json_object_object_add(job, "items", arr);
 	json_object_object_add(job, "shows", sub);
-	s = ndjson_to_string(job, &len);
-	add_plex_unit(d, xstrndup(s, len), len);
+	s = ndjson_to_string(job, len);
+	text = xstrndup(s, *len);
 	json_object_put(job);
+	return text;
 }
 
 /*
- * A plex batch larger than --enrichment-batch-size is cut into chunks so
- * that all workers get work, but never between two episodes of the same
- * show: a show's seasons are then fetched in one call, not one per chunk.
- * The chunks are decided by the input alone, so output is the same for
- * every -j.
+ * A plex batch larger than --enrichment-batch-size is cut into units
+ * (points records) so that all workers get work, and each unit into
+ * jobs; neither cut falls between two episodes of one show. A job that
+ * is the whole batch keeps the batch's own text.
  */
 static void
 split_plex(struct disp *d, struct json_object *j, const char *raw, size_t len)
 {
 	struct json_object *items = jget_arr(j, "items"), *shows;
-	const char *prev = NULL, *rk;
-	size_t i, n, start = 0;
+	struct unit *u;
+	size_t n, from, to, jfrom, jto, tlen;
+	char *text;
 
 	n = items != NULL ? json_object_array_length(items) : 0;
-	if (n <= (size_t)d->o->batch_size) {
-		add_plex_unit(d, xstrndup(raw, len), len);
-		return;
-	}
 	shows = jget_obj(j, "shows");
-	for (i = 0; i < n; i++) {
-		rk = jget_str(json_object_array_get_idx(items, i),
-		    "grandparentRatingKey");
-		if (i - start >= (size_t)d->o->batch_size &&
-		    (rk == NULL || prev == NULL || strcmp(rk, prev) != 0)) {
-			add_plex_chunk(d, j, items, shows, start, i);
-			start = i;
-		}
-		prev = rk;
-	}
-	add_plex_chunk(d, j, items, shows, start, n);
+	from = 0;
+	do {
+		to = n <= (size_t)d->o->batch_size ? n :
+		    piece_end(items, from, n, (size_t)d->o->batch_size, 0);
+		u = unit_add(d, U_BATCH);
+		u->seq = d->next_seq++;
+		jfrom = from;
+		do {
+			jto = piece_end(items, jfrom, to, JOB_ITEMS, 1);
+			if (jfrom == 0 && jto == n) {
+				text = xstrndup(raw, len);
+				tlen = len;
+			} else
+				text = plex_piece(j, items, shows, jfrom, jto,
+				    &tlen);
+			job_add(d, u, text, tlen, &d->lineno, 1);
+			jfrom = jto;
+		} while (jfrom < to);
+		from = to;
+	} while (from < n);
 }
 
 static void	handle_record(struct disp *, struct json_object *, const char *,
@@ -353,84 +472,40 @@ handle_record(struct disp *d, struct json_object *j, const char *raw,
 	}
 }
 
-static void
-handle_line(struct disp *d, char *line, size_t len)
-{
-	struct ndjson_error err;
-	struct json_object *j;
-
-	d->lineno++;
-	while (len > 0 && line[len - 1] == '\r')
-		len--;
-	if (strspn(line, " \t\r") >= len)
-		return;	/* blank line */
-	memset(&err, 0, sizeof(err));
-	if ((j = ndjson_parse_string(line, len, &err)) == NULL) {
-		bad_record(d, d->lineno, err.reason[0] ? err.reason :
-		    "invalid JSON", line, len);
-		return;
-	}
-	handle_record(d, j, line, len);
-	json_object_put(j);
-}
-
-/* Splits and handles the buffered complete lines while the ring has room. */
+/*
+ * Takes the records the reader holds while the ring has room; the reader
+ * (ndjson_read.c) splits lines, counts them and judges each line.
+ */
 static void
 take_lines(struct disp *d)
 {
-	char *start, *nl;
-	size_t avail;
+	struct ndjson_error err;
+	struct json_object *j;
+	enum ndjson_status st;
+	const char *raw;
+	size_t len;
 
-	while (d->count + 2 <= d->cap && d->res->fatal == 0) {
-		start = d->in.data + d->in_off;
-		avail = d->in.len - d->in_off;
-		nl = avail > 0 ? memchr(start, '\n', avail) : NULL;
-		if (nl == NULL)
+	while (!d->input_done && d->count + 2 <= d->cap &&
+	    d->queued < QUEUE_MAX && d->res->fatal == 0) {
+		st = ndjson_reader_take(d->rd, &j, &err);
+		if (st == NDJSON_AGAIN) {
+			d->need_input = 1;
 			break;
-		if (d->skipping)
-			d->skipping = 0;	/* the end of an over-long line */
-		else {
-			*nl = '\0';
-			handle_line(d, start, (size_t)(nl - start));
 		}
-		d->in_off += (size_t)(nl - start) + 1;
-	}
-	if (d->in_off > 0 && (d->in_off == d->in.len || d->in_off > READ_CHUNK)) {
-		memmove(d->in.data, d->in.data + d->in_off, d->in.len - d->in_off);
-		d->in.len -= d->in_off;
-		d->in.data[d->in.len] = '\0';
-		d->in_off = 0;
-	}
-	avail = d->in.len - d->in_off;
-	if (!d->skipping && avail > NDJSON_DEFAULT_MAX_LINE &&
-	    memchr(d->in.data + d->in_off, '\n', avail) == NULL) {
-		d->lineno++;
-		bad_record(d, d->lineno, "line longer than the limit",
-		    d->in.data + d->in_off, REJECT_RAW_MAX);
-		d->skipping = 1;
-		buf_reset(&d->in);
-		d->in_off = 0;
-	}
-	if (d->eof && !d->input_done && d->count + 2 <= d->cap &&
-	    memchr(d->in.data ? d->in.data + d->in_off : "", '\n',
-	    d->in.len - d->in_off) == NULL) {
-		/* a last line without a newline still counts */
-		if (d->in.len > d->in_off && !d->skipping) {
-			buf_append(&d->in, "", 0);
-			handle_line(d, d->in.data + d->in_off,
-			    d->in.len - d->in_off);
+		if (st == NDJSON_EOF) {
+			flush_bare(d);
+			d->input_done = 1;
+			break;
 		}
-		d->in_off = d->in.len;
-		flush_bare(d);
-		d->input_done = 1;
+		d->lineno = ndjson_reader_line(d->rd);
+		if (st == NDJSON_BAD) {
+			bad_record(d, err.line, err.reason, err.raw, err.raw_len);
+			continue;
+		}
+		raw = ndjson_reader_raw(d->rd, &len);
+		handle_record(d, j, raw, len);
+		json_object_put(j);
 	}
-}
-
-static int
-has_line(struct disp *d)
-{
-	return d->in.len > d->in_off &&
-	    memchr(d->in.data + d->in_off, '\n', d->in.len - d->in_off) != NULL;
 }
 
 static void
@@ -449,19 +524,10 @@ read_stdin(struct disp *d)
 	}
 	if (r == 0) {
 		d->eof = 1;
-		return;
-	}
-	if (d->skipping) {
-		/* drop bytes up to the newline that ends the over-long line */
-		char *nl = memchr(chunk, '\n', (size_t)r);
-
-		if (nl == NULL)
-			return;
-		d->skipping = 0;
-		buf_append(&d->in, nl + 1, (size_t)(chunk + r - nl - 1));
-		return;
-	}
-	buf_append(&d->in, chunk, (size_t)r);
+		ndjson_reader_feed_eof(d->rd);
+	} else
+		ndjson_reader_feed(d->rd, chunk, (size_t)r);
+	d->need_input = 0;
 }
 
 static struct json_object *
@@ -489,30 +555,112 @@ stats_object(struct disp *d)
 	return o;
 }
 
+/*
+ * The head of unit u's points record, "{...,"points":[" (points is the
+ * record's last member): built by record.c like any record, so the
+ * record written in parts has the bytes of one written whole.
+ */
+static void
+points_head(int64_t seq, struct buf *head)
+{
+	struct json_object *rec = record_points_new(seq, NULL);
+	const char *s;
+	size_t len;
+
+	s = ndjson_to_string(rec, &len);
+	buf_reset(head);
+	if (len >= 3 && strcmp(s + len - 3, "[]}") == 0)
+		buf_append(head, s, len - 2);
+	json_object_put(rec);
+}
+
+/*
+ * Writes what the head unit has ready, in order: a batch's finished jobs
+ * (the record's head before the first), its tail once every job is
+ * written or rejected. Returns 1 when the unit is finished.
+ */
+static int
+emit_batch(struct disp *d, struct unit *u)
+{
+	struct buf head = BUF_INIT;
+	struct job *jb;
+
+	while (u->emitted < u->njobs) {
+		jb = &u->jobs[u->emitted];
+		if (jb->state == J_DONE) {
+			if (!u->opened) {
+				points_head(u->seq, &head);
+				ndjson_write_part(d->w, head.data, head.len);
+				buf_free(&head);
+				u->opened = 1;
+			}
+			if (jb->out.len > 0) {
+				if (u->any)
+					ndjson_write_part(d->w, ",", 1);
+				ndjson_write_part(d->w, jb->out.data,
+				    jb->out.len);
+				u->any = 1;
+			}
+		} else if (jb->state != J_FAILED)
+			return 0;
+		job_clear(d, jb);
+		u->emitted++;
+	}
+	/* a batch all of whose jobs were rejected writes nothing */
+	if (u->opened) {
+		ndjson_write_raw(d->w, "]}", 2);
+		d->res->batches++;
+	}
+	return 1;
+}
+
 static void
 emit(struct disp *d)
 {
 	struct unit *u;
 
-	while (d->count > 0 && (u = unit_at(d, d->head))->done) {
-		if (u->kind == U_END) {
+	while (d->count > 0) {
+		u = unit_at(d, d->head);
+		if (u->kind == U_BATCH) {
+			if (!emit_batch(d, u))
+				break;
+		} else if (!u->done)
+			break;
+		else if (u->kind == U_END) {
 			record_end_add_stats(u->end, "meta-enrich",
 			    stats_object(d));
 			ndjson_write(d->w, u->end);
-		} else if (u->out.len > 0)
+		} else
 			ndjson_write_raw(d->w, u->out.data, u->out.len);
-		if (u->kind == U_BATCH && u->out.len > 0)
-			d->res->batches++;
-		unit_clear(u);
+		unit_clear(d, u);
 		d->head++;
 		d->count--;
 	}
 	log_progress((size_t)d->st->v[ST_ITEMS]);	/* items enriched so far */
 }
 
-/* A batch that killed two workers: its records go to the reject file. */
+/*
+ * Stopping with a points record half written: its tail goes out, so
+ * that the output ends with whole lines (the points it has are good).
+ */
 static void
-reject_batch(struct disp *d, struct unit *u)
+emit_close(struct disp *d)
+{
+	struct unit *u;
+
+	if (d->count == 0)
+		return;
+	u = unit_at(d, d->head);
+	if (u->kind == U_BATCH && u->opened && u->emitted < u->njobs) {
+		ndjson_write_raw(d->w, "]}", 2);
+		d->res->batches++;
+		u->opened = 0;
+	}
+}
+
+/* A job that killed two workers: its records go to the reject file. */
+static void
+reject_job(struct disp *d, struct unit *u, struct job *jb)
 {
 	static const char why[] = "batch killed two workers";
 	struct ndjson_error err;
@@ -520,15 +668,16 @@ reject_batch(struct disp *d, struct unit *u)
 	const char *s;
 	size_t i, len;
 
+	jb->state = J_FAILED;
 	if (!u->bare) {
-		bad_record(d, u->lines[0], why, u->job, u->job_len);
+		bad_record(d, jb->lines[0], why, jb->text, jb->len);
 		return;
 	}
-	j = ndjson_parse_string(u->job, u->job_len, &err);
+	j = ndjson_parse_string(jb->text, jb->len, &err);
 	items = jget_arr(j, "items");
-	for (i = 0; i < u->nlines && items != NULL; i++) {
+	for (i = 0; i < jb->nlines && items != NULL; i++) {
 		s = ndjson_to_string(json_object_array_get_idx(items, i), &len);
-		bad_record(d, u->lines[i], why, s, len);
+		bad_record(d, jb->lines[i], why, s, len);
 	}
 	json_object_put(j);
 }
@@ -538,6 +687,7 @@ worker_died(struct disp *d, int w)
 {
 	struct enrich_worker *wk = &d->ws[w];
 	struct unit *u;
+	struct job *jb;
 	int status = 0;
 
 	close(wk->to_fd);
@@ -554,11 +704,10 @@ worker_died(struct disp *d, int w)
 	wk->pid = -1;
 	if (wk->unit >= 0) {
 		u = unit_at(d, (size_t)wk->unit);
-		u->worker = -1;
-		if (++u->attempts >= 2) {
-			reject_batch(d, u);
-			u->done = 1;
-		}
+		jb = &u->jobs[d->wjob[w]];
+		jb->state = J_WAIT;
+		if (++jb->attempts >= 2)
+			reject_job(d, u, jb);
 		wk->unit = -1;
 	}
 	if (signal_received || d->res->fatal)
@@ -599,6 +748,36 @@ add_queue_ids(struct disp *d, const char *text, size_t len)
 	free(wrapped);
 }
 
+/*
+ * A job's result is a points record of its unit's seq (worker.c makes
+ * the same record for a job as for a whole batch); its points, without
+ * the record around them, wait in the job for their turn.
+ */
+static void
+take_points(struct disp *d, int w, struct unit *u, struct job *jb,
+    const char *p, size_t len)
+{
+	struct buf head = BUF_INIT;
+
+	points_head(u->seq, &head);
+	if (head.len == 0 || len < head.len + 2 ||
+	    memcmp(p, head.data, head.len) != 0 ||
+	    memcmp(p + len - 2, "]}", 2) != 0) {
+		log_error("worker %d: its answer is not the points record of "
+		    "batch %lld", w, (long long)u->seq);
+		d->res->fatal = EXIT_FATAL;
+		buf_free(&head);
+		return;
+	}
+	buf_append(&jb->out, p + head.len, len - head.len - 2);
+	d->waiting += jb->out.len;
+	jb->state = J_DONE;
+	free(jb->text);		/* done: its text is needed no more */
+	d->queued -= jb->len;
+	jb->text = NULL;
+	buf_free(&head);
+}
+
 /* Handles the complete messages in a worker's buffer. */
 static void
 take_messages(struct disp *d, int w)
@@ -628,11 +807,9 @@ take_messages(struct disp *d, int w)
 				d->st->v[i] += stats[i];
 			p += h.nstats * sizeof(uint64_t);
 			u = unit_at(d, (size_t)wk->unit);
-			buf_append(&u->out, p, h.len1);
+			take_points(d, w, u, &u->jobs[d->wjob[w]], p, h.len1);
 			if (h.len2 > 0)
 				add_queue_ids(d, p + h.len1, h.len2);
-			u->done = 1;
-			u->worker = -1;
 			wk->unit = -1;
 			d->deaths = 0;
 		}
@@ -663,34 +840,68 @@ read_worker(struct disp *d, int w)
 		worker_died(d, w);
 }
 
-/* Gives the oldest undispatched batches to idle workers. */
+/*
+ * The oldest job not at a worker, if it may be handed out: the oldest
+ * unwritten job always may (a retry after a death included); a later
+ * one only within JOB_AHEAD jobs of it and while WAIT_MAX bytes of
+ * points are not already waiting for it. When stopping, only jobs of
+ * batches already started, so that those are written whole.
+ */
+static struct job *
+next_job(struct disp *d, int stopping, size_t *ord, size_t *idx)
+{
+	struct unit *u;
+	struct job *jb;
+	size_t k, i, ahead = 0;
+
+	for (k = 0; k < d->count; k++) {
+		u = unit_at(d, d->head + k);
+		if (u->kind != U_BATCH)
+			continue;
+		if (stopping && !u->started)
+			return NULL;
+		for (i = u->emitted; i < u->njobs; i++, ahead++) {
+			jb = &u->jobs[i];
+			if (jb->state != J_WAIT)
+				continue;
+			if (ahead > 0 && (ahead >= JOB_AHEAD(d->nw) ||
+			    d->waiting >= WAIT_MAX))
+				return NULL;
+			*ord = d->head + k;
+			*idx = i;
+			return jb;
+		}
+	}
+	return NULL;
+}
+
+/* Gives the oldest jobs to idle workers. */
 static void
-dispatch(struct disp *d)
+dispatch(struct disp *d, int stopping)
 {
 	struct msg_hdr h;
 	struct unit *u;
-	size_t k;
+	struct job *jb;
+	size_t ord, idx;
 	int w;
 
 	for (w = 0; w < d->nw && d->res->fatal == 0; w++) {
 		if (d->ws[w].pid <= 0 || d->ws[w].unit >= 0)
 			continue;
-		u = NULL;
-		for (k = 0; k < d->count; k++) {
-			u = unit_at(d, d->head + k);
-			if (u->kind == U_BATCH && !u->done && u->worker == -1)
-				break;
-		}
-		if (k == d->count || u == NULL)
+		if ((jb = next_job(d, stopping, &ord, &idx)) == NULL)
 			return;
+		u = unit_at(d, ord);
+		u->started = 1;
 		memset(&h, 0, sizeof(h));
 		h.type = MSG_JOB;
 		h.seq = u->seq;
-		h.len1 = u->job_len;
-		u->worker = w;
-		d->ws[w].unit = (long)(d->head + k);
+		h.len1 = jb->len;
+		jb->state = J_BUSY;
+		d->ws[w].unit = (long)ord;
+		d->wjob[w] = idx;
 		/* an idle worker reads the whole job before it writes */
-		if (enrich_msg_send(d->ws[w].to_fd, &h, NULL, u->job, NULL) == -1)
+		if (enrich_msg_send(d->ws[w].to_fd, &h, NULL, jb->text,
+		    NULL) == -1)
 			worker_died(d, w);
 	}
 }
@@ -761,11 +972,13 @@ loop(struct disp *d)
 					    "workers", busy(d));
 			}
 			emit(d);
+			/* the rest of a started batch: workers answer from the cache */
+			dispatch(d, 1);
 			if (busy(d) == 0 || now_monotonic() > stop_at)
 				break;
 		} else {
 			take_lines(d);
-			dispatch(d);
+			dispatch(d, 0);
 			emit(d);
 			if (d->input_done && d->count == 0)
 				break;
@@ -773,7 +986,7 @@ loop(struct disp *d)
 		n = 0;
 		stdin_at = -1;
 		if (!signal_received && !d->eof && d->count + 2 <= d->cap &&
-		    !has_line(d)) {
+		    d->queued < QUEUE_MAX && d->need_input) {
 			stdin_at = n;
 			pfd[n].fd = STDIN_FILENO;
 			pfd[n++].events = POLLIN;
@@ -823,8 +1036,11 @@ enrich_dispatch(const struct enrich_opts *o, struct enrich_stats *st,
 	d.alloc = d.cap;
 	d.ring = xcalloc(d.alloc, sizeof(*d.ring));
 	d.ws = xcalloc((size_t)d.nw, sizeof(*d.ws));
+	d.wjob = xcalloc((size_t)d.nw, sizeof(*d.wjob));
 	d.rej = reject_open(o->reject_file);
 	d.w = ndjson_writer_new(stdout, "stdout");
+	d.rd = ndjson_reader_new_push("stdin", 0);
+	d.need_input = 1;
 	signal(SIGPIPE, SIG_IGN);	/* a dead worker is EPIPE, not our death */
 	/* a worker's stop word (worker.c): blocked here, so forked blocked */
 	sigemptyset(&usr1);
@@ -840,6 +1056,7 @@ enrich_dispatch(const struct enrich_opts *o, struct enrich_stats *st,
 		}
 	if (res->fatal == 0)
 		loop(&d);
+	emit_close(&d);
 	shutdown_workers(&d);
 	res->rejects = reject_count(d.rej);
 	if (reject_close(d.rej) == -1 && res->fatal == 0)
@@ -849,10 +1066,11 @@ enrich_dispatch(const struct enrich_opts *o, struct enrich_stats *st,
 		res->fatal = EXIT_FATAL;
 	}
 	for (k = 0; k < d.count; k++)
-		unit_clear(unit_at(&d, d.head + k));
+		unit_clear(&d, unit_at(&d, d.head + k));
 	free(d.ring);
 	free(d.ws);
-	buf_free(&d.in);
+	free(d.wjob);
+	ndjson_reader_free(d.rd);
 	json_object_put(d.bare);
 	free(d.bare_lines);
 	return res->fatal;

@@ -103,6 +103,26 @@ setup() {
 	[ "$status" -eq 3 ]
 }
 
+@test "meta-enrich: lines are split by the shared NDJSON reader: CRLF, an unfinished line, no final newline" {
+	{
+		head -n 1 in.ndjson | sed 's/$/\r/'
+		printf '%s\r\n' '{"kind":"note","text":"passes"}'
+		echo '{"kind":"plex","v":1,"items":[1,'
+		sed -n 2p in.ndjson
+		tail -n 1 in.ndjson | tr -d '\n'
+	} >mixed.ndjson
+	run ME --offline --cache-dir "$PLEXPIPE_TOP/sample/cache" --reject-file rej.ndjson <mixed.ndjson
+	[ "$status" -eq 4 ]
+	# the reader's reasons (common/ndjson_read.c), the line counted as read
+	[ "$(jq -r '"\(.line) \(.error)"' rej.ndjson)" = "3 JSON value not finished at end of line" ]
+	# the CR belongs to the line ending: the pass-through record is written without it
+	grep -qx '{"kind":"note","text":"passes"}' <<<"$output"
+	# the same points as from the plain input, and the last line without newline is the end
+	ME --offline --cache-dir "$PLEXPIPE_TOP/sample/cache" <in.ndjson >plain.out 2>/dev/null
+	diff <(grep '"kind":"points"' plain.out) <(grep '"kind":"points"' <<<"$output")
+	[ "$(grep -c '"kind":"end"' <<<"$output")" -eq 1 ]
+}
+
 @test "meta-enrich: input without an end record is processed, no end written, exit 5" {
 	head -n 2 in.ndjson >trunc.ndjson
 	run ME --offline --cache-dir "$PLEXPIPE_TOP/sample/cache" <trunc.ndjson

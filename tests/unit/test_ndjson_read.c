@@ -292,6 +292,245 @@ test_parse_string(void)
 	    "  positioned message (%s)", err.message);
 }
 
+/* ------------------------------------------------------------------ */
+/* The push interface */
+
+/* One record or bad line as text, to compare readers event by event. */
+static void
+describe(struct buf *b, struct ndjson_reader *r, enum ndjson_status st,
+    struct json_object *o, const struct ndjson_error *err)
+{
+	const char	*raw;
+	size_t		 len;
+
+	if (st == NDJSON_OK) {
+		raw = ndjson_reader_raw(r, &len);
+		buf_printf(b, "ok@%zu [%.*s] %s\n", ndjson_reader_line(r),
+		    (int)len, raw, ndjson_to_string(o, NULL));
+	} else
+		buf_printf(b, "bad@%zu:%zu %s [%.*s]%s\n", err->line, err->col,
+		    err->reason, (int)err->raw_len, err->raw,
+		    err->raw_truncated ? " truncated" : "");
+}
+
+/* Every event of the pull reader on data, then "eof". */
+static void
+pull_events(const char *data, size_t len, size_t max_line, struct buf *out)
+{
+	struct ndjson_reader	*r;
+	struct ndjson_error	 err;
+	struct json_object	*o;
+	enum ndjson_status	 st;
+	FILE			*fp;
+
+	fp = file_of(data, len);
+	r = ndjson_reader_new(fp, "in", max_line);
+	while ((st = ndjson_read(r, &o, &err)) == NDJSON_OK ||
+	    st == NDJSON_BAD) {
+		describe(out, r, st, o, &err);
+		json_object_put(o);
+	}
+	buf_printf(out, st == NDJSON_EOF ? "eof\n" : "status %d\n", st);
+	ndjson_reader_free(r);
+	fclose(fp);
+}
+
+/* Takes what a push reader has; returns the last status. */
+static enum ndjson_status
+take_all(struct ndjson_reader *r, struct buf *out)
+{
+	struct ndjson_error	 err;
+	struct json_object	*o;
+	enum ndjson_status	 st;
+
+	while ((st = ndjson_reader_take(r, &o, &err)) == NDJSON_OK ||
+	    st == NDJSON_BAD) {
+		describe(out, r, st, o, &err);
+		json_object_put(o);
+	}
+	return st;
+}
+
+/*
+ * Every event of a push reader fed data in pieces of `step` bytes, the
+ * first piece `first` bytes; records are taken after each piece.
+ * *most is the largest number of bytes the reader held.
+ */
+static void
+push_events(const char *data, size_t len, size_t max_line, size_t first,
+    size_t step, struct buf *out, size_t *most)
+{
+	struct ndjson_reader	*r;
+	enum ndjson_status	 st = NDJSON_AGAIN;
+	size_t			 off = 0, n, pieces = 0;
+
+	r = ndjson_reader_new_push("in", max_line);
+	if (most != NULL)
+		*most = 0;
+	while (off < len) {
+		n = pieces++ == 0 ? first : step;
+		if (n > len - off)
+			n = len - off;
+		ndjson_reader_feed(r, data + off, n);
+		off += n;
+		if (most != NULL && ndjson_reader_buffered(r) > *most)
+			*most = ndjson_reader_buffered(r);
+		if ((st = take_all(r, out)) != NDJSON_AGAIN)
+			break;
+	}
+	if (st == NDJSON_AGAIN) {
+		ndjson_reader_feed_eof(r);
+		st = take_all(r, out);
+	}
+	buf_printf(out, st == NDJSON_EOF ? "eof\n" : "status %d\n", st);
+	ndjson_reader_free(r);
+}
+
+/*
+ * The same records, lines, raw text and errors as the pull reader,
+ * wherever the input is cut, and byte by byte.
+ */
+static void
+same_as_pull(const char *data, size_t len, size_t max_line, const char *name)
+{
+	struct buf	 want = BUF_INIT, got = BUF_INIT;
+	size_t		 k, bad = 0, first_bad = 0;
+
+	pull_events(data, len, max_line, &want);
+	for (k = 0; k <= len; k++) {
+		buf_reset(&got);
+		push_events(data, len, max_line, k, len, &got, NULL);
+		if (strcmp(got.data, want.data) != 0 && bad++ == 0)
+			first_bad = k;
+	}
+	ok(bad == 0, "%s: split at every byte boundary, same events as the "
+	    "pull reader (%zu differ, first at %zu)", name, bad, first_bad);
+	if (bad > 0) {
+		buf_reset(&got);
+		push_events(data, len, max_line, first_bad, len, &got, NULL);
+		tap_diag("want:\n%s", want.data);
+		tap_diag("got:\n%s", got.data);
+	}
+	buf_reset(&got);
+	push_events(data, len, max_line, 1, 1, &got, NULL);
+	is_str(got.data, want.data, "  and fed one byte at a time");
+	buf_free(&want);
+	buf_free(&got);
+}
+
+static void
+test_push_splits(void)
+{
+	static const char good[] =
+	    "{\"a\":1}\n"
+	    "\n"
+	    "   \t \r\n"
+	    "{\"b\":\"x\"}\r\n"
+	    "{\"c\":[1,2,{\"d\":null}]}\n"
+	    "  {\"e\":true}  \n"
+	    "{\"f\":1.50,\"g\":\"caf\xc3\xa9 \xf0\x9f\x8e\xac\"}";
+	static const char mixed[] =
+	    "{\"n\":1}\n"
+	    "{\"n\":\"\xff\"}\n"
+	    "{\"n\":2}\r\n"
+	    "{\"n\":3} trailing\n"
+	    "not json at all\n"
+	    "{\"n\":[1,\n"
+	    "{\"n\":4}\n"
+	    "{\"n\":";
+	/* under a 24-byte limit: longer lines, ended and not; 24 bytes + CR */
+	static const char longs[] =
+	    "{\"s\":\"short\"}\n"
+	    "{\"s\":\"a line that is far too long\"}\n"
+	    "{\"s\":\"exactly 24 bytes\"}\n"
+	    "{\"s\":\"exactly 24 bytes\"}\r\n"
+	    "{\"s\":\"ok\"}\n"
+	    "{\"s\":\"too long again, and no newline at the end\"}";
+	struct buf	 got = BUF_INIT;
+
+	same_as_pull(good, sizeof(good) - 1, 0, "good lines, CRLF, no final LF");
+	same_as_pull(mixed, sizeof(mixed) - 1, 0, "bad lines mixed with good");
+	same_as_pull(longs, sizeof(longs) - 1, 24, "over-long lines");
+	same_as_pull("", 0, 0, "empty input");
+	same_as_pull("\n\r\n", 3, 0, "blank lines only");
+
+	/* what the events are, not only that both readers agree */
+	push_events(good, sizeof(good) - 1, 0, 5, 3, &got, NULL);
+	is_str(got.data,
+	    "ok@1 [{\"a\":1}] {\"a\":1}\n"
+	    "ok@4 [{\"b\":\"x\"}] {\"b\":\"x\"}\n"
+	    "ok@5 [{\"c\":[1,2,{\"d\":null}]}] {\"c\":[1,2,{\"d\":null}]}\n"
+	    "ok@6 [  {\"e\":true}  ] {\"e\":true}\n"
+	    "ok@7 [{\"f\":1.50,\"g\":\"caf\xc3\xa9 \xf0\x9f\x8e\xac\"}] "
+	    "{\"f\":1.50,\"g\":\"caf\xc3\xa9 \xf0\x9f\x8e\xac\"}\n"
+	    "eof\n",
+	    "push: records with line numbers (blank lines counted), raw text "
+	    "without CR, last line without LF");
+	buf_reset(&got);
+	push_events(longs, sizeof(longs) - 1, 24, 7, 7, &got, NULL);
+	is_str(got.data,
+	    "ok@1 [{\"s\":\"short\"}] {\"s\":\"short\"}\n"
+	    "bad@2:25 line longer than 24 bytes [{\"s\":\"a line that is far] truncated\n"
+	    "ok@3 [{\"s\":\"exactly 24 bytes\"}] {\"s\":\"exactly 24 bytes\"}\n"
+	    "bad@4:25 line longer than 24 bytes [{\"s\":\"exactly 24 bytes\"}] truncated\n"
+	    "ok@5 [{\"s\":\"ok\"}] {\"s\":\"ok\"}\n"
+	    "bad@6:25 line longer than 24 bytes [{\"s\":\"too long again, an] truncated\n"
+	    "eof\n",
+	    "push: over-long lines are bad records with their head, CR "
+	    "counted in the length");
+	buf_reset(&got);
+	push_events(mixed, sizeof(mixed) - 1, 0, 9, 4, &got, NULL);
+	ok(strstr(got.data, "bad@6:9 JSON value not finished at end of line") != NULL &&
+	    strstr(got.data, "bad@8:6 truncated JSON value at end of input") != NULL,
+	    "push: an unfinished line and a truncated last line are told apart");
+	buf_free(&got);
+}
+
+/* A 3 MB line fed in 4 KiB pieces under a 1 MiB limit is never held whole. */
+static void
+test_push_bounded(void)
+{
+	struct buf	 in = BUF_INIT, got = BUF_INIT;
+	size_t		 i, most;
+
+	buf_appends(&in, "{\"ok\":1}\n{\"big\":\"");
+	for (i = 0; i < 3 * 1000 * 1000; i++)
+		buf_append(&in, "x", 1);
+	buf_appends(&in, "\"}\r\n{\"ok\":2}\n");
+	push_events(in.data, in.len, 1024 * 1024, 4096, 4096, &got, &most);
+	ok(most <= 1024 * 1024 + 4096, "push: at most max_line + one feed held "
+	    "(%zu bytes)", most);
+	ok(strncmp(got.data, "ok@1 [{\"ok\":1}] {\"ok\":1}\nbad@2:1048577 line "
+	    "longer than 1048576 bytes [{\"big\":\"xxxx", 70) == 0,
+	    "push: the long line is a positioned bad record");
+	ok(strstr(got.data, "xxx] truncated\nok@3 [{\"ok\":2}] {\"ok\":2}\neof\n") != NULL,
+	    "push: its head only (%zu bytes of events), then the next line",
+	    got.len);
+	ok(got.len < NDJSON_RAW_KEEP + 200, "push: NDJSON_RAW_KEEP bytes kept");
+	buf_free(&in);
+	buf_free(&got);
+}
+
+static void
+test_push_misuse(void)
+{
+	struct ndjson_reader	*r;
+	struct ndjson_error	 err;
+	struct json_object	*o;
+
+	r = ndjson_reader_new_push("in", 0);
+	is_int(ndjson_reader_take(r, &o, &err), NDJSON_AGAIN,
+	    "push: nothing fed is AGAIN");
+	errno = 0;
+	is_int(ndjson_read(r, &o, &err), NDJSON_IOERR,
+	    "ndjson_read on a push reader is an error");
+	is_int(errno, EINVAL, "  EINVAL");
+	ndjson_reader_feed_eof(r);
+	is_int(ndjson_reader_take(r, &o, &err), NDJSON_EOF, "push: then EOF");
+	is_int(ndjson_reader_take(r, &o, &err), NDJSON_EOF, "push: EOF again");
+	ndjson_reader_free(r);
+}
+
 static int	 alarms;
 
 /* The first alarm is a stray signal (retried); the second a stop request. */
@@ -381,6 +620,9 @@ main(void)
 	test_bad_json();
 	test_mixed_stream();
 	test_parse_string();
+	test_push_splits();
+	test_push_bounded();
+	test_push_misuse();
 	alarm(0);
 	test_eintr_resume();
 	return done_testing();
