@@ -151,6 +151,12 @@ gated(const struct enrich_engine *e, enum enrich_svc svc)
 	return (svc == SVC_TMDB && !e->key_ok) || e->failing[svc];
 }
 
+static int
+may_go(const struct enrich_engine *e, enum enrich_svc svc)
+{
+	return !gated(e, svc) || e->busy[svc] == 0;
+}
+
 static void
 health(struct enrich_engine *e, enum enrich_svc svc, long st,
     const struct http_response *resp)
@@ -192,7 +198,7 @@ attempt(struct req *r)
 		finish_msg(r, ENRICH_DOWN, "not asked: the key was refused");
 		return;
 	}
-	if (!r->busy && gated(e, r->svc) && e->busy[r->svc] > 0) {
+	if (!r->busy && !may_go(e, r->svc)) {
 		TAILQ_INSERT_TAIL(&e->held, r, entry);
 		return;
 	}
@@ -369,11 +375,16 @@ abort_flying(struct enrich_ctx *ctx)
 static void
 release_held(struct enrich_ctx *ctx)
 {
+	struct enrich_engine *e = ctx->eng;
 	struct req_list l;
 	struct req *r;
 
+	/* none of them could go (nor end, but on a stop): no walk */
+	if (TAILQ_EMPTY(&e->held) || (!signal_received &&
+	    !may_go(e, SVC_TMDB) && !may_go(e, SVC_IMDB)))
+		return;
 	TAILQ_INIT(&l);
-	TAILQ_CONCAT(&l, &ctx->eng->held, entry);
+	TAILQ_CONCAT(&l, &e->held, entry);
 	while ((r = TAILQ_FIRST(&l)) != NULL) {
 		TAILQ_REMOVE(&l, r, entry);
 		attempt(r);
