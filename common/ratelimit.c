@@ -26,9 +26,9 @@
  *    tokens given in the second before the refused request was sent are
  *    about the most the server takes in a second (the estimate).  A
  *    bucket at rate r with one token of burst lets through at most r + 1
- *    in a one-second window, so the rate that fits is the
- *    estimate less FIT_MARGIN; the decrease goes to RL_CUT x the lower of
- *    that and the rate in force.  This is what makes an unlimited bucket
+ *    in a one-second window, so the rate that fits is the estimate less
+ *    RL_FIT_MARGIN; the decrease goes to RL_CUT x the lower of that and
+ *    the rate in force.  This is what makes an unlimited bucket
  *    (rate 0) converge too: it has no rate to halve, but it has what it
  *    sent.
  *  - One burst of 429s is one decrease: the requests in flight when the
@@ -62,14 +62,14 @@
 #include "timeutil.h"
 
 #define RL_RING		512	/* times of the last tokens given */
-#define FIT_MARGIN	1.0	/* tokens/s under the estimate: the fit */
+#define RL_FIT_MARGIN	1.0	/* tokens/s under the estimate: the fit */
 #define RL_CUT		0.8	/* decrease: x the rate that fits */
 #define RL_QUIET	1.0	/* s after a decrease: 429s of the same burst */
 #define RL_MIN_RATE	0.5	/* tokens/s; Retry-After pauses go lower */
 #define RL_NEAR_LO	0.97	/* x the fitting rate: the slow climb from */
 #define RL_NEAR_HI	1.15	/* x the fitting rate: the slow climb to */
-#define RL_SLOW		0.0025	/* x estimate, tokens/s per s, near it */
-#define RL_FAST		0.05	/* x estimate (at least 1), tokens/s per s */
+#define RL_SLOW		0.0025	/* x the fit, tokens/s per s, near it */
+#define RL_FAST		0.05	/* x the fit (at least 1), tokens/s per s */
 
 struct ratelimit {
 	pthread_mutex_t	 mu;		/* process-shared, robust */
@@ -343,25 +343,21 @@ ratelimit_throttle_at(struct ratelimit *rl, double retry_after_s,
 	t = sent_at >= 0 && sent_at <= now ? sent_at : now;
 	if (t < rl->next_cut)
 		goto out;		/* the same burst: cut already */
-	/* tokens up to now at the old rate, then the new one */
-	if (rl->rate > 0 && now > rl->last) {
-		rl->tokens += (now - rl->last) * rl->rate;
-		if (rl->tokens > 1)
-			rl->tokens = 1;
-		rl->last = now;
-	}
 	/* what the server took in the second before it refused this one */
 	est = (double)sent_before(rl, t);
 	if (est < 1)
 		est = 1;
-	rl->fit = est - FIT_MARGIN >= RL_MIN_RATE ? est - FIT_MARGIN : RL_MIN_RATE;
+	rl->fit = est - RL_FIT_MARGIN;
+	if (rl->fit < RL_MIN_RATE)
+		rl->fit = RL_MIN_RATE;
 	base = rl->rate > 0 && rl->rate < rl->fit ? rl->rate : rl->fit;
 	rl->rate = base * RL_CUT;
 	if (rl->rate < RL_MIN_RATE)
 		rl->rate = RL_MIN_RATE;
-	if (rl->tokens > 1)
-		rl->tokens = 1;
-	/* with no Retry-After (or a short one), wait for the window to drain */
+	/*
+	 * With no Retry-After (or a short one), wait for the window to
+	 * drain; either pause leaves the bucket empty.
+	 */
 	pause_locked(rl, now, drain_time(rl, now, est - 1));
 	rl->cuts++;
 	rl->next_cut = now + RL_QUIET > rl->paused_until ?
