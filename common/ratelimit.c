@@ -255,6 +255,8 @@ ratelimit_try_at(struct ratelimit *rl, double now, double *wait_s)
 	if (rl == NULL)
 		return 1;
 	rl_lock(rl);
+	if (now < 0)
+		now = now_monotonic();	/* under the lock: times stay in order */
 	if (now < rl->paused_until) {
 		w = rl->paused_until - now;
 		goto out;
@@ -289,7 +291,7 @@ out:
 int
 ratelimit_try(struct ratelimit *rl, double *wait_s)
 {
-	return ratelimit_try_at(rl, now_monotonic(), wait_s);
+	return ratelimit_try_at(rl, -1, wait_s);
 }
 
 void
@@ -338,6 +340,8 @@ ratelimit_throttle_at(struct ratelimit *rl, double retry_after_s,
 	if (rl == NULL)
 		return;
 	rl_lock(rl);
+	if (now < 0)
+		now = now_monotonic();
 	if (retry_after_s > 0)
 		pause_locked(rl, now, retry_after_s);
 	t = sent_at >= 0 && sent_at <= now ? sent_at : now;
@@ -371,13 +375,13 @@ void
 ratelimit_throttle_sent(struct ratelimit *rl, double retry_after_s,
     double sent_at)
 {
-	ratelimit_throttle_at(rl, retry_after_s, sent_at, now_monotonic());
+	ratelimit_throttle_at(rl, retry_after_s, sent_at, -1);
 }
 
 void
 ratelimit_throttle(struct ratelimit *rl, double retry_after_s)
 {
-	ratelimit_throttle_at(rl, retry_after_s, -1, now_monotonic());
+	ratelimit_throttle_at(rl, retry_after_s, -1, -1);
 }
 
 double
@@ -388,6 +392,8 @@ ratelimit_rate_at(struct ratelimit *rl, double now)
 	if (rl == NULL)
 		return 0;
 	rl_lock(rl);
+	if (now < 0)
+		now = now_monotonic();
 	grow(rl, now);
 	r = rl->rate > 0 ? rl->rate : 0;
 	rl_unlock(rl);
@@ -397,7 +403,7 @@ ratelimit_rate_at(struct ratelimit *rl, double now)
 double
 ratelimit_rate(struct ratelimit *rl)
 {
-	return ratelimit_rate_at(rl, now_monotonic());
+	return ratelimit_rate_at(rl, -1);
 }
 
 long
