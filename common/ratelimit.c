@@ -22,15 +22,15 @@
  * (additive increase), never above the ceiling:
  *
  *  - What the server counted is known better than any rate we set: the
- *    bucket keeps how many tokens it gave in each 0.1 s of the last two
- *    seconds, so the tokens of the one-second window that ended when the
- *    refused request was sent, less that request, are about the most the
- *    server takes in a second (the estimate).  A bucket at rate r with one
- *    token of burst lets through at most r + 1 in any one-second window,
- *    so the rate that fits is estimate - 1; the decrease goes to
- *    RL_CUT x the lower of that and the rate in force.  This is what
- *    makes an unlimited bucket (rate 0) converge too: it has no rate to
- *    halve, but it has what it sent.
+ *    bucket keeps the times of the last RL_RING tokens it gave, so the
+ *    tokens given in the second before the refused request was sent are
+ *    about the most the server takes in a second (the estimate).  A
+ *    bucket at rate r with one token of burst lets through at most r + 1
+ *    in a one-second window, so the rate that fits is the estimate less
+ *    RL_FIT_MARGIN; the decrease goes to RL_CUT x the lower of that and
+ *    the rate in force.  This is what makes an unlimited bucket
+ *    (rate 0) converge too: it has no rate to halve, but it has what it
+ *    sent.
  *  - One burst of 429s is one decrease: the requests in flight when the
  *    first one came were sent at the old rate and are refused for the
  *    same reason.  A 429 lowers the rate only for a request sent
@@ -61,17 +61,15 @@
 #include "ratelimit.h"
 #include "timeutil.h"
 
-#define RL_SLOT_S	0.1	/* s per slot of the sent-tokens ring */
-#define RL_SLOTS	20	/* two seconds: a window ending at a send */
-#define RL_WINDOW	10	/* slots per one-second window */
-#define FIT_MARGIN	0.5
+#define RL_RING		512	/* times of the last tokens given */
+#define RL_FIT_MARGIN	1.0	/* tokens/s under the estimate: the fit */
 #define RL_CUT		0.8	/* decrease: x the rate that fits */
 #define RL_QUIET	1.0	/* s after a decrease: 429s of the same burst */
 #define RL_MIN_RATE	0.5	/* tokens/s; Retry-After pauses go lower */
 #define RL_NEAR_LO	0.97	/* x the fitting rate: the slow climb from */
 #define RL_NEAR_HI	1.15	/* x the fitting rate: the slow climb to */
-#define RL_SLOW		0.0025	/* x estimate, tokens/s per s, near it */
-#define RL_FAST		0.05	/* x estimate (at least 1), tokens/s per s */
+#define RL_SLOW		0.0025	/* x the fit, tokens/s per s, near it */
+#define RL_FAST		0.05	/* x the fit (at least 1), tokens/s per s */
 
 struct ratelimit {
 	pthread_mutex_t	 mu;		/* process-shared, robust */
@@ -85,8 +83,9 @@ struct ratelimit {
 	double		 next_cut;	/* 429s of requests sent before: no cut */
 	double		 grown_at;	/* additive increase counted up to */
 	long		 cuts;		/* decreases so far */
-	long long	 slot_no[RL_SLOTS];	/* which 0.1 s slot each counts */
-	unsigned	 slot_n[RL_SLOTS];	/* tokens given in it */
+	unsigned	 head;		/* next slot of `sent` */
+	unsigned	 nsent;		/* slots in use (<= RL_RING) */
+	double		 sent[RL_RING];	/* when the last tokens were given */
 };
 
 static void
@@ -107,7 +106,7 @@ ratelimit_new(double rate, double burst)
 {
 	struct ratelimit	*rl;
 	pthread_mutexattr_t	 attr;
-	int			 e, i;
+	int			 e;
 
 	rl = mmap(NULL, sizeof(*rl), PROT_READ | PROT_WRITE,
 	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -134,10 +133,7 @@ ratelimit_new(double rate, double burst)
 	rl->next_cut = 0;
 	rl->grown_at = rl->last;
 	rl->cuts = 0;
-	for (i = 0; i < RL_SLOTS; i++) {
-		rl->slot_no[i] = -1;
-		rl->slot_n[i] = 0;
-	}
+	rl->head = rl->nsent = 0;
 	return rl;
 fail:
 	munmap(rl, sizeof(*rl));
@@ -152,62 +148,56 @@ lowered(const struct ratelimit *rl)
 	return rl->rate > 0 && (rl->ceiling <= 0 || rl->rate < rl->ceiling);
 }
 
-static long long
-slot_of(double t)
-{
-	return (long long)floor(t / RL_SLOT_S);
-}
-
-/* Counts a token given at `now` in the ring. */
+/* Remembers when a token was given. */
 static void
 count_token(struct ratelimit *rl, double now)
 {
-	long long	 s = slot_of(now);
-	int		 i = (int)(s % RL_SLOTS);
-
-	if (rl->slot_no[i] != s) {
-		rl->slot_no[i] = s;
-		rl->slot_n[i] = 0;
-	}
-	rl->slot_n[i]++;
+	rl->sent[rl->head] = now;
+	rl->head = (rl->head + 1) % RL_RING;
+	if (rl->nsent < RL_RING)
+		rl->nsent++;
 }
 
-/* Tokens given in the one-second window ending at t (t within the ring). */
-static unsigned
-sent_in_window(const struct ratelimit *rl, double t)
+/* The i-th most recent time a token was given (i < nsent). */
+static double
+sent_ago(const struct ratelimit *rl, unsigned i)
 {
-	long long	 s = slot_of(t);
-	unsigned	 n = 0;
-	int		 i;
+	return rl->sent[(rl->head + RL_RING - 1 - i) % RL_RING];
+}
 
-	for (i = 0; i < RL_SLOTS; i++)
-		if (rl->slot_no[i] > s - RL_WINDOW && rl->slot_no[i] <= s)
-			n += rl->slot_n[i];
+/* Tokens given in the second before t (t itself excluded). */
+static unsigned
+sent_before(const struct ratelimit *rl, double t)
+{
+	unsigned	 i, n = 0;
+	double		 ts;
+
+	for (i = 0; i < rl->nsent; i++) {
+		ts = sent_ago(rl, i);
+		if (ts <= t - 1)
+			break;		/* older ones are older still */
+		if (ts < t)
+			n++;
+	}
 	return n;
 }
 
 /*
- * Seconds until the tokens given in the one-second window ending then
- * are `room` or fewer, if no more were given: the server's window has to
- * drain that far before a request at any rate can pass.
+ * Seconds until at most `room` of the tokens given so far are less than
+ * a second old: the server's window has to drain that far before a
+ * request at any rate can pass.
  */
 static double
 drain_time(const struct ratelimit *rl, double now, double room)
 {
-	long long	 s = slot_of(now);
-	unsigned	 n;
-	int		 i, k;
+	unsigned	 k;
+	double		 w;
 
-	for (k = 0; k < RL_WINDOW; k++) {
-		n = 0;
-		for (i = 0; i < RL_SLOTS; i++)
-			if (rl->slot_no[i] > s - RL_WINDOW + k &&
-			    rl->slot_no[i] <= s)
-				n += rl->slot_n[i];
-		if (n <= room)
-			break;
-	}
-	return k == 0 ? 0 : (double)(s + k) * RL_SLOT_S - now;
+	k = room < 0 ? 0 : (unsigned)room;	/* the (room+1)-th newest */
+	if (k >= rl->nsent)
+		return 0;
+	w = sent_ago(rl, k) + 1 - now;
+	return w > 0 ? w : 0;
 }
 
 /*
@@ -265,6 +255,8 @@ ratelimit_try_at(struct ratelimit *rl, double now, double *wait_s)
 	if (rl == NULL)
 		return 1;
 	rl_lock(rl);
+	if (now < 0)
+		now = now_monotonic();	/* under the lock: times stay in order */
 	if (now < rl->paused_until) {
 		w = rl->paused_until - now;
 		goto out;
@@ -299,7 +291,7 @@ out:
 int
 ratelimit_try(struct ratelimit *rl, double *wait_s)
 {
-	return ratelimit_try_at(rl, now_monotonic(), wait_s);
+	return ratelimit_try_at(rl, -1, wait_s);
 }
 
 void
@@ -348,32 +340,28 @@ ratelimit_throttle_at(struct ratelimit *rl, double retry_after_s,
 	if (rl == NULL)
 		return;
 	rl_lock(rl);
+	if (now < 0)
+		now = now_monotonic();
 	if (retry_after_s > 0)
 		pause_locked(rl, now, retry_after_s);
 	t = sent_at >= 0 && sent_at <= now ? sent_at : now;
 	if (t < rl->next_cut)
 		goto out;		/* the same burst: cut already */
-	/* tokens up to now at the old rate, then the new one */
-	if (rl->rate > 0 && now > rl->last) {
-		rl->tokens += (now - rl->last) * rl->rate;
-		if (rl->tokens > 1)
-			rl->tokens = 1;
-		rl->last = now;
-	}
-	/* the window the server judged, if the ring still holds it */
-	if (t < now - (RL_SLOTS - RL_WINDOW) * RL_SLOT_S)
-		t = now;
-	est = (double)sent_in_window(rl, t) - 1;
+	/* what the server took in the second before it refused this one */
+	est = (double)sent_before(rl, t);
 	if (est < 1)
 		est = 1;
-	rl->fit = est - FIT_MARGIN >= RL_MIN_RATE ? est - FIT_MARGIN : RL_MIN_RATE;
+	rl->fit = est - RL_FIT_MARGIN;
+	if (rl->fit < RL_MIN_RATE)
+		rl->fit = RL_MIN_RATE;
 	base = rl->rate > 0 && rl->rate < rl->fit ? rl->rate : rl->fit;
 	rl->rate = base * RL_CUT;
 	if (rl->rate < RL_MIN_RATE)
 		rl->rate = RL_MIN_RATE;
-	if (rl->tokens > 1)
-		rl->tokens = 1;
-	/* with no Retry-After (or a short one), wait for the window to drain */
+	/*
+	 * With no Retry-After (or a short one), wait for the window to
+	 * drain; either pause leaves the bucket empty.
+	 */
 	pause_locked(rl, now, drain_time(rl, now, est - 1));
 	rl->cuts++;
 	rl->next_cut = now + RL_QUIET > rl->paused_until ?
@@ -387,13 +375,13 @@ void
 ratelimit_throttle_sent(struct ratelimit *rl, double retry_after_s,
     double sent_at)
 {
-	ratelimit_throttle_at(rl, retry_after_s, sent_at, now_monotonic());
+	ratelimit_throttle_at(rl, retry_after_s, sent_at, -1);
 }
 
 void
 ratelimit_throttle(struct ratelimit *rl, double retry_after_s)
 {
-	ratelimit_throttle_at(rl, retry_after_s, -1, now_monotonic());
+	ratelimit_throttle_at(rl, retry_after_s, -1, -1);
 }
 
 double
@@ -404,6 +392,8 @@ ratelimit_rate_at(struct ratelimit *rl, double now)
 	if (rl == NULL)
 		return 0;
 	rl_lock(rl);
+	if (now < 0)
+		now = now_monotonic();
 	grow(rl, now);
 	r = rl->rate > 0 ? rl->rate : 0;
 	rl_unlock(rl);
@@ -413,7 +403,7 @@ ratelimit_rate_at(struct ratelimit *rl, double now)
 double
 ratelimit_rate(struct ratelimit *rl)
 {
-	return ratelimit_rate_at(rl, now_monotonic());
+	return ratelimit_rate_at(rl, -1);
 }
 
 long

@@ -46,7 +46,8 @@ void	 ratelimit_free(struct ratelimit *);	/* accepts NULL */
 
 /*
  * The same calls on a clock the caller gives (monotonic seconds, never
- * going back), so that tests can run minutes of recovery in no time.
+ * going back), so that tests can run minutes of recovery in no time;
+ * now < 0 reads CLOCK_MONOTONIC once the bucket is locked.
  */
 int	 ratelimit_try_at(struct ratelimit *, double now, double *wait_s);
 void	 ratelimit_throttle_at(struct ratelimit *, double retry_after_s,

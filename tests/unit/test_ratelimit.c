@@ -136,7 +136,7 @@ test_throttle_cut(void)
 	ok(ratelimit_rate_at(rl, sent) == 0, "unlimited before any 429");
 	ratelimit_throttle_at(rl, -1, sent, sent + 0.03);
 	r = ratelimit_rate_at(rl, sent + 0.03);
-	/* 29 passed in a second: 28/s fits with a burst of one; x0.8 = 22.4 */
+	/* 29 sent in the second before it: 28.5/s fits; x0.8 = 22.8 */
 	ok(r > 21 && r < 24, "unlimited bucket cut to 0.8 x what passed: %.2f/s", r);
 	is_int(ratelimit_decreases(rl), 1, "one decrease");
 	/* the rest of the burst: sent before the decrease, or no send time within a second */
