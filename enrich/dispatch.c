@@ -960,8 +960,9 @@ loop(struct disp *d)
 		if (d->res->fatal)
 			break;
 		/*
-		 * A stop signal: read and hand out nothing more, but let the
-		 * batches already at workers finish (for a while) and write
+		 * A stop signal: read nothing more and start no new batch,
+		 * but let the batches already started finish (for a while;
+		 * workers answer their last jobs from the cache) and write
 		 * them in order, so the work they did is not thrown away.
 		 */
 		if (signal_received) {
