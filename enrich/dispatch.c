@@ -70,6 +70,7 @@ struct job {
 	size_t		 len;
 	size_t		*lines;		/* input line of each item / of the record */
 	size_t		 nlines;
+	size_t		 nitems;
 	struct buf	 out;		/* its points, comma-separated, no brackets */
 };
 
@@ -176,10 +177,10 @@ unit_clear(struct disp *d, struct unit *u)
 	memset(u, 0, sizeof(*u));
 }
 
-/* A new job of u: text (taken), and the input lines of its items. */
+/* A new job of u: text (taken), its items, the input lines of its items. */
 static void
 job_add(struct disp *d, struct unit *u, char *text, size_t len,
-    const size_t *lines, size_t nlines)
+    size_t nitems, const size_t *lines, size_t nlines)
 {
 	struct job *jb;
 
@@ -191,6 +192,7 @@ job_add(struct disp *d, struct unit *u, char *text, size_t len,
 	jb->lines = xreallocarray(NULL, nlines, sizeof(*jb->lines));
 	memcpy(jb->lines, lines, nlines * sizeof(*lines));
 	jb->nlines = nlines;
+	jb->nitems = nitems;
 	d->queued += len;
 }
 
@@ -283,8 +285,8 @@ flush_bare(struct disp *d)
 		job = json_object_new_object();
 		json_object_object_add(job, "items", arr);
 		s = ndjson_to_string(job, &len);
-		job_add(d, u, xstrndup(s, len), len, d->bare_lines + from,
-		    to - from);
+		job_add(d, u, xstrndup(s, len), len, to - from,
+		    d->bare_lines + from, to - from);
 		json_object_put(job);
 	}
 	json_object_put(d->bare);
@@ -360,7 +362,7 @@ split_plex(struct disp *d, struct json_object *j, const char *raw, size_t len)
 			} else
 				text = plex_piece(j, items, shows, jfrom, jto,
 				    &tlen);
-			job_add(d, u, text, tlen, &d->lineno, 1);
+			job_add(d, u, text, tlen, jto - jfrom, &d->lineno, 1);
 			jfrom = jto;
 		} while (jfrom < to);
 		from = to;
@@ -892,6 +894,8 @@ dispatch(struct disp *d, int stopping)
 			return;
 		u = unit_at(d, ord);
 		u->started = 1;
+		log_debug("batch %lld: job %zu of %zu, %zu items, to worker %d",
+		    (long long)u->seq, idx + 1, u->njobs, jb->nitems, w);
 		memset(&h, 0, sizeof(h));
 		h.type = MSG_JOB;
 		h.seq = u->seq;
@@ -956,8 +960,9 @@ loop(struct disp *d)
 		if (d->res->fatal)
 			break;
 		/*
-		 * A stop signal: read and hand out nothing more, but let the
-		 * batches already at workers finish (for a while) and write
+		 * A stop signal: read nothing more and start no new batch,
+		 * but let the batches already started finish (for a while;
+		 * workers answer their last jobs from the cache) and write
 		 * them in order, so the work they did is not thrown away.
 		 */
 		if (signal_received) {

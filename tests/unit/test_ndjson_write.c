@@ -12,6 +12,7 @@
 
 #include <json-c/json.h>
 
+#include "buf.h"
 #include "ndjson_read.h"
 #include "ndjson_write.h"
 #include "tap.h"
@@ -61,6 +62,37 @@ test_lines(void)
 	    "{\"raw\":true}\n",
 	    "compact, insertion order, no slash escapes, number text kept");
 	fclose(fp);
+}
+
+/* A line written in parts, small and big, is the same line; order is kept. */
+static void
+test_parts(void)
+{
+	struct ndjson_writer	*w;
+	struct buf		 big = BUF_INIT, want = BUF_INIT;
+	char			 got[256 * 1024];
+	size_t			 i, n;
+	FILE			*fp;
+
+	for (i = 0; i < 100 * 1000; i++)
+		buf_append(&big, "x", 1);
+	fp = tmpfile();
+	w = ndjson_writer_new(fp, "out");
+	is_int(ndjson_write_raw(w, "{\"first\":1}", 11), 0, "a line before");
+	is_int(ndjson_write_part(w, "{\"s\":\"", 6), 0, "a small part (buffered)");
+	is_int(ndjson_write_part(w, big.data, big.len), 0,
+	    "a 100 kB part (written at once)");
+	is_int(ndjson_write_raw(w, "\"}", 2), 0, "the line's end");
+	is_int(ndjson_writer_close(w, 0), 0, "close without error");
+	buf_printf(&want, "{\"first\":1}\n{\"s\":\"%s\"}\n", big.data);
+	rewind(fp);
+	n = fread(got, 1, sizeof(got), fp);
+	ok(n == want.len && memcmp(got, want.data, n) == 0,
+	    "parts make the same bytes as a whole line, in order (%zu of %zu)",
+	    n, want.len);
+	fclose(fp);
+	buf_free(&big);
+	buf_free(&want);
 }
 
 /* Writes to /dev/full fail with ENOSPC: the error is sticky and reported at close. */
@@ -262,6 +294,7 @@ int
 main(void)
 {
 	test_lines();
+	test_parts();
 	test_sticky_error();
 	test_sigpipe();
 	test_eintr_whole_line();
