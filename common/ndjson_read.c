@@ -35,6 +35,7 @@ struct ndjson_reader {
 	size_t		 lineno;	/* number of the current / last line */
 	size_t		 rec_line;	/* line of the record last returned */
 	json_tokener	*tok;
+	int		 text_nl;	/* ndjson_read_text's line ended with LF */
 };
 
 struct ndjson_reader *
@@ -257,4 +258,63 @@ ndjson_read(struct ndjson_reader *r, struct json_object **out,
 		*out = o;
 		return NDJSON_OK;
 	}
+}
+
+enum ndjson_status
+ndjson_read_text(struct ndjson_reader *r, const char **text, size_t *len,
+    struct ndjson_error *err)
+{
+	int	 nl, rc;
+
+	*text = NULL;
+	*len = 0;
+	for (;;) {
+		if ((rc = read_line(r, &nl)) <= 0)
+			return rc == 0 ? NDJSON_EOF : NDJSON_IOERR;
+		r->lineno++;
+		r->rec_line = r->lineno;
+		if (err != NULL) {
+			memset(err, 0, sizeof(*err));
+			err->raw = r->line.data;
+			err->raw_len = r->line.len;
+		}
+		if (r->line_len > r->max_line) {
+			if (err != NULL)
+				err->raw_truncated = 1;
+			set_error(err, r->name, r->lineno, r->max_line + 1,
+			    "line longer than %zu bytes", r->max_line);
+			return NDJSON_BAD;
+		}
+		if (r->line.len > 0 && r->line.data[r->line.len - 1] == '\r') {
+			r->line.data[--r->line.len] = '\0';
+			if (err != NULL)
+				err->raw_len = r->line.len;
+		}
+		if (is_blank(r->line.data, r->line.len))
+			continue;
+		r->text_nl = nl;
+		*text = r->line.data;
+		*len = r->line.len;
+		return NDJSON_OK;
+	}
+}
+
+enum ndjson_status
+ndjson_reader_parse(struct ndjson_reader *r, struct json_object **out,
+    struct ndjson_error *err)
+{
+	struct jerr	 je;
+
+	if (err != NULL) {
+		memset(err, 0, sizeof(*err));
+		err->raw = r->line.data;
+		err->raw_len = r->line.len;
+	}
+	if ((*out = jparse_text(r->tok, r->name, r->rec_line, r->line.data,
+	    r->line.len, JPARSE_OBJECT | (r->text_nl ? JPARSE_LINE : 0),
+	    &je)) == NULL) {
+		copy_jerr(err, &je);
+		return NDJSON_BAD;
+	}
+	return NDJSON_OK;
 }

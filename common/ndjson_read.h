@@ -57,6 +57,19 @@ size_t	 ndjson_reader_line(const struct ndjson_reader *);
 /* The raw text of the record last returned, without newline (valid until the next read). */
 const char *ndjson_reader_raw(const struct ndjson_reader *, size_t *len);
 
+/*
+ * For a reader that parses some lines its own way (qdrant-upsert splits
+ * big `points` lines, jparse.h's jparse_split()): ndjson_read_text() is
+ * ndjson_read() without the parse -- the same line numbers, length limit,
+ * CR and blank-line rules -- and hands back the line's text (NDJSON_OK;
+ * valid until the next read). ndjson_reader_parse() then parses that line
+ * exactly as ndjson_read() would have, errors included.
+ */
+enum ndjson_status ndjson_read_text(struct ndjson_reader *, const char **text,
+	    size_t *len, struct ndjson_error *err);
+enum ndjson_status ndjson_reader_parse(struct ndjson_reader *,
+	    struct json_object **out, struct ndjson_error *err);
+
 /* Parses one complete JSON text that must be an object (jparse.h's rules, JPARSE_OBJECT). */
 struct json_object *ndjson_parse_string(const char *s, size_t len,
 	    struct ndjson_error *err);
