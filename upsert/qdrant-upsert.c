@@ -13,8 +13,10 @@
 
 #include <json-c/json.h>
 
+#include "buf.h"
 #include "exitcode.h"
 #include "http.h"
+#include "jparse.h"
 #include "jsonutil.h"
 #include "log.h"
 #include "ndjson_read.h"
@@ -127,6 +129,11 @@ static const struct optdef options[] = {
 	{ "max-request-bytes", 0, "QDRANT_MAX_REQUEST_BYTES", OT_SIZE, F(cfg.max_request_bytes), 1024, 32 << 20, "16777216", .help =
 "  --max-request-bytes N     split upserts above N bytes (QDRANT_MAX_REQUEST_BYTES;\n"
 "                            default 16777216; Qdrant refuses over 32 MiB)\n" },
+	{ "max-read-ahead", 0, "QDRANT_UPSERT_READ_AHEAD", OT_SIZE, F(cfg.max_read_ahead), 65536, 4294967296.0, "33554432", .help =
+"  --max-read-ahead BYTES    stop reading input while points of this many bytes\n"
+"                            (and request bodies in flight) wait to be written\n"
+"                            (QDRANT_UPSERT_READ_AHEAD; default 33554432): memory\n"
+"                            stays bounded, back-pressure reaches the pipe\n" },
 	{ "concurrency", 0, "QDRANT_UPSERT_CONCURRENCY", OT_INT, F(cfg.concurrency), 1, 64, "4", .help =
 "  --concurrency N           requests in flight (QDRANT_UPSERT_CONCURRENCY; 4)\n" },
 	{ "retries", 0, "QDRANT_UPSERT_RETRIES", OT_INT, F(cfg.retries), 0, 100, "3", .help =
@@ -450,8 +457,10 @@ bad_record(struct state *s, size_t line, const char *why, const char *raw, size_
 	return 0;
 }
 
+/* One point; raw[0..rawlen) is its input text, or NULL. */
 static int
-add_point(struct state *s, struct json_object *p, size_t line, int64_t seq)
+add_point(struct state *s, struct json_object *p, size_t line, int64_t seq,
+    const char *raw, size_t rawlen)
 {
 	struct json_object	*doc, *rec, *arr;
 	const char		*why, *text;
@@ -479,7 +488,7 @@ add_point(struct state *s, struct json_object *p, size_t line, int64_t seq)
 	if (!s->ensured && (rc = ensure(s, p)) != 0)
 		return rc;
 	note_type(s, jget_str(jget_obj(p, "payload"), "type"));
-	upsert_run_add(s->run, p);
+	upsert_run_add(s->run, p, raw, rawlen);
 	return 0;
 }
 
@@ -560,11 +569,11 @@ handle_record(struct state *s, struct json_object *o, size_t line,
 		jget_int(o, "seq", &seq);
 		for (i = 0; i < n; i++)
 			if ((rc = add_point(s, json_object_array_get_idx(pts, i),
-			    line, seq)) != 0)
+			    line, seq, NULL, 0)) != 0)
 				return rc;
 		return 0;
 	case REC_BARE_POINT:
-		return add_point(s, o, line, 0);
+		return add_point(s, o, line, 0, raw, rawlen);
 	case REC_END:
 		if ((why = record_check_end(o)) != NULL)
 			return bad_record(s, line, why, raw, rawlen);
@@ -586,6 +595,64 @@ handle_record(struct state *s, struct json_object *o, size_t line,
 	}
 }
 
+/*
+ * A `points` line is split, not parsed whole (jparse_split()): its
+ * envelope is parsed with an empty array in place of its points, and each
+ * point is parsed alone when its turn comes, so a 2 MB line never becomes
+ * a tree of ten times that. Returns -1 when the line is not one to split
+ * (the caller parses it whole, which also names any error), else 0 or an
+ * exit status.
+ */
+static int
+split_points(struct state *s, json_tokener *tok, const char *name,
+    const char *text, size_t len, size_t line)
+{
+	struct ndjson_error	 err;
+	struct json_object	*env, *p;
+	struct jspan		 arr, *el;
+	struct buf		 b = BUF_INIT;
+	struct jerr		 je;
+	const char		*why;
+	size_t			 i, n;
+	int64_t			 seq = 0;
+	int			 objects = 1, rc = 0;
+
+	if (!jparse_split(text, len, "points", &arr, &el, &n))
+		return -1;
+	buf_append(&b, text, arr.off);
+	buf_appends(&b, "[]");
+	buf_append(&b, text + arr.off + arr.len, len - arr.off - arr.len);
+	env = ndjson_parse_string(b.data, b.len, &err);
+	buf_free(&b);
+	if (env == NULL || record_kind_of(env) != REC_POINTS) {
+		json_object_put(env);
+		free(el);
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		if (text[el[i].off] != '{')
+			objects = 0;
+	if ((why = record_check_points_split(env, objects)) != NULL) {
+		rc = bad_record(s, line, why, text, len);
+		goto out;
+	}
+	jget_int(env, "seq", &seq);
+	for (i = 0; i < n && rc == 0; i++) {
+		if ((p = jparse_text(tok, name, line, text + el[i].off, el[i].len,
+		    JPARSE_OBJECT, &je)) == NULL) {
+			/* jparse_split vouched for it: not expected */
+			rc = bad_record(s, line, je.reason, text, len);
+			break;
+		}
+		rc = add_point(s, p, line, seq, text + el[i].off, el[i].len);
+		json_object_put(p);
+	}
+ out:
+	json_object_put(env);
+	free(el);
+	return rc;
+}
+
 /* Sleeps until fd has input (or a request of the run can progress). */
 static void
 wait_input(struct state *s, int fd)
@@ -602,6 +669,24 @@ wait_input(struct state *s, int fd)
 }
 
 /*
+ * Room to read more? Not while --concurrency * 2 + 1 batches are under
+ * way, nor while the points waiting and the bodies in flight hold
+ * --max-read-ahead bytes: then the pipe fills and its writer waits too.
+ * (A batch still filling is not sent early for room: batches stay the
+ * same whatever the timing.)
+ */
+static int
+no_room(struct state *s)
+{
+	size_t	 active;
+
+	if (s->run == NULL || (active = upsert_run_active(s->run)) == 0)
+		return 0;
+	return active >= (size_t)s->cfg.concurrency * 2 + 1 ||
+	    upsert_run_bytes(s->run) >= s->cfg.max_read_ahead;
+}
+
+/*
  * A pipe is read without blocking (O_NONBLOCK, restored at the end): the
  * reader takes every record stdio already holds, and only when the pipe
  * is empty does the loop sleep, on the pipe and the requests together.
@@ -615,8 +700,9 @@ read_input(struct state *s, FILE *fp, const char *name)
 	struct json_object	*o;
 	struct stat		 sb;
 	enum ndjson_status	 st;
+	json_tokener		*tok;
 	const char		*raw;
-	size_t			 rawlen, limit = (size_t)s->cfg.concurrency * 2 + 1;
+	size_t			 rawlen;
 	int			 rc = 0, fd = fileno(fp), fl = -1, nb = 0;
 
 	if (fstat(fd, &sb) == 0 && (S_ISFIFO(sb.st_mode) ||
@@ -624,12 +710,13 @@ read_input(struct state *s, FILE *fp, const char *name)
 	    fcntl(fd, F_SETFL, fl | O_NONBLOCK) == 0)
 		nb = 1;
 	rd = ndjson_reader_new(fp, name, 0);
+	tok = jparse_tokener_new();
 	while (rc == 0 && !signal_received) {
 		progress(s);
 		if (s->run != NULL && (rc = upsert_run_fatal(s->run)) != 0)
 			break;
-		if (s->run != NULL && upsert_run_active(s->run) >= limit) {
-			/* no room: wait for requests, not for input */
+		if (no_room(s)) {
+			/* wait for requests, not for input */
 			upsert_run_wait(s->run, -1, -1);
 			continue;
 		}
@@ -638,7 +725,7 @@ read_input(struct state *s, FILE *fp, const char *name)
 			upsert_run_wait(s->run, fd, -1);
 			continue;
 		}
-		st = ndjson_read(rd, &o, &err);
+		st = ndjson_read_text(rd, &raw, &rawlen, &err);
 		if (st == NDJSON_EOF)
 			break;
 		if (st == NDJSON_IOERR && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -652,6 +739,12 @@ read_input(struct state *s, FILE *fp, const char *name)
 			rc = EXIT_FATAL;
 			break;
 		}
+		if (st == NDJSON_OK && (rc = split_points(s, tok, name, raw,
+		    rawlen, ndjson_reader_line(rd))) >= 0)
+			continue;
+		rc = 0;
+		if (st == NDJSON_OK)
+			st = ndjson_reader_parse(rd, &o, &err);
 		if (st == NDJSON_BAD) {
 			if (s->strict) {
 				log_error("%s", err.message);
@@ -665,6 +758,7 @@ read_input(struct state *s, FILE *fp, const char *name)
 		rc = handle_record(s, o, ndjson_reader_line(rd), raw, rawlen);
 		json_object_put(o);
 	}
+	json_tokener_free(tok);
 	ndjson_reader_free(rd);
 	if (nb)
 		fcntl(fd, F_SETFL, fl);
