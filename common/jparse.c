@@ -302,7 +302,8 @@ jparse_text(json_tokener *tok, const char *what, size_t line, const char *s,
 		json_object_put(o);
 		return NULL;
 	}
-	if (!lex_strict((const unsigned char *)s, end, &bad, &why)) {
+	if (!(flags & JPARSE_CHECKED) &&
+	    !lex_strict((const unsigned char *)s, end, &bad, &why)) {
 		set_error(err, what, line, s, bad, "%s", why);
 		json_object_put(o);
 		return NULL;
@@ -396,6 +397,8 @@ split_string(const unsigned char *s, size_t len, size_t i)
 	if ((j = lex_string(s, len, i + 1, &bad, &why)) == 0)
 		return 0;
 	/* json-c's handling of lone or paired surrogates is its own */
+	if (memchr(s + i + 1, '\\', j - i - 1) == NULL)
+		return j;
 	for (k = i + 1; k < j; k++) {
 		if (s[k] != '\\')
 			continue;

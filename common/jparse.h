@@ -45,6 +45,7 @@ struct json_object *jparse_file(const char *path, struct jerr *err);
  */
 #define JPARSE_OBJECT	0x1
 #define JPARSE_LINE	0x2
+#define JPARSE_CHECKED	0x4	/* an element jparse_split() yielded: its lexical pass is done */
 json_tokener *jparse_tokener_new(void);
 struct json_object *jparse_text(json_tokener *, const char *what, size_t line,
 	    const char *s, size_t len, int flags, struct jerr *err);
@@ -61,7 +62,8 @@ struct json_object *jparse_text(json_tokener *, const char *what, size_t line,
  * twice, or the text is bad or doubtful (nesting near the limit, a \u
  * surrogate escape, a top-level key with an escape) -- and the caller parses the whole text with jparse,
  * which decides and names any error. Each element then parses alone with
- * jparse_text() (an element "null" excepted: json-c's NULL).
+ * jparse_text() (an element "null" excepted: json-c's NULL), with
+ * JPARSE_CHECKED: the scanner did the lexical pass for the whole text.
  */
 struct jspan {
 	size_t	 off;

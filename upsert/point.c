@@ -88,6 +88,7 @@ one_vector(const struct upsert_config *cfg, struct upsert_pstruct *ps,
 			ps->sparse_at = b->len;
 			free(ps->sparse_text);
 			ps->sparse_text = xstrdup(jget_str(v, "text"));
+			ps->sparse_len = strlen(ps->sparse_text);
 			*first = 0;
 			return 0;
 		}

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,6 +65,20 @@ struct state {
 	char			*types[MAX_TYPES];
 	size_t			 ntypes;
 	int			 rc;
+
+	/*
+	 * A split points line whose points are added a few at a time, as
+	 * room allows: its text stays in the reader until all are added.
+	 */
+	struct {
+		const char	*name;		/* the input's, for messages */
+		json_tokener	*tok;
+		const char	*text;
+		size_t		 len, line;
+		struct jspan	*el;		/* NULL: no line pending */
+		size_t		 n, next;
+		int64_t		 seq;
+	} split;
 };
 
 static const char *const dense_words[] = { "endpoint", "server", "none", NULL };
@@ -595,27 +610,60 @@ handle_record(struct state *s, struct json_object *o, size_t line,
 	}
 }
 
+static int	no_room(struct state *);
+
+/*
+ * Adds the pending line's points, parsing each alone, until they are all
+ * in or (when all is 0) there is no room. Returns 0 or an exit status.
+ */
+static int
+split_add(struct state *s, int all)
+{
+	struct json_object	*p;
+	struct jerr		 je;
+	struct jspan		*e;
+	int			 rc = 0;
+
+	while (s->split.next < s->split.n && rc == 0 && (all || !no_room(s))) {
+		e = &s->split.el[s->split.next++];
+		if ((p = jparse_text(s->split.tok, s->split.name, s->split.line,
+		    s->split.text + e->off, e->len, JPARSE_OBJECT | JPARSE_CHECKED,
+		    &je)) == NULL) {
+			/* jparse_split vouched for it: not expected */
+			rc = bad_record(s, s->split.line, je.reason, s->split.text,
+			    s->split.len);
+			break;
+		}
+		rc = add_point(s, p, s->split.line, s->split.seq,
+		    s->split.text + e->off, e->len);
+		json_object_put(p);
+	}
+	if (s->split.next == s->split.n || rc != 0) {
+		free(s->split.el);
+		s->split.el = NULL;
+	}
+	return rc;
+}
+
 /*
  * A `points` line is split, not parsed whole (jparse_split()): its
  * envelope is parsed with an empty array in place of its points, and each
  * point is parsed alone when its turn comes, so a 2 MB line never becomes
- * a tree of ten times that. Returns -1 when the line is not one to split
- * (the caller parses it whole, which also names any error), else 0 or an
- * exit status.
+ * a tree of ten times that; and when --max-read-ahead is reached halfway,
+ * the rest of the line waits as text. Returns -1 when the line is not one
+ * to split (the caller parses it whole, which also names any error), else
+ * 0 or an exit status.
  */
 static int
-split_points(struct state *s, json_tokener *tok, const char *name,
-    const char *text, size_t len, size_t line)
+split_points(struct state *s, const char *text, size_t len, size_t line)
 {
 	struct ndjson_error	 err;
-	struct json_object	*env, *p;
+	struct json_object	*env;
 	struct jspan		 arr, *el;
 	struct buf		 b = BUF_INIT;
-	struct jerr		 je;
 	const char		*why;
 	size_t			 i, n;
-	int64_t			 seq = 0;
-	int			 objects = 1, rc = 0;
+	int			 objects = 1, rc;
 
 	if (!jparse_split(text, len, "points", &arr, &el, &n))
 		return -1;
@@ -633,23 +681,20 @@ split_points(struct state *s, json_tokener *tok, const char *name,
 		if (text[el[i].off] != '{')
 			objects = 0;
 	if ((why = record_check_points_split(env, objects)) != NULL) {
-		rc = bad_record(s, line, why, text, len);
-		goto out;
+		json_object_put(env);
+		free(el);
+		return bad_record(s, line, why, text, len);
 	}
-	jget_int(env, "seq", &seq);
-	for (i = 0; i < n && rc == 0; i++) {
-		if ((p = jparse_text(tok, name, line, text + el[i].off, el[i].len,
-		    JPARSE_OBJECT, &je)) == NULL) {
-			/* jparse_split vouched for it: not expected */
-			rc = bad_record(s, line, je.reason, text, len);
-			break;
-		}
-		rc = add_point(s, p, line, seq, text + el[i].off, el[i].len);
-		json_object_put(p);
-	}
- out:
+	s->split.seq = 0;
+	jget_int(env, "seq", &s->split.seq);
 	json_object_put(env);
-	free(el);
+	s->split.text = text;
+	s->split.len = len;
+	s->split.line = line;
+	s->split.el = el;
+	s->split.n = n;
+	s->split.next = 0;
+	rc = split_add(s, 0);
 	return rc;
 }
 
@@ -700,7 +745,6 @@ read_input(struct state *s, FILE *fp, const char *name)
 	struct json_object	*o;
 	struct stat		 sb;
 	enum ndjson_status	 st;
-	json_tokener		*tok;
 	const char		*raw;
 	size_t			 rawlen;
 	int			 rc = 0, fd = fileno(fp), fl = -1, nb = 0;
@@ -710,7 +754,8 @@ read_input(struct state *s, FILE *fp, const char *name)
 	    fcntl(fd, F_SETFL, fl | O_NONBLOCK) == 0)
 		nb = 1;
 	rd = ndjson_reader_new(fp, name, 0);
-	tok = jparse_tokener_new();
+	s->split.name = name;
+	s->split.tok = jparse_tokener_new();
 	while (rc == 0 && !signal_received) {
 		progress(s);
 		if (s->run != NULL && (rc = upsert_run_fatal(s->run)) != 0)
@@ -718,6 +763,10 @@ read_input(struct state *s, FILE *fp, const char *name)
 		if (no_room(s)) {
 			/* wait for requests, not for input */
 			upsert_run_wait(s->run, -1, -1);
+			continue;
+		}
+		if (s->split.el != NULL) {
+			rc = split_add(s, 0);
 			continue;
 		}
 		if (!nb && s->run != NULL && upsert_run_active(s->run) > 0 &&
@@ -739,8 +788,8 @@ read_input(struct state *s, FILE *fp, const char *name)
 			rc = EXIT_FATAL;
 			break;
 		}
-		if (st == NDJSON_OK && (rc = split_points(s, tok, name, raw,
-		    rawlen, ndjson_reader_line(rd))) >= 0)
+		if (st == NDJSON_OK && (rc = split_points(s, raw, rawlen,
+		    ndjson_reader_line(rd))) >= 0)
 			continue;
 		rc = 0;
 		if (st == NDJSON_OK)
@@ -758,7 +807,12 @@ read_input(struct state *s, FILE *fp, const char *name)
 		rc = handle_record(s, o, ndjson_reader_line(rd), raw, rawlen);
 		json_object_put(o);
 	}
-	json_tokener_free(tok);
+	/* stopped halfway through a line (a signal): its points are spooled too */
+	if (s->split.el != NULL && rc == 0)
+		rc = split_add(s, 1);
+	free(s->split.el);
+	s->split.el = NULL;
+	json_tokener_free(s->split.tok);
 	ndjson_reader_free(rd);
 	if (nb)
 		fcntl(fd, F_SETFL, fl);
@@ -940,6 +994,16 @@ main(int argc, char **argv)
 	int		 rc;
 
 	memset(&s, 0, sizeof(s));
+#ifdef M_MMAP_THRESHOLD
+	/*
+	 * Lines, request bodies and answers of megabytes come and go all run
+	 * long. glibc raises its mmap threshold to the largest block freed, so
+	 * after the first such block they would all come from the heap, whose
+	 * holes are never given back: a fixed threshold keeps them mapped, and
+	 * unmapped when freed.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+#endif
 	log_init("qdrant-upsert");
 	parse_args(&s, argc, argv);
 	if (s.count_points)

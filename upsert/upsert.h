@@ -202,6 +202,7 @@ struct upsert_pstruct {
 	size_t	 dense_at, dense_end;	/* the dense Document; dense_end 0: none */
 	size_t	 sparse_at;		/* where the BM25 vector goes */
 	char	*sparse_text;		/* its text, or NULL: no sparse hole */
+	size_t	 sparse_len;
 };
 int	 upsert_pstruct_make(const struct upsert_config *, struct json_object *point,
 	    const char *hash, struct upsert_pstruct *, char *why, size_t);

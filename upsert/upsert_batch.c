@@ -81,6 +81,7 @@ struct bpoint {
 	char			*bad;		/* why no PointStruct could be made */
 	char			*idtext;	/* its id as JSON, for the fetch */
 	char			*etext, *emodel; /* the dense Document to embed */
+	size_t			 elen;
 	char			*vec;		/* its embedding as JSON text */
 	size_t			 veclen;
 	char			*degraded;	/* its "degraded" as JSON, taken off */
@@ -193,9 +194,8 @@ upsert_run_new(const struct upsert_config *cfg, struct upsert_qdrant *q,
 static size_t
 point_bytes(const struct bpoint *p)
 {
-	return p->rawlen + p->ps.len + p->veclen +
-	    (p->ps.sparse_text ? strlen(p->ps.sparse_text) : 0) +
-	    (p->etext ? strlen(p->etext) : 0);
+	return p->rawlen + p->ps.len + p->ps.sparse_len + p->veclen +
+	    (p->etext ? p->elen : 0);
 }
 
 /* Re-counts p's bytes after its texts changed. */
@@ -607,7 +607,23 @@ to_dead(struct upsert_run *run, struct batch *b)
 
 /* --- sending a step's requests --- */
 
-/* Sends the points idx[0..n) as upserts, split so no body exceeds the limit. */
+/* Sends the body of r, whose points then live only there. */
+static void
+send_body(struct upsert_run *run, struct batch *b, struct req *r, struct buf *body)
+{
+	size_t	 k;
+
+	buf_appends(body, "]}");
+	req_send(run, r, "PUT", run->upsert_path, body->data, body->len);
+	for (k = 0; k < r->n; k++)
+		point_sent(run, &b->pts[r->idx[k]]);
+}
+
+/*
+ * Sends the points idx[0..n) as upserts, split so no body exceeds the
+ * limit. Each PointStruct is written into the body in place; one that
+ * would overflow it is moved to the next.
+ */
 static void
 send_points(struct upsert_run *run, struct batch *b, const size_t *idx, size_t n)
 {
@@ -615,51 +631,56 @@ send_points(struct upsert_run *run, struct batch *b, const size_t *idx, size_t n
 	struct bpoint		*p;
 	struct req		*r = NULL;
 	char			 why[256];
-	size_t			 i, k, first = 0, max = run->cfg->max_request_bytes;
+	size_t			 i, k, mark, plen, max = run->cfg->max_request_bytes;
 
 	for (k = 0; k < n; k++) {
 		i = idx[k];
 		p = &b->pts[i];
-		buf_reset(&pt);
 		if (p->ps.text == NULL && p->bad == NULL)
 			point_rebuild(run, p);
+		if (r == NULL) {
+			r = req_new(b, STEP_UPSERT, n);
+			buf_reset(&body);
+			buf_appends(&body, "{\"points\":[");
+		}
+		mark = body.len;
+		if (r->n > 0)
+			buf_append(&body, ",", 1);
+		plen = 0;
 		if (p->bad == NULL)
-			upsert_pstruct_write(&p->ps, run->bm, p->vec, p->veclen, &pt);
-		if (p->bad != NULL || pt.len + 16 > max) {
+			plen = upsert_pstruct_write(&p->ps, run->bm, p->vec,
+			    p->veclen, &body);
+		if (p->bad != NULL || plen + 16 > max) {
 			if (p->bad != NULL)
 				strlcpy(why, p->bad, sizeof(why));
 			else
 				snprintf(why, sizeof(why), "point is %zu bytes, over "
-				    "--max-request-bytes %zu", pt.len, max);
+				    "--max-request-bytes %zu", plen, max);
+			body.len = mark;
+			body.data[mark] = '\0';
 			log_warn("point %s: %s: dead-lettered", p->key, why);
 			snprintf(b->error, sizeof(b->error), "%s", why);
 			dl_write(run, b, &i, 1);
 			continue;
 		}
 		/* "," + point + "]}" must still fit */
-		if (r != NULL && body.len + pt.len + 3 > max) {
-			buf_appends(&body, "]}");
-			req_send(run, r, "PUT", run->upsert_path, body.data, body.len);
-			for (; first < r->n; first++)
-				point_sent(run, &b->pts[r->idx[first]]);
-			r = NULL;
-		}
-		if (r == NULL) {
+		if (r->n > 0 && mark + plen + 3 > max) {
+			buf_reset(&pt);
+			buf_append(&pt, body.data + mark + 1, plen);
+			body.len = mark;
+			body.data[mark] = '\0';
+			send_body(run, b, r, &body);
 			r = req_new(b, STEP_UPSERT, n);
-			first = 0;
 			buf_reset(&body);
 			buf_appends(&body, "{\"points\":[");
-		} else
-			buf_append(&body, ",", 1);
-		buf_append(&body, pt.data, pt.len);
+			buf_append(&body, pt.data, pt.len);
+		}
 		r->idx[r->n++] = i;
 	}
-	if (r != NULL) {
-		buf_appends(&body, "]}");
-		req_send(run, r, "PUT", run->upsert_path, body.data, body.len);
-		for (; first < r->n; first++)
-			point_sent(run, &b->pts[r->idx[first]]);
-	}
+	if (r != NULL && r->n > 0)
+		send_body(run, b, r, &body);
+	else if (r != NULL)
+		req_free(run, r);	/* every point was dead-lettered */
 	buf_free(&body);
 	buf_free(&pt);
 }
@@ -1150,6 +1171,7 @@ upsert_run_add(struct upsert_run *run, struct json_object *point,
 	if (run->cfg->dense == DENSE_ENDPOINT &&
 	    (doc = upsert_point_document(point, "dense")) != NULL) {
 		p->etext = xstrdup(jget_str(doc, "text"));
+		p->elen = strlen(p->etext);
 		p->emodel = xstrdup(jget_str(doc, "model"));
 	}
 	point_prepare(run, p, point);

@@ -48,7 +48,7 @@ split_agrees(const char *elem)
 		    text[span.off] == '[' && text[span.off + span.len - 1] == ']';
 		for (i = 0; same && i < n; i++) {
 			one = jparse_text(tok, "elem", 1, text + e[i].off,
-			    e[i].len, 0, &err);
+			    e[i].len, JPARSE_CHECKED, &err);
 			if (one == NULL && !(e[i].len == 4 &&
 			    memcmp(text + e[i].off, "null", 4) == 0))
 				same = 0;
