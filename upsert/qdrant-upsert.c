@@ -65,6 +65,7 @@ struct state {
 	char			*types[MAX_TYPES];
 	size_t			 ntypes;
 	int			 rc;
+	size_t			 peak_held;	/* most bytes no_room() saw held */
 
 	/*
 	 * A split points line whose points are added a few at a time, as
@@ -715,20 +716,23 @@ wait_input(struct state *s, int fd)
 
 /*
  * Room to read more? Not while --concurrency * 2 + 1 batches are under
- * way, nor while the points waiting and the bodies in flight hold
- * --max-read-ahead bytes: then the pipe fills and its writer waits too.
- * (A batch still filling is not sent early for room: batches stay the
- * same whatever the timing.)
+ * way, nor while --max-read-ahead bytes are held: the points waiting,
+ * the bodies in flight, and a line still being split. Then the pipe
+ * fills and its writer waits too. (A batch still filling is not sent
+ * early for room: batches stay the same whatever the timing.)
  */
 static int
 no_room(struct state *s)
 {
-	size_t	 active;
+	size_t	 active, held;
 
 	if (s->run == NULL || (active = upsert_run_active(s->run)) == 0)
 		return 0;
+	held = upsert_run_bytes(s->run) + (s->split.el != NULL ? s->split.len : 0);
+	if (held > s->peak_held)
+		s->peak_held = held;
 	return active >= (size_t)s->cfg.concurrency * 2 + 1 ||
-	    upsert_run_bytes(s->run) >= s->cfg.max_read_ahead;
+	    held >= s->cfg.max_read_ahead;
 }
 
 /*
@@ -1059,6 +1063,8 @@ main(int argc, char **argv)
 		rc = EXIT_FATAL;
 	progress(&s);
 	log_progress_done();
+	log_debug("read-ahead: at most %zu bytes held (--max-read-ahead %zu)",
+	    s.peak_held, s.cfg.max_read_ahead);
 	summary(&s, now_monotonic() - t0, deleted);
 	if (rc == 0 && ((s.run && upsert_run_stats(s.run)->dead_lettered > 0) ||
 	    reject_count(s.rej) > 0))
