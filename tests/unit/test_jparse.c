@@ -67,6 +67,40 @@ split_agrees(const char *elem)
 	return same ? r : -1;
 }
 
+/*
+ * The property on any text: what jparse_split() splits, jparse() parses,
+ * and each element parses alone to the whole tree's element. 0 when
+ * they disagree.
+ */
+static int
+split_holds(const char *text, size_t len)
+{
+	struct json_object	*whole, *one, *arr;
+	struct jspan		 span, *e;
+	json_tokener		*tok;
+	size_t			 i, n;
+	int			 same = 1;
+
+	if (!jparse_split(text, len, "points", &span, &e, &n))
+		return 1;
+	whole = jparse(text, len, "line", NULL);
+	arr = json_object_object_get(whole, "points");
+	if (whole == NULL || n != json_object_array_length(arr))
+		same = 0;
+	tok = jparse_tokener_new();
+	for (i = 0; same && i < n; i++) {
+		one = jparse_text(tok, "elem", 1, text + e[i].off, e[i].len,
+		    JPARSE_CHECKED, NULL);
+		if (!json_object_equal(one, json_object_array_get_idx(arr, i)))
+			same = 0;
+		json_object_put(one);
+	}
+	json_tokener_free(tok);
+	json_object_put(whole);
+	free(e);
+	return same;
+}
+
 int
 main(void)
 {
@@ -182,6 +216,38 @@ main(void)
 		memset(deep + 100, ']', 100);
 		deep[200] = '\0';
 		ok(split_agrees(deep) == 1, "split: ordinary nesting is split");
+	}
+
+	/* Mutants of a good line: the split never vouches for a bad one */
+	{
+		static const char seed[] = "{\"kind\":\"points\",\"v\":1,"
+		    "\"points\":[{\"id\":1,\"a\":[1,-2.5e3,\"x\\u00e9\\n\"]},"
+		    "{\"b\":{\"c\":null,\"d\":true,\"e\":\"\xc3\xa9\"}},[0.5]],"
+		    "\"seq\":12}";
+		static const char bytes[] = "{}[],:\"\\ 0-.eE+tfnu\x01\x7f\xc3\xa9\xff";
+		char		 m[sizeof(seed)];
+		struct jspan	 span, *e;
+		unsigned long	 x = 12345;
+		size_t		 k, j, n, len, bad = 0, split = 0;
+
+		for (k = 0; k < 20000; k++) {
+			memcpy(m, seed, sizeof(seed));
+			len = sizeof(seed) - 1;
+			for (j = 0; j < 1 + k % 3; j++) {
+				x = x * 6364136223846793005UL + 1442695040888963407UL;
+				m[(x >> 33) % len] = bytes[(x >> 17) % (sizeof(bytes) - 1)];
+			}
+			if (k % 7 == 0)
+				len = (x >> 40) % len;	/* a truncation too */
+			if (!split_holds(m, len)) {
+				if (bad++ == 0)
+					tap_diag("disagree: %.*s", (int)len, m);
+			}
+			split += jparse_split(m, len, "points", &span, &e, &n);
+			free(e);
+		}
+		ok(bad == 0 && split > 100, "split: 20000 mutants, none split that jparse "
+		    "refuses (%zu split)", split);
 	}
 
 	return done_testing();
