@@ -318,3 +318,25 @@ ndjson_reader_parse(struct ndjson_reader *r, struct json_object **out,
 	}
 	return NDJSON_OK;
 }
+
+struct json_object *
+ndjson_reader_parse_span(struct ndjson_reader *r, size_t off, size_t len,
+    struct ndjson_error *err)
+{
+	struct json_object	*o;
+	struct jerr		 je;
+
+	if (err != NULL) {
+		memset(err, 0, sizeof(*err));
+		err->raw = r->line.data;
+		err->raw_len = r->line.len;
+	}
+	if (off > r->line.len || len > r->line.len - off) {
+		set_error(err, r->name, r->rec_line, 1, "no such part of the line");
+		return NULL;
+	}
+	if ((o = jparse_text(r->tok, r->name, r->rec_line, r->line.data + off,
+	    len, JPARSE_OBJECT | JPARSE_CHECKED, &je)) == NULL)
+		copy_jerr(err, &je);
+	return o;
+}

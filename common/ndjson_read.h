@@ -69,6 +69,13 @@ enum ndjson_status ndjson_read_text(struct ndjson_reader *, const char **text,
 	    size_t *len, struct ndjson_error *err);
 enum ndjson_status ndjson_reader_parse(struct ndjson_reader *,
 	    struct json_object **out, struct ndjson_error *err);
+/*
+ * Parses an object element jparse_split() found in the line last read by
+ * ndjson_read_text(), at line[off..off+len) (JPARSE_OBJECT |
+ * JPARSE_CHECKED); errors name the reader and the line. NULL on error.
+ */
+struct json_object *ndjson_reader_parse_span(struct ndjson_reader *,
+	    size_t off, size_t len, struct ndjson_error *err);
 
 /* Parses one complete JSON text that must be an object (jparse.h's rules, JPARSE_OBJECT). */
 struct json_object *ndjson_parse_string(const char *s, size_t len,

@@ -72,8 +72,7 @@ struct state {
 	 * room allows: its text stays in the reader until all are added.
 	 */
 	struct {
-		const char	*name;		/* the input's, for messages */
-		json_tokener	*tok;
+		struct ndjson_reader *rd;	/* holds the line and parses its points */
 		const char	*text;
 		size_t		 len, line;
 		struct jspan	*el;		/* NULL: no line pending */
@@ -621,17 +620,16 @@ static int
 split_add(struct state *s, int all)
 {
 	struct json_object	*p;
-	struct jerr		 je;
+	struct ndjson_error	 err;
 	struct jspan		*e;
 	int			 rc = 0;
 
 	while (s->split.next < s->split.n && rc == 0 && (all || !no_room(s))) {
 		e = &s->split.el[s->split.next++];
-		if ((p = jparse_text(s->split.tok, s->split.name, s->split.line,
-		    s->split.text + e->off, e->len, JPARSE_OBJECT | JPARSE_CHECKED,
-		    &je)) == NULL) {
+		if ((p = ndjson_reader_parse_span(s->split.rd, e->off, e->len,
+		    &err)) == NULL) {
 			/* jparse_split vouched for it: not expected */
-			rc = bad_record(s, s->split.line, je.reason, s->split.text,
+			rc = bad_record(s, s->split.line, err.reason, s->split.text,
 			    s->split.len);
 			break;
 		}
@@ -758,8 +756,7 @@ read_input(struct state *s, FILE *fp, const char *name)
 	    fcntl(fd, F_SETFL, fl | O_NONBLOCK) == 0)
 		nb = 1;
 	rd = ndjson_reader_new(fp, name, 0);
-	s->split.name = name;
-	s->split.tok = jparse_tokener_new();
+	s->split.rd = rd;
 	while (rc == 0 && !signal_received) {
 		progress(s);
 		if (s->run != NULL && (rc = upsert_run_fatal(s->run)) != 0)
@@ -816,7 +813,6 @@ read_input(struct state *s, FILE *fp, const char *name)
 		rc = split_add(s, 1);
 	free(s->split.el);
 	s->split.el = NULL;
-	json_tokener_free(s->split.tok);
 	ndjson_reader_free(rd);
 	if (nb)
 		fcntl(fd, F_SETFL, fl);

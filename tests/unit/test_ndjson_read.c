@@ -330,6 +330,32 @@ test_text_then_parse(void)
 		ndjson_reader_free(r);
 		fclose(fp);
 	}
+	/* the points of a split line, parsed one at a time by the reader */
+	{
+		static const char pl[] = "{\"x\":1}\n{\"kind\":\"points\",\"points\":"
+		    "[{\"id\":1},{\"id\":2,\"t\":\"\\u00e9\"}]}\n";
+		struct jspan	 arr, *el;
+		size_t		 n;
+
+		fp = file_of(pl, sizeof(pl) - 1);
+		r = ndjson_reader_new(fp, "pts", 0);
+		ndjson_read_text(r, &text, &len, &err);
+		ok(ndjson_read_text(r, &text, &len, &err) == NDJSON_OK &&
+		    jparse_split(text, len, "points", &arr, &el, &n) == 1 && n == 2,
+		    "span: the line splits");
+		o = ndjson_reader_parse_span(r, el[1].off, el[1].len, &err);
+		ok(o != NULL && strcmp(json_object_get_string(json_object_object_get(o,
+		    "t")), "\xc3\xa9") == 0, "span: the second point parses alone");
+		json_object_put(o);
+		ok(ndjson_reader_parse_span(r, el[0].off, el[0].len - 1, &err) == NULL &&
+		    strncmp(err.message, "pts:2:", 6) == 0,
+		    "span: a bad span names the reader and line (%s)", err.message);
+		ok(ndjson_reader_parse_span(r, len, 1, &err) == NULL,
+		    "span: beyond the line is refused");
+		free(el);
+		ndjson_reader_free(r);
+		fclose(fp);
+	}
 	ok(a.len > 0 && strstr(a.data, "bad@7:21 two:7:21: line longer") != NULL,
 	    "text then parse: the reference run saw the long line");
 	is_str(b.data, a.data, "text then parse: the same as ndjson_read");
