@@ -302,7 +302,8 @@ jparse_text(json_tokener *tok, const char *what, size_t line, const char *s,
 		json_object_put(o);
 		return NULL;
 	}
-	if (!lex_strict((const unsigned char *)s, end, &bad, &why)) {
+	if (!(flags & JPARSE_CHECKED) &&
+	    !lex_strict((const unsigned char *)s, end, &bad, &why)) {
 		set_error(err, what, line, s, bad, "%s", why);
 		json_object_put(o);
 		return NULL;
@@ -365,4 +366,238 @@ jparse_file(const char *path, struct jerr *err)
 	}
 	buf_free(&b);
 	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Splitting without a tree */
+
+/*
+ * The scanner is a recognizer at least as strict as jparse_text(): what
+ * it accepts, json-c's strict tokener and lex_strict() accept too. When
+ * in doubt it gives up (returns 0) and the caller's jparse() decides, so
+ * a bad text is always judged, and named, by the one parser.
+ */
+#define SPLIT_MAX_DEPTH	(JPARSE_MAX_DEPTH - 16)	/* doubtful near json-c's limit */
+
+static size_t
+split_ws(const unsigned char *s, size_t len, size_t i)
+{
+	while (i < len && is_ws(s[i]))
+		i++;
+	return i;
+}
+
+/*
+ * A string at s[i] (its quote); the index after it, 0 when bad or
+ * doubtful. lex_string()'s rules, in one pass that skips plain ASCII by
+ * table (the scanner reads every byte of a 2 MB line once more than
+ * json-c does, so this loop is most of its cost).
+ */
+static size_t
+split_string(const unsigned char *s, size_t len, size_t i)
+{
+	static unsigned char	 plain[256];
+	size_t			 n, k;
+	int			 c;
+
+	if (!plain['a'])
+		for (c = 0x20; c < 0x80; c++)
+			plain[c] = c != '"' && c != '\\';
+	for (i++; i < len;) {
+		while (i < len && plain[s[i]])
+			i++;
+		if (i >= len)
+			return 0;
+		if (s[i] == '"')
+			return i + 1;
+		if (s[i] == '\\') {
+			if (i + 1 >= len)
+				return 0;
+			if (s[i + 1] != 'u') {
+				if (s[i + 1] == '\0' ||
+				    strchr("\"\\/bfnrt", s[i + 1]) == NULL)
+					return 0;
+				i += 2;
+				continue;
+			}
+			for (k = 2; k < 6; k++)
+				if (i + k >= len || !is_hex(s[i + k]))
+					return 0;
+			/* json-c's handling of lone or paired surrogates is its own */
+			if ((s[i + 2] == 'd' || s[i + 2] == 'D') &&
+			    strchr("89abcdefABCDEF", s[i + 3]) != NULL)
+				return 0;
+			i += 6;
+		} else if (s[i] < 0x20)
+			return 0;
+		else if ((n = jutf8_seqlen(s + i, len - i)) == 0)
+			return 0;
+		else
+			i += n;
+	}
+	return 0;
+}
+
+static size_t	split_value(const unsigned char *, size_t, size_t, int);
+
+/* The members of an object from its '{' on; the index after its '}'. */
+static size_t
+split_object(const unsigned char *s, size_t len, size_t i, int depth)
+{
+	i = split_ws(s, len, i + 1);
+	if (i < len && s[i] == '}')
+		return i + 1;
+	for (;;) {
+		if (i >= len || s[i] != '"' || (i = split_string(s, len, i)) == 0)
+			return 0;
+		i = split_ws(s, len, i);
+		if (i >= len || s[i] != ':')
+			return 0;
+		i = split_ws(s, len, i + 1);
+		if ((i = split_value(s, len, i, depth)) == 0)
+			return 0;
+		i = split_ws(s, len, i);
+		if (i < len && s[i] == '}')
+			return i + 1;
+		if (i >= len || s[i] != ',')
+			return 0;
+		i = split_ws(s, len, i + 1);
+	}
+}
+
+/* The elements of an array from its '[' on; the index after its ']'. */
+static size_t
+split_array(const unsigned char *s, size_t len, size_t i, int depth)
+{
+	i = split_ws(s, len, i + 1);
+	if (i < len && s[i] == ']')
+		return i + 1;
+	for (;;) {
+		if ((i = split_value(s, len, i, depth)) == 0)
+			return 0;
+		i = split_ws(s, len, i);
+		if (i < len && s[i] == ']')
+			return i + 1;
+		if (i >= len || s[i] != ',')
+			return 0;
+		i = split_ws(s, len, i + 1);
+	}
+}
+
+/* One value at s[i] (no whitespace before it); the index after it, 0 when bad. */
+static size_t
+split_value(const unsigned char *s, size_t len, size_t i, int depth)
+{
+	static const char *const words[] = { "true", "false", "null" };
+	size_t	 j, n, w;
+
+	if (i >= len)
+		return 0;
+	switch (s[i]) {
+	case '{':
+		return depth >= SPLIT_MAX_DEPTH ? 0 :
+		    split_object(s, len, i, depth + 1);
+	case '[':
+		return depth >= SPLIT_MAX_DEPTH ? 0 :
+		    split_array(s, len, i, depth + 1);
+	case '"':
+		return split_string(s, len, i);
+	case 't':
+	case 'f':
+	case 'n':
+		for (w = 0; w < 3; w++) {
+			n = strlen(words[w]);
+			if (len - i >= n && memcmp(s + i, words[w], n) == 0)
+				return i + n;
+		}
+		return 0;
+	default:
+		/* what follows a number must end it: a delimiter, checked by the caller */
+		j = lex_number(s, len, i);
+		if (j == 0 || (j < len && (is_digit(s[j]) || s[j] == '.' ||
+		    s[j] == 'e' || s[j] == 'E')))
+			return 0;
+		return j;
+	}
+}
+
+int
+jparse_split(const char *text, size_t len, const char *name, struct jspan *arr,
+    struct jspan **elems, size_t *nelems)
+{
+	const unsigned char	*s = (const unsigned char *)text;
+	struct jspan		*e = NULL;
+	size_t			 i, k, v, n = 0, cap = 0, nlen = strlen(name);
+	int			 found = 0, isarr = 0;
+
+	*elems = NULL;
+	*nelems = 0;
+	if (len > 0x7fffffff)	/* jparse_text's limit */
+		return 0;
+	i = split_ws(s, len, 0);
+	if (i >= len || s[i] != '{')
+		return 0;
+	i = split_ws(s, len, i + 1);
+	if (i < len && s[i] == '}')
+		return 0;
+	for (;;) {
+		if (i >= len || s[i] != '"' || (k = split_string(s, len, i)) == 0)
+			goto doubt;
+		/* a key with an escape may name the member all the same */
+		if (memchr(s + i, '\\', k - i) != NULL)
+			goto doubt;
+		v = split_ws(s, len, k);
+		if (v >= len || s[v] != ':')
+			goto doubt;
+		v = split_ws(s, len, v + 1);
+		if (k - i - 2 == nlen && memcmp(s + i + 1, name, nlen) == 0) {
+			if (found++)
+				goto doubt;
+			if (v < len && s[v] == '[') {
+				/* the member's array, element by element */
+				isarr = 1;
+				arr->off = v;
+				i = split_ws(s, len, v + 1);
+				if (i < len && s[i] == ']')
+					i++;
+				else
+					for (;;) {
+						if ((k = split_value(s, len, i, 2)) == 0)
+							goto doubt;
+						if (n == cap) {
+							cap = cap ? cap * 2 : 64;
+							e = xreallocarray(e, cap,
+							    sizeof(*e));
+						}
+						e[n].off = i;
+						e[n++].len = k - i;
+						i = split_ws(s, len, k);
+						if (i < len && s[i] == ']') {
+							i++;
+							break;
+						}
+						if (i >= len || s[i] != ',')
+							goto doubt;
+						i = split_ws(s, len, i + 1);
+					}
+				arr->len = i - arr->off;
+			} else if ((i = split_value(s, len, v, 1)) == 0)
+				goto doubt;
+		} else if ((i = split_value(s, len, v, 1)) == 0)
+			goto doubt;
+		i = split_ws(s, len, i);
+		if (i < len && s[i] == '}')
+			break;
+		if (i >= len || s[i] != ',')
+			goto doubt;
+		i = split_ws(s, len, i + 1);
+	}
+	if (split_ws(s, len, i + 1) != len || !found || !isarr)
+		goto doubt;
+	*elems = e;
+	*nelems = n;
+	return 1;
+ doubt:
+	free(e);
+	return 0;
 }

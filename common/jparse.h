@@ -45,8 +45,32 @@ struct json_object *jparse_file(const char *path, struct jerr *err);
  */
 #define JPARSE_OBJECT	0x1
 #define JPARSE_LINE	0x2
+#define JPARSE_CHECKED	0x4	/* an element jparse_split() yielded: its lexical pass is done */
 json_tokener *jparse_tokener_new(void);
 struct json_object *jparse_text(json_tokener *, const char *what, size_t line,
 	    const char *s, size_t len, int flags, struct jerr *err);
+
+/*
+ * Splitting a big object without building its tree (qdrant-upsert reads
+ * `points` lines of 2 MB whose json-c tree would take ten times that).
+ * jparse_split() checks that s[0..len) is one JSON object as jparse()
+ * would accept it, with a validating scanner that builds nothing, and
+ * finds its top-level member `name`. It returns 1 when the text is sure
+ * to parse and the member appears once, as an array: *arr is the array's
+ * span and *elems (the caller frees it) holds the span of each element,
+ * *nelems of them. Else it returns 0 -- the member is absent, not an
+ * array, given twice, or the text is bad or doubtful (nesting near the
+ * limit, a \u surrogate escape, a top-level key with an escape) -- and
+ * the caller parses the whole text with jparse, which decides and names
+ * any error. Each element then parses alone with jparse_text() (an
+ * element "null" excepted: json-c's NULL), with JPARSE_CHECKED: the
+ * scanner did the lexical pass for the whole text.
+ */
+struct jspan {
+	size_t	 off;
+	size_t	 len;
+};
+int	 jparse_split(const char *s, size_t len, const char *name,
+	    struct jspan *arr, struct jspan **elems, size_t *nelems);
 
 #endif

@@ -49,6 +49,7 @@ struct ndjson_reader {
 	const char	*raw;		/* raw text of that record */
 	size_t		 raw_len;
 	json_tokener	*tok;
+	int		 text_nl;	/* the line last taken ended with LF */
 	/* push reader */
 	struct buf	 in;		/* bytes fed, not yet taken */
 	size_t		 off;		/* start of the first line not taken */
@@ -290,6 +291,9 @@ take_line(struct ndjson_reader *r, char *s, size_t len, size_t full_len,
 	}
 	if (is_blank(s, len))
 		return NDJSON_EOF;
+	r->text_nl = nl;
+	if (out == NULL)
+		return NDJSON_OK;	/* the text only (ndjson_read_text) */
 	if ((o = jparse_text(r->tok, r->name, r->lineno, s, len,
 	    JPARSE_OBJECT | (nl ? JPARSE_LINE : 0), &je)) == NULL) {
 		copy_jerr(err, &je);
@@ -441,4 +445,72 @@ ndjson_reader_take(struct ndjson_reader *r, struct json_object **out,
 		if (st != NDJSON_EOF)
 			return st;
 	}
+}
+
+enum ndjson_status
+ndjson_read_text(struct ndjson_reader *r, const char **text, size_t *len,
+    struct ndjson_error *err)
+{
+	enum ndjson_status	 st;
+	int			 nl, rc;
+
+	*text = NULL;
+	*len = 0;
+	for (;;) {
+		if ((rc = read_line(r, &nl)) <= 0)
+			return rc == 0 ? NDJSON_EOF : NDJSON_IOERR;
+		if (r->line.data == NULL)
+			buf_append(&r->line, "", 0);	/* a writable "" */
+		st = take_line(r, r->line.data, r->line.len, r->line_len, nl,
+		    NULL, err);
+		if (st == NDJSON_EOF)
+			continue;		/* a blank line */
+		if (st == NDJSON_OK) {
+			*text = r->raw;
+			*len = r->raw_len;
+		}
+		return st;
+	}
+}
+
+enum ndjson_status
+ndjson_reader_parse(struct ndjson_reader *r, struct json_object **out,
+    struct ndjson_error *err)
+{
+	struct jerr	 je;
+
+	if (err != NULL) {
+		memset(err, 0, sizeof(*err));
+		err->raw = r->raw;
+		err->raw_len = r->raw_len;
+	}
+	if ((*out = jparse_text(r->tok, r->name, r->rec_line, r->raw,
+	    r->raw_len, JPARSE_OBJECT | (r->text_nl ? JPARSE_LINE : 0),
+	    &je)) == NULL) {
+		copy_jerr(err, &je);
+		return NDJSON_BAD;
+	}
+	return NDJSON_OK;
+}
+
+struct json_object *
+ndjson_reader_parse_span(struct ndjson_reader *r, size_t off, size_t len,
+    struct ndjson_error *err)
+{
+	struct json_object	*o;
+	struct jerr		 je;
+
+	if (err != NULL) {
+		memset(err, 0, sizeof(*err));
+		err->raw = r->raw;
+		err->raw_len = r->raw_len;
+	}
+	if (off > r->raw_len || len > r->raw_len - off) {
+		set_error(err, r->name, r->rec_line, 1, "no such part of the line");
+		return NULL;
+	}
+	if ((o = jparse_text(r->tok, r->name, r->rec_line, r->raw + off,
+	    len, JPARSE_OBJECT | JPARSE_CHECKED, &je)) == NULL)
+		copy_jerr(err, &je);
+	return o;
 }

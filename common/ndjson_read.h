@@ -87,6 +87,26 @@ enum ndjson_status ndjson_reader_take(struct ndjson_reader *,
 /* Bytes fed and not yet taken (an over-long line's skipped bytes not counted). */
 size_t	 ndjson_reader_buffered(const struct ndjson_reader *);
 
+/*
+ * For a reader that parses some lines its own way (qdrant-upsert splits
+ * big `points` lines, jparse.h's jparse_split()): ndjson_read_text() is
+ * ndjson_read() without the parse -- the same line numbers, length limit,
+ * CR and blank-line rules -- and hands back the line's text (NDJSON_OK;
+ * valid until the next read). ndjson_reader_parse() then parses that line
+ * exactly as ndjson_read() would have, errors included.
+ */
+enum ndjson_status ndjson_read_text(struct ndjson_reader *, const char **text,
+	    size_t *len, struct ndjson_error *err);
+enum ndjson_status ndjson_reader_parse(struct ndjson_reader *,
+	    struct json_object **out, struct ndjson_error *err);
+/*
+ * Parses an object element jparse_split() found in the line last read by
+ * ndjson_read_text(), at line[off..off+len) (JPARSE_OBJECT |
+ * JPARSE_CHECKED); errors name the reader and the line. NULL on error.
+ */
+struct json_object *ndjson_reader_parse_span(struct ndjson_reader *,
+	    size_t off, size_t len, struct ndjson_error *err);
+
 /* Parses one complete JSON text that must be an object (jparse.h's rules, JPARSE_OBJECT). */
 struct json_object *ndjson_parse_string(const char *s, size_t len,
 	    struct ndjson_error *err);

@@ -127,6 +127,8 @@ record_check_plex(struct json_object *o)
 	return NULL;
 }
 
+static const char not_object[] = "points record: a point is not an object";
+
 const char *
 record_check_points(struct json_object *o)
 {
@@ -139,8 +141,18 @@ record_check_points(struct json_object *o)
 	if (!is_type(v = jmember(o, "points"), json_type_array))
 		return "points record: points is not an array";
 	if (!all_objects(v))
-		return "points record: a point is not an object";
+		return not_object;
 	return NULL;
+}
+
+const char *
+record_check_points_split(struct json_object *o, int all_objects)
+{
+	const char	*why;
+
+	if ((why = record_check_points(o)) != NULL)
+		return why;
+	return all_objects ? NULL : not_object;
 }
 
 const char *

@@ -29,6 +29,12 @@ const char *record_kind_name(enum record_kind);
  */
 const char *record_check_plex(struct json_object *);
 const char *record_check_points(struct json_object *);
+/*
+ * The same for a points line split without its tree (jparse.h's
+ * jparse_split()): o is its envelope with an empty points array, and
+ * all_objects says whether every element was an object.
+ */
+const char *record_check_points_split(struct json_object *, int all_objects);
 const char *record_check_end(struct json_object *);
 const char *record_check_item(struct json_object *);	/* a Plex item: string ratingKey */
 const char *record_check_point(struct json_object *);	/* a point: id uint or UUID string */

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,8 +14,10 @@
 
 #include <json-c/json.h>
 
+#include "buf.h"
 #include "exitcode.h"
 #include "http.h"
+#include "jparse.h"
 #include "jsonutil.h"
 #include "log.h"
 #include "ndjson_read.h"
@@ -63,6 +66,20 @@ struct state {
 	char			*types[MAX_TYPES];
 	size_t			 ntypes;
 	int			 rc;
+	size_t			 peak_held;	/* most bytes no_room() saw held */
+
+	/*
+	 * A split points line whose points are added a few at a time, as
+	 * room allows: its text stays in the reader until all are added.
+	 */
+	struct {
+		struct ndjson_reader *rd;	/* holds the line and parses its points */
+		const char	*text;
+		size_t		 len, line;
+		struct jspan	*el;		/* NULL: no line pending */
+		size_t		 n, next;
+		int64_t		 seq;
+	} split;
 };
 
 static const char *const dense_words[] = { "endpoint", "server", "none", NULL };
@@ -128,6 +145,11 @@ static const struct optdef options[] = {
 	{ "max-request-bytes", 0, "QDRANT_MAX_REQUEST_BYTES", OT_SIZE, F(cfg.max_request_bytes), 1024, 32 << 20, "16777216", .help =
 "  --max-request-bytes N     split upserts above N bytes (QDRANT_MAX_REQUEST_BYTES;\n"
 "                            default 16777216; Qdrant refuses over 32 MiB)\n" },
+	{ "max-read-ahead", 0, "QDRANT_UPSERT_READ_AHEAD", OT_SIZE, F(cfg.max_read_ahead), 65536, 4294967296.0, "33554432", .help =
+"  --max-read-ahead BYTES    stop reading input while points of this many bytes\n"
+"                            (and request bodies in flight) wait to be written\n"
+"                            (QDRANT_UPSERT_READ_AHEAD; default 33554432): memory\n"
+"                            stays bounded, back-pressure reaches the pipe\n" },
 	{ "concurrency", 0, "QDRANT_UPSERT_CONCURRENCY", OT_INT, F(cfg.concurrency), 1, 64, "4", .help =
 "  --concurrency N           requests in flight (QDRANT_UPSERT_CONCURRENCY; 4)\n" },
 	{ "retries", 0, "QDRANT_UPSERT_RETRIES", OT_INT, F(cfg.retries), 0, 100, "3", .help =
@@ -439,8 +461,10 @@ bad_record(struct state *s, size_t line, const char *why, const char *raw, size_
 	return 0;
 }
 
+/* One point; raw[0..rawlen) is its input text, or NULL. */
 static int
-add_point(struct state *s, struct json_object *p, size_t line, int64_t seq)
+add_point(struct state *s, struct json_object *p, size_t line, int64_t seq,
+    const char *raw, size_t rawlen)
 {
 	struct json_object	*doc, *rec, *arr;
 	const char		*why, *text;
@@ -468,7 +492,7 @@ add_point(struct state *s, struct json_object *p, size_t line, int64_t seq)
 	if (!s->ensured && (rc = ensure(s, p)) != 0)
 		return rc;
 	note_type(s, jget_str(jget_obj(p, "payload"), "type"));
-	upsert_run_add(s->run, p);
+	upsert_run_add(s->run, p, raw, rawlen);
 	return 0;
 }
 
@@ -549,11 +573,11 @@ handle_record(struct state *s, struct json_object *o, size_t line,
 		jget_int(o, "seq", &seq);
 		for (i = 0; i < n; i++)
 			if ((rc = add_point(s, json_object_array_get_idx(pts, i),
-			    line, seq)) != 0)
+			    line, seq, NULL, 0)) != 0)
 				return rc;
 		return 0;
 	case REC_BARE_POINT:
-		return add_point(s, o, line, 0);
+		return add_point(s, o, line, 0, raw, rawlen);
 	case REC_END:
 		if ((why = record_check_end(o)) != NULL)
 			return bad_record(s, line, why, raw, rawlen);
@@ -575,6 +599,93 @@ handle_record(struct state *s, struct json_object *o, size_t line,
 	}
 }
 
+static int	no_room(struct state *);
+
+/*
+ * Adds the pending line's points, parsing each alone, until they are all
+ * in or (when all is 0) there is no room. Returns 0 or an exit status.
+ */
+static int
+split_add(struct state *s, int all)
+{
+	struct json_object	*p;
+	struct ndjson_error	 err;
+	struct jspan		*e;
+	int			 rc = 0;
+
+	while (s->split.next < s->split.n && rc == 0 && (all || !no_room(s))) {
+		e = &s->split.el[s->split.next++];
+		if ((p = ndjson_reader_parse_span(s->split.rd, e->off, e->len,
+		    &err)) == NULL) {
+			/* jparse_split vouched for it: not expected */
+			rc = bad_record(s, s->split.line, err.reason, s->split.text,
+			    s->split.len);
+			break;
+		}
+		rc = add_point(s, p, s->split.line, s->split.seq,
+		    s->split.text + e->off, e->len);
+		json_object_put(p);
+	}
+	if (s->split.next == s->split.n || rc != 0) {
+		free(s->split.el);
+		s->split.el = NULL;
+	}
+	return rc;
+}
+
+/*
+ * A `points` line is split, not parsed whole (jparse_split()): its
+ * envelope is parsed with an empty array in place of its points, and each
+ * point is parsed alone when its turn comes, so a 2 MB line never becomes
+ * a tree of ten times that; and when --max-read-ahead is reached halfway,
+ * the rest of the line waits as text. Returns -1 when the line is not one
+ * to split (the caller parses it whole, which also names any error), else
+ * 0 or an exit status.
+ */
+static int
+split_points(struct state *s, const char *text, size_t len, size_t line)
+{
+	struct ndjson_error	 err;
+	struct json_object	*env;
+	struct jspan		 arr, *el;
+	struct buf		 b = BUF_INIT;
+	const char		*why;
+	size_t			 i, n;
+	int			 objects = 1, rc;
+
+	if (!jparse_split(text, len, "points", &arr, &el, &n))
+		return -1;
+	buf_append(&b, text, arr.off);
+	buf_appends(&b, "[]");
+	buf_append(&b, text + arr.off + arr.len, len - arr.off - arr.len);
+	env = ndjson_parse_string(b.data, b.len, &err);
+	buf_free(&b);
+	if (env == NULL || record_kind_of(env) != REC_POINTS) {
+		json_object_put(env);
+		free(el);
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		if (text[el[i].off] != '{')
+			objects = 0;
+	if ((why = record_check_points_split(env, objects)) != NULL) {
+		json_object_put(env);
+		free(el);
+		return bad_record(s, line, why, text, len);
+	}
+	s->split.seq = 0;
+	jget_int(env, "seq", &s->split.seq);
+	json_object_put(env);
+	s->split.text = text;
+	s->split.len = len;
+	s->split.line = line;
+	s->split.el = el;
+	s->split.n = n;
+	s->split.next = 0;
+	rc = split_add(s, 0);
+	return rc;
+}
+
 /* Sleeps until fd has input (or a request of the run can progress). */
 static void
 wait_input(struct state *s, int fd)
@@ -588,6 +699,27 @@ wait_input(struct state *s, int fd)
 	pfd.fd = fd;
 	pfd.events = POLLIN;
 	poll(&pfd, 1, 1000);	/* a signal ends it sooner */
+}
+
+/*
+ * Room to read more? Not while --concurrency * 2 + 1 batches are under
+ * way, nor while --max-read-ahead bytes are held: the points waiting,
+ * the bodies in flight, and a line still being split. Then the pipe
+ * fills and its writer waits too. (A batch still filling is not sent
+ * early for room: batches stay the same whatever the timing.)
+ */
+static int
+no_room(struct state *s)
+{
+	size_t	 active, held;
+
+	if (s->run == NULL || (active = upsert_run_active(s->run)) == 0)
+		return 0;
+	held = upsert_run_bytes(s->run) + (s->split.el != NULL ? s->split.len : 0);
+	if (held > s->peak_held)
+		s->peak_held = held;
+	return active >= (size_t)s->cfg.concurrency * 2 + 1 ||
+	    held >= s->cfg.max_read_ahead;
 }
 
 /*
@@ -605,7 +737,7 @@ read_input(struct state *s, FILE *fp, const char *name)
 	struct stat		 sb;
 	enum ndjson_status	 st;
 	const char		*raw;
-	size_t			 rawlen, limit = (size_t)s->cfg.concurrency * 2 + 1;
+	size_t			 rawlen;
 	int			 rc = 0, fd = fileno(fp), fl = -1, nb = 0;
 
 	if (fstat(fd, &sb) == 0 && (S_ISFIFO(sb.st_mode) ||
@@ -613,13 +745,18 @@ read_input(struct state *s, FILE *fp, const char *name)
 	    fcntl(fd, F_SETFL, fl | O_NONBLOCK) == 0)
 		nb = 1;
 	rd = ndjson_reader_new(fp, name, 0);
+	s->split.rd = rd;
 	while (rc == 0 && !signal_received) {
 		progress(s);
 		if (s->run != NULL && (rc = upsert_run_fatal(s->run)) != 0)
 			break;
-		if (s->run != NULL && upsert_run_active(s->run) >= limit) {
-			/* no room: wait for requests, not for input */
+		if (no_room(s)) {
+			/* wait for requests, not for input */
 			upsert_run_wait(s->run, -1, -1);
+			continue;
+		}
+		if (s->split.el != NULL) {
+			rc = split_add(s, 0);
 			continue;
 		}
 		if (!nb && s->run != NULL && upsert_run_active(s->run) > 0 &&
@@ -627,7 +764,7 @@ read_input(struct state *s, FILE *fp, const char *name)
 			upsert_run_wait(s->run, fd, -1);
 			continue;
 		}
-		st = ndjson_read(rd, &o, &err);
+		st = ndjson_read_text(rd, &raw, &rawlen, &err);
 		if (st == NDJSON_EOF)
 			break;
 		if (st == NDJSON_IOERR && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -641,6 +778,12 @@ read_input(struct state *s, FILE *fp, const char *name)
 			rc = EXIT_FATAL;
 			break;
 		}
+		if (st == NDJSON_OK && (rc = split_points(s, raw, rawlen,
+		    ndjson_reader_line(rd))) >= 0)
+			continue;
+		rc = 0;
+		if (st == NDJSON_OK)
+			st = ndjson_reader_parse(rd, &o, &err);
 		if (st == NDJSON_BAD) {
 			if (s->strict) {
 				log_error("%s", err.message);
@@ -654,6 +797,11 @@ read_input(struct state *s, FILE *fp, const char *name)
 		rc = handle_record(s, o, ndjson_reader_line(rd), raw, rawlen);
 		json_object_put(o);
 	}
+	/* stopped halfway through a line (a signal): its points are spooled too */
+	if (s->split.el != NULL && rc == 0)
+		rc = split_add(s, 1);
+	free(s->split.el);
+	s->split.el = NULL;
 	ndjson_reader_free(rd);
 	if (nb)
 		fcntl(fd, F_SETFL, fl);
@@ -835,6 +983,16 @@ main(int argc, char **argv)
 	int		 rc;
 
 	memset(&s, 0, sizeof(s));
+#ifdef M_MMAP_THRESHOLD
+	/*
+	 * Lines, request bodies and answers of megabytes come and go all run
+	 * long. glibc raises its mmap threshold to the largest block freed, so
+	 * after the first such block they would all come from the heap, whose
+	 * holes are never given back: a fixed threshold keeps them mapped, and
+	 * unmapped when freed.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+#endif
 	log_init("qdrant-upsert");
 	parse_args(&s, argc, argv);
 	if (s.count_points)
@@ -890,6 +1048,8 @@ main(int argc, char **argv)
 		rc = EXIT_FATAL;
 	progress(&s);
 	log_progress_done();
+	log_debug("read-ahead: at most %zu bytes held (--max-read-ahead %zu)",
+	    s.peak_held, s.cfg.max_read_ahead);
 	summary(&s, now_monotonic() - t0, deleted);
 	if (rc == 0 && ((s.run && upsert_run_stats(s.run)->dead_lettered > 0) ||
 	    reject_count(s.rej) > 0))

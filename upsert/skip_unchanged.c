@@ -13,6 +13,7 @@
 #include "jcanon.h"
 #include "jparse.h"
 #include "jsonutil.h"
+#include "xalloc.h"
 #include "upsert.h"
 
 /*
@@ -63,7 +64,7 @@ upsert_id_key(struct json_object *id, char *out, size_t len)
 }
 
 void
-upsert_fetch_body(struct json_object *const *ids, size_t n, struct buf *b)
+upsert_fetch_body_text(const char *const *ids, size_t n, struct buf *b)
 {
 	size_t	 i;
 
@@ -71,10 +72,25 @@ upsert_fetch_body(struct json_object *const *ids, size_t n, struct buf *b)
 	for (i = 0; i < n; i++) {
 		if (i)
 			buf_append(b, ",", 1);
-		buf_appends(b, json_object_to_json_string_ext(ids[i],
-		    JSON_C_TO_STRING_PLAIN));
+		buf_appends(b, ids[i]);
 	}
 	buf_appends(b, "],\"with_payload\":[\"content_hash\"],\"with_vector\":false}");
+}
+
+void
+upsert_fetch_body(struct json_object *const *ids, size_t n, struct buf *b)
+{
+	const char	**t;
+	size_t		  i;
+
+	t = xreallocarray(NULL, n + 1, sizeof(*t));
+	for (i = 0; i < n; i++)
+		t[i] = xstrdup(json_object_to_json_string_ext(ids[i],
+		    JSON_C_TO_STRING_PLAIN));
+	upsert_fetch_body_text(t, n, b);
+	for (i = 0; i < n; i++)
+		free((char *)t[i]);
+	free(t);
 }
 
 int

@@ -68,6 +68,7 @@ struct upsert_config {
 	const char		*collection;
 	int			 batch_size;
 	size_t			 max_request_bytes;
+	size_t			 max_read_ahead;	/* bytes held: then stop reading */
 	int			 concurrency;
 	int			 retries;
 	double			 backoff;
@@ -162,6 +163,8 @@ void	 upsert_content_hash(struct json_object *point, const char *settings,
 int	 upsert_id_key(struct json_object *id, char *out, size_t);
 /* Appends the retrieve body {"ids":[...],"with_payload":["content_hash"],"with_vector":false}. */
 void	 upsert_fetch_body(struct json_object *const *ids, size_t n, struct buf *);
+/* The same from ids already written as JSON. */
+void	 upsert_fetch_body_text(const char *const *ids, size_t n, struct buf *);
 /*
  * Reads a retrieve answer; calls found(arg, idkey, hash) for every stored
  * point, hash NULL when it has no content_hash. Returns 0 or -1 on a
@@ -183,6 +186,29 @@ struct upsert_point_in {
  */
 int	 upsert_point_text(const struct upsert_config *, struct upsert_bm25 *,
 	    const struct upsert_point_in *, struct buf *, char *why, size_t);
+/*
+ * The same in two steps, so that a point waits as text, not as a tree:
+ * upsert_pstruct_make() writes the PointStruct when the point is read,
+ * with holes for what comes later (the dense Document's span in endpoint
+ * mode, where its embedding goes; the place of a sparse vector computed
+ * here, with the text to compute it from); upsert_pstruct_write() appends
+ * it with the holes filled: vec (the embedding as JSON text) or, when
+ * NULL, the Document as it was; BM25 computed now. It returns the bytes
+ * appended.
+ */
+struct upsert_pstruct {
+	char	*text;
+	size_t	 len;
+	size_t	 dense_at, dense_end;	/* the dense Document; dense_end 0: none */
+	size_t	 sparse_at;		/* where the BM25 vector goes */
+	char	*sparse_text;		/* its text, or NULL: no sparse hole */
+	size_t	 sparse_len;
+};
+int	 upsert_pstruct_make(const struct upsert_config *, struct json_object *point,
+	    const char *hash, struct upsert_pstruct *, char *why, size_t);
+size_t	 upsert_pstruct_write(const struct upsert_pstruct *, struct upsert_bm25 *,
+	    const char *vec, size_t veclen, struct buf *);
+void	 upsert_pstruct_free(struct upsert_pstruct *);
 /* The Document {"text","model"} under vector name, or NULL. */
 struct json_object *upsert_point_document(struct json_object *point, const char *name);
 
@@ -220,8 +246,15 @@ struct upsert_run *upsert_run_new(const struct upsert_config *,
 	    struct upsert_qdrant *, struct http_client *embed,
 	    const char *embed_path, struct upsert_bm25 *,
 	    struct ndjson_writer *out, long dense_size, const char *settings);
-/* Adds one point (a new reference is taken); may start a batch. */
-void	 upsert_run_add(struct upsert_run *, struct json_object *point);
+/*
+ * Adds one point, kept as text: raw[0..rawlen) is its input text (NULL:
+ * made from point), for the dead-letter file; "degraded" is taken off the
+ * point. No reference is kept. May start a batch.
+ */
+void	 upsert_run_add(struct upsert_run *, struct json_object *point,
+	    const char *raw, size_t rawlen);
+/* Bytes held by the points of unfinished batches and the bodies in flight. */
+size_t	 upsert_run_bytes(const struct upsert_run *);
 /* Starts the partly filled batch. */
 void	 upsert_run_flush(struct upsert_run *);
 /*

@@ -55,3 +55,48 @@ sys.exit(rc)' "$PLEXPIPE_BIN/qdrant-upsert" --qdrant-url "$FAKE_QDRANT" \
 	echo "# voluntary context switches: $(cat nvcsw)" >&3
 	[ "$(cat nvcsw)" -lt 400 ]
 }
+
+@test "upsert-stream: --max-read-ahead stops reading while that many bytes wait, so the writer waits too" {
+	python3 "$GEN" --movies 1000 --bare >many.ndjson
+	fake_config '{"qdrant":{"latency_ms":300}}'
+	# the writer notes when the pipe took its last byte
+	python3 -c '
+import sys, time
+with open(sys.argv[1], "rb") as f:
+    sys.stdout.buffer.write(f.read())
+sys.stdout.flush()
+open(sys.argv[2], "w").write("%f\n" % time.time())' many.ndjson written |
+		timeout 120 "$PLEXPIPE_BIN/qdrant-upsert" --qdrant-url "$FAKE_QDRANT" \
+		--dense none --no-skip-unchanged --max-read-ahead 65536 \
+		>out.ndjson 2>err.log &
+	start=$(date +%s.%N)
+	wait
+	[ "$(jq -s 'map(select(.kind == "summary"))[0].upserted' out.ndjson)" -eq 1000 ]
+	# 1.5 MB of points: the old count limit (9 batches of 128) took them all
+	# at once; 64 KiB of read-ahead lets one batch at a time in, each
+	# upsert 300 ms, so the writer waits on the pipe for seconds
+	run python3 -c 'import sys; print(float(open("written").read()) - float(sys.argv[1]))' "$start"
+	echo "# writer done after ${output} s" >&3
+	python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) > 1.5 else 1)' "$output"
+	# and the option has its environment mirror, checked like the others
+	run env QDRANT_UPSERT_READ_AHEAD=12 "$PLEXPIPE_BIN/qdrant-upsert" --dry-run many.ndjson
+	[ "$status" -eq 2 ]
+	[[ "$output" == *QDRANT_UPSERT_READ_AHEAD* ]]
+}
+
+@test "upsert-stream: a points line is parsed a point at a time, not as one tree" {
+	# 4,000 points in one 6 MB line: its json-c tree alone took ~75 MB
+	python3 "$GEN" --movies 4000 --batch 4000 >big.ndjson
+	# ASan's quarantine would keep what is freed (no effect without ASan)
+	ASAN_OPTIONS="${ASAN_OPTIONS:-}:quarantine_size_mb=0" timeout 120 python3 -c '
+import resource, subprocess, sys
+rc = subprocess.run(sys.argv[1:], stdout=open("out.ndjson", "w")).returncode
+print(rc, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024)' \
+		"$PLEXPIPE_BIN/qdrant-upsert" --dry-run --dense none --batch-size 16 \
+		--reject-file '' big.ndjson >rss 2>err.log
+	read -r rc mb <rss
+	echo "# peak RSS ${mb} MB" >&3
+	[ "$rc" -eq 0 ]
+	[ "$(jq -s 'map(select(.kind == "summary"))[0].upserted' out.ndjson)" -eq 4000 ]
+	[ "$mb" -lt 60 ]
+}

@@ -277,6 +277,92 @@ test_mixed_stream(void)
 	fclose(fp);
 }
 
+/*
+ * ndjson_read_text() then ndjson_reader_parse() is ndjson_read(): the
+ * same records, line numbers, raw texts and errors, line for line.
+ */
+static void
+test_text_then_parse(void)
+{
+	static const char in[] =
+	    "{\"n\":1}\r\n"
+	    "  \t\r\n"
+	    "{\"n\":\"\xff\"}\n"
+	    "{\"n\":2}\n"
+	    "[1]\n"
+	    "{\"n\":3} trailing\n"
+	    "{\"n\":\"01234567890123456789\"}\n"
+	    "{\"n\":";
+	struct ndjson_reader	*r;
+	struct ndjson_error	 err;
+	struct json_object	*o;
+	enum ndjson_status	 st;
+	struct buf		 a = BUF_INIT, b = BUF_INIT;
+	const char		*text;
+	size_t			 len;
+	FILE			*fp;
+	int			 pass;
+
+	for (pass = 0; pass < 2; pass++) {
+		fp = file_of(in, sizeof(in) - 1);
+		r = ndjson_reader_new(fp, "two", 20);
+		for (;;) {
+			if (pass == 0)
+				st = ndjson_read(r, &o, &err);
+			else if ((st = ndjson_read_text(r, &text, &len,
+			    &err)) == NDJSON_OK) {
+				if (len != strlen(text))
+					buf_printf(&b, "len? ");
+				st = ndjson_reader_parse(r, &o, &err);
+			}
+			if (st == NDJSON_EOF || st == NDJSON_IOERR)
+				break;
+			if (st == NDJSON_OK) {
+				text = ndjson_reader_raw(r, &len);
+				buf_printf(pass ? &b : &a, "ok@%zu[%.*s] ",
+				    ndjson_reader_line(r), (int)len, text);
+				json_object_put(o);
+			} else
+				buf_printf(pass ? &b : &a, "bad@%zu:%zu %s [%.*s]%d ",
+				    err.line, err.col, err.message,
+				    (int)err.raw_len, err.raw, err.raw_truncated);
+		}
+		ndjson_reader_free(r);
+		fclose(fp);
+	}
+	/* the points of a split line, parsed one at a time by the reader */
+	{
+		static const char pl[] = "{\"x\":1}\n{\"kind\":\"points\",\"points\":"
+		    "[{\"id\":1},{\"id\":2,\"t\":\"\\u00e9\"}]}\n";
+		struct jspan	 arr, *el;
+		size_t		 n;
+
+		fp = file_of(pl, sizeof(pl) - 1);
+		r = ndjson_reader_new(fp, "pts", 0);
+		ndjson_read_text(r, &text, &len, &err);
+		ok(ndjson_read_text(r, &text, &len, &err) == NDJSON_OK &&
+		    jparse_split(text, len, "points", &arr, &el, &n) == 1 && n == 2,
+		    "span: the line splits");
+		o = ndjson_reader_parse_span(r, el[1].off, el[1].len, &err);
+		ok(o != NULL && strcmp(json_object_get_string(json_object_object_get(o,
+		    "t")), "\xc3\xa9") == 0, "span: the second point parses alone");
+		json_object_put(o);
+		ok(ndjson_reader_parse_span(r, el[0].off, el[0].len - 1, &err) == NULL &&
+		    strncmp(err.message, "pts:2:", 6) == 0,
+		    "span: a bad span names the reader and line (%s)", err.message);
+		ok(ndjson_reader_parse_span(r, len, 1, &err) == NULL,
+		    "span: beyond the line is refused");
+		free(el);
+		ndjson_reader_free(r);
+		fclose(fp);
+	}
+	ok(a.len > 0 && strstr(a.data, "bad@7:21 two:7:21: line longer") != NULL,
+	    "text then parse: the reference run saw the long line");
+	is_str(b.data, a.data, "text then parse: the same as ndjson_read");
+	buf_free(&a);
+	buf_free(&b);
+}
+
 static void
 test_parse_string(void)
 {
@@ -623,6 +709,7 @@ main(void)
 	test_push_splits();
 	test_push_bounded();
 	test_push_misuse();
+	test_text_then_parse();
 	alarm(0);
 	test_eintr_resume();
 	return done_testing();

@@ -91,6 +91,59 @@ test_point_text(struct upsert_bm25 *bm)
 	buf_free(&b);
 }
 
+/* The PointStruct made when read, its holes filled when sent: the same text as in one go. */
+static void
+test_pstruct(struct upsert_bm25 *bm)
+{
+	struct json_object	*p, *vec;
+	struct upsert_point_in	 in = { 0 };
+	struct upsert_pstruct	 ps;
+	struct upsert_config	 c;
+	struct buf		 one = BUF_INIT, two = BUF_INIT;
+	char			 why[256];
+	size_t			 n;
+	int			 order;
+
+	/* the sparse vector first, then the dense one; then the other way round */
+	for (order = 0; order < 2; order++) {
+		p = parse(order == 0 ?
+		    "{\"id\":7,\"vector\":{\"sparse\":{\"text\":\"cookies and tea\","
+		    "\"model\":\"Qdrant/bm25\"},\"dense\":{\"text\":\"cookies\",\"model\":"
+		    "\"BAAI/bge-small-en-v1.5\"}},\"payload\":{\"title\":\"T\"}}" :
+		    "{\"id\":7,\"vector\":{\"dense\":{\"text\":\"cookies\",\"model\":"
+		    "\"BAAI/bge-small-en-v1.5\"},\"sparse\":{\"text\":\"cookies and tea\","
+		    "\"model\":\"Qdrant/bm25\"}},\"payload\":{\"title\":\"T\"}}");
+		c = config(DENSE_ENDPOINT, SPARSE_LOCAL);
+		ok(upsert_pstruct_make(&c, p, "h", &ps, why, sizeof(why)) == 0 &&
+		    ps.dense_end > ps.dense_at && ps.sparse_text != NULL &&
+		    strstr(ps.text, "cookies and tea") == NULL,
+		    "pstruct %d: holes for both vectors, no sparse text yet", order);
+		vec = parse("[0.5,-0.25]");
+		in.point = p;
+		in.dense = vec;
+		in.hash = "h";
+		buf_reset(&one);
+		buf_reset(&two);
+		upsert_point_text(&c, bm, &in, &one, why, sizeof(why));
+		buf_appends(&two, "x");
+		n = upsert_pstruct_write(&ps, bm, "[0.5,-0.25]", 11, &two);
+		ok(strcmp(two.data + 1, one.data) == 0,
+		    "pstruct %d: filled, the same text as in one go", order);
+		ok(n == one.len && strstr(one.data, "\"dense\":[0.5,-0.25]") != NULL &&
+		    strstr(one.data, "\"sparse\":{\"indices\"") != NULL,
+		    "pstruct %d: the embedding and BM25 in place, its length returned", order);
+		buf_reset(&two);
+		upsert_pstruct_write(&ps, bm, NULL, 0, &two);
+		ok(strstr(two.data, "\"dense\":{\"text\":\"cookies\"") != NULL,
+		    "pstruct %d: without an embedding the Document stays", order);
+		upsert_pstruct_free(&ps);
+		json_object_put(vec);
+		json_object_put(p);
+	}
+	buf_free(&one);
+	buf_free(&two);
+}
+
 static void
 test_hash_and_ids(void)
 {
@@ -248,6 +301,7 @@ main(void)
 	struct upsert_bm25	*bm = upsert_bm25_new();
 
 	test_point_text(bm);
+	test_pstruct(bm);
 	test_hash_and_ids();
 	test_fetch();
 	test_embed();
