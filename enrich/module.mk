@@ -20,4 +20,5 @@ ENRICH_SRCS = \
 	enrich/stats.c \
 	enrich/tmdb.c \
 	enrich/tmdb_model.c \
+	enrich/units.c \
 	enrich/worker.c
