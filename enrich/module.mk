@@ -21,4 +21,5 @@ ENRICH_SRCS = \
 	enrich/tmdb.c \
 	enrich/tmdb_model.c \
 	enrich/tmdb_show.c \
+	enrich/units.c \
 	enrich/worker.c
