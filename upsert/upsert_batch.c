@@ -607,22 +607,19 @@ to_dead(struct upsert_run *run, struct batch *b)
 
 /* --- sending a step's requests --- */
 
-/* Sends the body of r, whose points then live only there. */
+/* Sends the body of r. */
 static void
-send_body(struct upsert_run *run, struct batch *b, struct req *r, struct buf *body)
+send_body(struct upsert_run *run, struct req *r, struct buf *body)
 {
-	size_t	 k;
-
 	buf_appends(body, "]}");
 	req_send(run, r, "PUT", run->upsert_path, body->data, body->len);
-	for (k = 0; k < r->n; k++)
-		point_sent(run, &b->pts[r->idx[k]]);
 }
 
 /*
  * Sends the points idx[0..n) as upserts, split so no body exceeds the
- * limit. Each PointStruct is written into the body in place; one that
- * would overflow it is moved to the next.
+ * limit. Each PointStruct is written into the body in place and dropped
+ * (a retry in halves makes it again); one that would overflow the body
+ * is moved to the next.
  */
 static void
 send_points(struct upsert_run *run, struct batch *b, const size_t *idx, size_t n)
@@ -650,6 +647,8 @@ send_points(struct upsert_run *run, struct batch *b, const size_t *idx, size_t n
 		if (p->bad == NULL)
 			plen = upsert_pstruct_write(&p->ps, run->bm, p->vec,
 			    p->veclen, &body);
+		/* it lives in the body now: not held twice while bodies are made */
+		point_sent(run, p);
 		if (p->bad != NULL || plen + 16 > max) {
 			if (p->bad != NULL)
 				strlcpy(why, p->bad, sizeof(why));
@@ -669,7 +668,7 @@ send_points(struct upsert_run *run, struct batch *b, const size_t *idx, size_t n
 			buf_append(&pt, body.data + mark + 1, plen);
 			body.len = mark;
 			body.data[mark] = '\0';
-			send_body(run, b, r, &body);
+			send_body(run, r, &body);
 			r = req_new(b, STEP_UPSERT, n);
 			buf_reset(&body);
 			buf_appends(&body, "{\"points\":[");
@@ -678,7 +677,7 @@ send_points(struct upsert_run *run, struct batch *b, const size_t *idx, size_t n
 		r->idx[r->n++] = i;
 	}
 	if (r != NULL && r->n > 0)
-		send_body(run, b, r, &body);
+		send_body(run, r, &body);
 	else if (r != NULL)
 		req_free(run, r);	/* every point was dead-lettered */
 	buf_free(&body);
