@@ -21,11 +21,22 @@
 static void
 canon_string(struct buf *b, const char *s, size_t len)
 {
-	size_t	 i;
-	unsigned char c;
+	size_t		 i, run;
+	unsigned char	 c;
 
 	buf_append(b, "\"", 1);
 	for (i = 0; i < len; i++) {
+		/* plain bytes go in runs: this is most of a point's text */
+		for (run = i; run < len; run++) {
+			c = (unsigned char)s[run];
+			if (c < 0x20 || c == '"' || c == '\\')
+				break;
+		}
+		if (run > i) {
+			buf_append(b, s + i, run - i);
+			if ((i = run) == len)
+				break;
+		}
 		c = (unsigned char)s[i];
 		switch (c) {
 		case '"':
@@ -50,10 +61,7 @@ canon_string(struct buf *b, const char *s, size_t len)
 			buf_append(b, "\\t", 2);
 			break;
 		default:
-			if (c < 0x20)
-				buf_printf(b, "\\u%04x", c);
-			else
-				buf_append(b, &s[i], 1);
+			buf_printf(b, "\\u%04x", c);
 		}
 	}
 	buf_append(b, "\"", 1);

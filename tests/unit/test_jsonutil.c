@@ -68,6 +68,12 @@ main(void)
 	    "{\"a\":null,\"b\":\"x\",\"c\":3,\"d\":null}", "builders");
 	json_object_put(o);
 
+	/* strings: plain runs kept, the JSON escapes written one way */
+	canon("{\"s\":\"ab\\\"c\\\\d\\n\\u0001\\/\\u00e9\\t\"}",
+	    "{\"s\":\"ab\\\"c\\\\d\\n\\u0001/\xc3\xa9\\t\"}",
+	    "canonical strings: escapes, control bytes, UTF-8 as is");
+	canon("{\"\":\"\",\"k\":\"\\\"\"}", "{\"\":\"\",\"k\":\"\\\"\"}",
+	    "canonical strings: empty, only an escape");
 	canon("{\"b\":1,\"a\":{\"d\":[3,{\"y\":1,\"x\":2}],\"c\":null}}",
 	    "{\"a\":{\"c\":null,\"d\":[3,{\"x\":2,\"y\":1}]},\"b\":1}",
 	    "keys sorted at every level");
