@@ -145,10 +145,10 @@ static const struct optdef options[] = {
 	{ "max-request-bytes", 0, "QDRANT_MAX_REQUEST_BYTES", OT_SIZE, F(cfg.max_request_bytes), 1024, 32 << 20, "16777216", .help =
 "  --max-request-bytes N     split upserts above N bytes (QDRANT_MAX_REQUEST_BYTES;\n"
 "                            default 16777216; Qdrant refuses over 32 MiB)\n" },
-	{ "max-read-ahead", 0, "QDRANT_UPSERT_READ_AHEAD", OT_SIZE, F(cfg.max_read_ahead), 65536, 4294967296.0, "33554432", .help =
+	{ "max-read-ahead", 0, "QDRANT_UPSERT_READ_AHEAD", OT_SIZE, F(cfg.max_read_ahead), 65536, 4294967296.0, "25165824", .help =
 "  --max-read-ahead BYTES    stop reading input while points of this many bytes\n"
 "                            (and request bodies in flight) wait to be written\n"
-"                            (QDRANT_UPSERT_READ_AHEAD; default 33554432): memory\n"
+"                            (QDRANT_UPSERT_READ_AHEAD; default 25165824): memory\n"
 "                            stays bounded, back-pressure reaches the pipe\n" },
 	{ "concurrency", 0, "QDRANT_UPSERT_CONCURRENCY", OT_INT, F(cfg.concurrency), 1, 64, "4", .help =
 "  --concurrency N           requests in flight (QDRANT_UPSERT_CONCURRENCY; 4)\n" },
