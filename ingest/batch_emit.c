@@ -13,9 +13,9 @@ int
 ingest_emit_batch(struct ingest_out *o, struct json_object *section,
     struct json_object *items, struct json_object *shows)
 {
-	struct json_object *rec;
-	size_t n;
-	int rc;
+	struct json_object	*rec;
+	size_t			 n;
+	int			 rc;
 
 	n = json_object_array_length(items);
 	rec = record_plex_new(o->seq, section, items, shows);
@@ -35,10 +35,10 @@ ingest_emit_batch(struct ingest_out *o, struct json_object *section,
 static void
 append_key(void *arg, const char *key)
 {
-	struct buf *b = arg;
-	struct json_object *s;
-	size_t len;
-	const char *t;
+	struct buf		*b = arg;
+	struct json_object	*s;
+	size_t			 len;
+	const char		*t;
 
 	s = json_object_new_string(key);
 	t = ndjson_to_string(s, &len);
@@ -57,12 +57,12 @@ ingest_emit_end(struct ingest_out *o, int complete,
     struct json_object *sections, const struct ingest_keyset *ks,
     struct json_object *stats)
 {
-	static const char mark[] = "\"rating_keys\":[]";
-	struct json_object *end;
-	struct buf line = BUF_INIT;
-	const char *text, *at;
-	size_t len;
-	int rc;
+	static const char	 mark[] = "\"rating_keys\":[]";
+	struct json_object	*end;
+	struct buf		 line = BUF_INIT;
+	const char		*text, *at;
+	size_t			 len;
+	int			 rc;
 
 	end = record_end_new(complete);
 	json_object_object_add(end, "items",

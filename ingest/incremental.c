@@ -23,7 +23,7 @@ struct stamps {
 static int64_t
 time_of(struct json_object *row, const char *name)
 {
-	int64_t v;
+	int64_t	 v;
 
 	return jget_int(row, name, &v) && v >= 0 ? v : -1;
 }
@@ -50,7 +50,7 @@ int
 ingest_row_unchanged(const struct ingest_run *run, struct json_object *row,
     const char *rk)
 {
-	struct stamps s;
+	struct stamps	 s;
 
 	if (run->old == NULL)
 		return 0;
@@ -63,7 +63,7 @@ void
 ingest_row_note(struct ingest_run *run, struct json_object *row,
     const char *rk)
 {
-	struct stamps s;
+	struct stamps	 s;
 
 	if (run->next == NULL)
 		return;
@@ -76,9 +76,9 @@ void
 ingest_note_show(struct ingest_run *run, struct json_object *row,
     struct json_object *found)
 {
-	struct json_object *show = NULL;
-	const char *gp;
-	int64_t t;
+	struct json_object	*show = NULL;
+	const char		*gp;
+	int64_t			 t;
 
 	if (run->next == NULL ||
 	    (gp = jget_str(row, "grandparentRatingKey")) == NULL)
@@ -98,11 +98,11 @@ ingest_note_show(struct ingest_run *run, struct json_object *row,
 int
 ingest_list_show_times(struct ingest_run *run, const struct ingest_listing *l)
 {
-	struct json_object *root, *rows, *row, *mc;
-	const char *rk;
-	int64_t total = -1;
-	long start = 0, got, i;
-	int rc;
+	struct json_object	*root, *rows, *row, *mc;
+	const char		*rk;
+	int64_t			 total = -1;
+	long			 start = 0, got, i;
+	int			 rc;
 
 	/* a full run learns them from the shows it fetches anyway */
 	if (run->old == NULL)

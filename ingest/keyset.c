@@ -29,7 +29,7 @@ struct ingest_keyset {
 static uint32_t
 hash(const char *s)
 {
-	uint32_t h = 2166136261u;	/* FNV-1a */
+	uint32_t	 h = 2166136261u;	/* FNV-1a */
 
 	for (; *s != '\0'; s++) {
 		h ^= (unsigned char)*s;
@@ -41,7 +41,7 @@ hash(const char *s)
 struct ingest_keyset *
 ingest_keyset_new(void)
 {
-	struct ingest_keyset *ks;
+	struct ingest_keyset	*ks;
 
 	ks = xcalloc(1, sizeof(*ks));
 	ks->nslot = 1024;
@@ -66,7 +66,7 @@ ingest_keyset_free(struct ingest_keyset *ks)
 static size_t
 find(const struct ingest_keyset *ks, const char *key)
 {
-	size_t i, mask = ks->nslot - 1;
+	size_t	 i, mask = ks->nslot - 1;
 
 	for (i = hash(key) & mask; ks->slot[i] != 0; i = (i + 1) & mask)
 		if (strcmp(ks->arena + ks->slot[i] - 1, key) == 0)
@@ -89,7 +89,7 @@ ingest_keyset_key(const struct ingest_keyset *ks, size_t ord)
 long
 ingest_keyset_index(const struct ingest_keyset *ks, const char *key)
 {
-	size_t i = find(ks, key);
+	size_t	 i = find(ks, key);
 
 	return ks->slot[i] != 0 ? (long)ks->ord[i] : -1;
 }
@@ -97,8 +97,8 @@ ingest_keyset_index(const struct ingest_keyset *ks, const char *key)
 static void
 grow(struct ingest_keyset *ks)
 {
-	uint32_t *old = ks->slot, *oldord = ks->ord;
-	size_t i, j, oldn = ks->nslot;
+	uint32_t	*old = ks->slot, *oldord = ks->ord;
+	size_t		 i, j, oldn = ks->nslot;
 
 	ks->nslot *= 2;
 	ks->slot = xcalloc(ks->nslot, sizeof(*ks->slot));
@@ -119,7 +119,7 @@ grow(struct ingest_keyset *ks)
 int
 ingest_keyset_add(struct ingest_keyset *ks, const char *key)
 {
-	size_t i, len = strlen(key) + 1;
+	size_t	 i, len = strlen(key) + 1;
 
 	i = find(ks, key);
 	if (ks->slot[i] != 0)
@@ -156,7 +156,7 @@ void
 ingest_keyset_each(const struct ingest_keyset *ks,
     void (*fn)(void *, const char *), void *arg)
 {
-	size_t off;
+	size_t	 off;
 
 	for (off = 0; off < ks->used; off += strlen(ks->arena + off) + 1)
 		fn(arg, ks->arena + off);

@@ -30,7 +30,7 @@
 static void
 add_unique(const char **v, size_t *n, const char *key)
 {
-	size_t j;
+	size_t	 j;
 
 	for (j = 0; j < *n && strcmp(v[j], key) != 0; j++)
 		;
@@ -47,8 +47,8 @@ static size_t
 page_show_keys(struct ingest_run *run, struct json_object *rows,
     const char **keys, size_t n)
 {
-	const char *gp;
-	size_t i, len, m = n;
+	const char	*gp;
+	size_t		 i, len, m = n;
 
 	len = rows == NULL ? 0 : json_object_array_length(rows);
 	for (i = 0; i < len; i++) {
@@ -69,10 +69,10 @@ static int
 page_shows(struct ingest_run *run, struct json_object *items,
     struct json_object *found, struct json_object **shows_out)
 {
-	struct json_object *shows, *more = NULL, *it, *show;
-	const char **need, *gp;
-	size_t i, n, nneed = 0;
-	int rc = PLEX_OK;
+	struct json_object	*shows, *more = NULL, *it, *show;
+	const char		**need, *gp;
+	size_t			 i, n, nneed = 0;
+	int			 rc = PLEX_OK;
 
 	shows = json_object_new_object();
 	n = json_object_array_length(items);
@@ -124,9 +124,9 @@ static size_t
 page_keys(struct ingest_run *run, struct json_object *rows, int type,
     const char **keys, struct json_object **krows)
 {
-	struct json_object *row;
-	const char *rk, *t, *want = ingest_type_name(type);
-	size_t i, j, len, n = 0;
+	struct json_object	*row;
+	const char		*rk, *t, *want = ingest_type_name(type);
+	size_t			 i, j, len, n = 0;
 
 	len = rows == NULL ? 0 : json_object_array_length(rows);
 	for (i = 0; i < len; i++) {
@@ -166,8 +166,8 @@ static struct json_object *
 page_items(struct ingest_run *run, int type, const char **keys,
     struct json_object **krows, size_t n, struct json_object *found)
 {
-	struct json_object *items, *it;
-	size_t i;
+	struct json_object	*items, *it;
+	size_t			 i;
 
 	items = json_object_new_array_ext((int)n);
 	for (i = 0; i < n; i++) {
@@ -195,11 +195,12 @@ static int
 one_page(struct ingest_run *run, const struct ingest_listing *l,
     struct json_object *rows, size_t skip)
 {
-	struct json_object *found = NULL, *items, *shows = NULL, *page = rows;
-	struct json_object **krows;
-	const char **keys;
-	size_t i, n, nshows = 0, len;
-	int rc;
+	struct json_object	*found = NULL, *items, *shows = NULL;
+	struct json_object	*page = rows;
+	struct json_object	**krows;
+	const char		**keys;
+	size_t			 i, n, nshows = 0, len;
+	int			 rc;
 
 	len = rows == NULL ? 0 : json_object_array_length(rows);
 	if (skip > 0) {
@@ -270,7 +271,7 @@ moved(struct pass *p, const char *fmt, ...)
 static void
 moved(struct pass *p, const char *fmt, ...)
 {
-	va_list ap;
+	va_list	 ap;
 
 	if (p->moved[0] != '\0')
 		return;		/* the first sign is the one worth telling */
@@ -283,8 +284,8 @@ moved(struct pass *p, const char *fmt, ...)
 static void
 count_rows(struct pass *p, struct ingest_keyset *keys, struct json_object *rows)
 {
-	const char *rk;
-	size_t i, len;
+	const char	*rk;
+	size_t		 i, len;
 
 	len = rows == NULL ? 0 : json_object_array_length(rows);
 	for (i = 0; i < len; i++) {
@@ -305,14 +306,14 @@ static int
 list_pass(struct ingest_run *run, const struct ingest_listing *l,
     struct pass *p)
 {
-	struct json_object *root, *rows, *mc;
-	struct ingest_keyset *keys;
-	const char *rk;
-	char *last = NULL;
-	int64_t v;
-	long start = 0, ask, size, got;
-	size_t skip;
-	int rc = PLEX_OK;
+	struct json_object	*root, *rows, *mc;
+	struct ingest_keyset	*keys;
+	const char		*rk;
+	char			*last = NULL;
+	int64_t			 v;
+	long			 start = 0, ask, size, got;
+	size_t			 skip;
+	int			 rc = PLEX_OK;
 
 	memset(p, 0, sizeof(*p));
 	p->total = p->first_total = -1;
@@ -397,9 +398,9 @@ int
 ingest_list(struct ingest_run *run, const struct ingest_listing *l,
     long *total, int *to_end)
 {
-	struct pass p;
-	const char *title = jget_str(l->section, "title");
-	int pass, rc;
+	struct pass	 p;
+	const char	*title = jget_str(l->section, "title");
+	int		 pass, rc;
 
 	*total = -1;
 	*to_end = 0;

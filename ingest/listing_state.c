@@ -44,7 +44,7 @@ struct ingest_state {
 struct ingest_state *
 ingest_state_new(void)
 {
-	struct ingest_state *st;
+	struct ingest_state	*st;
 
 	st = xcalloc(1, sizeof(*st));
 	st->keys = ingest_keyset_new();
@@ -99,8 +99,8 @@ int
 ingest_state_put(struct ingest_state *st, const char *key, char type,
     int64_t updated, int64_t added, const char *show, int64_t show_updated)
 {
-	struct stamp *s;
-	size_t n;
+	struct stamp	*s;
+	size_t		 n;
 
 	if (type == '\0' || !writable_key(key) ||
 	    (show != NULL && !writable_key(show)))
@@ -130,8 +130,8 @@ int
 ingest_state_same(const struct ingest_state *st, const char *key, char type,
     int64_t updated, int64_t added, const char *show, int64_t show_updated)
 {
-	const struct stamp *s;
-	long i;
+	const struct stamp	*s;
+	long			 i;
 
 	if ((i = ingest_keyset_index(st->keys, key)) < 0)
 		return 0;
@@ -153,7 +153,7 @@ int
 ingest_state_updated(const struct ingest_state *st, const char *key,
     int64_t *updated)
 {
-	long i;
+	long	 i;
 
 	if ((i = ingest_keyset_index(st->keys, key)) < 0)
 		return 0;
@@ -165,7 +165,7 @@ void
 ingest_state_counts(const struct ingest_state *st, size_t *movies,
     size_t *episodes, size_t *shows)
 {
-	size_t i, n = ingest_state_count(st);
+	size_t	 i, n = ingest_state_count(st);
 
 	*movies = *episodes = *shows = 0;
 	for (i = 0; i < n; i++)
@@ -186,8 +186,8 @@ ingest_state_counts(const struct ingest_state *st, size_t *movies,
 static int64_t
 parse_time(const char *s)
 {
-	char *end;
-	long long v;
+	char		*end;
+	long long	 v;
 
 	if (strcmp(s, "-") == 0)
 		return -1;
@@ -204,7 +204,7 @@ parse_time(const char *s)
 static int
 split(char *line, char **f, int max)
 {
-	int n = 0;
+	int	 n = 0;
 
 	f[n++] = line;
 	for (; *line != '\0'; line++)
@@ -220,9 +220,9 @@ split(char *line, char **f, int max)
 static int
 parse_line(struct ingest_state *st, char *line, char *err, size_t errlen)
 {
-	char *f[6];
-	int64_t t[3] = { -1, -1, -1 };
-	int n, i;
+	char	*f[6];
+	int64_t	 t[3] = { -1, -1, -1 };
+	int	 n, i;
 
 	n = split(line, f, 6);
 	if (n != 4 && n != 6) {
@@ -254,11 +254,11 @@ int
 ingest_state_load(struct ingest_state *st, const char *path, char *err,
     size_t errlen)
 {
-	char line[MAX_LINE + 2], why[160];
-	unsigned long lineno = 0;
-	size_t len;
-	int version, rc = 0;
-	FILE *fp;
+	char		 line[MAX_LINE + 2], why[160];
+	unsigned long	 lineno = 0;
+	size_t		 len;
+	int		 version, rc = 0;
+	FILE		*fp;
 
 	if ((fp = fopen(path, "r")) == NULL) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
@@ -319,8 +319,8 @@ struct writer {
 static void
 write_one(void *arg, const char *key)
 {
-	struct writer *w = arg;
-	const struct stamp *s = &w->st->v[w->i++];
+	struct writer		*w = arg;
+	const struct stamp	*s = &w->st->v[w->i++];
 
 	fprintf(w->fp, "%s\t%c\t", key, s->type);
 	put_time(w->fp, s->updated);
@@ -339,11 +339,11 @@ int
 ingest_state_write(const struct ingest_state *st, const char *path, char *err,
     size_t errlen)
 {
-	struct writer w;
-	size_t movies, episodes, shows;
-	char *tmp;
-	int fd, rc = 0;
-	FILE *fp;
+	struct writer	 w;
+	size_t		 movies, episodes, shows;
+	char		*tmp;
+	int		 fd, rc = 0;
+	FILE		*fp;
 
 	xasprintf(&tmp, "%s.tmp.XXXXXX", path);
 	/* mkstemp creates the file 0600: the state says what the library holds */

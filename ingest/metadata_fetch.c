@@ -26,7 +26,7 @@ static int	fetch(struct plex_source *, const char *const *, size_t, size_t,
 static int
 requested(const char *rk, const char *const *keys, size_t n)
 {
-	size_t i;
+	size_t	 i;
 
 	for (i = 0; i < n; i++)
 		if (strcmp(rk, keys[i]) == 0)
@@ -39,9 +39,9 @@ static size_t
 take(struct json_object *root, const char *const *keys, size_t n,
     struct json_object *found)
 {
-	struct json_object *rows, *row;
-	const char *rk;
-	size_t i, len, got = 0;
+	struct json_object	*rows, *row;
+	const char		*rk;
+	size_t			 i, len, got = 0;
 
 	rows = plex_rows(root, "Metadata");
 	len = rows == NULL ? 0 : json_object_array_length(rows);
@@ -62,9 +62,9 @@ static int
 refetch_missing(struct plex_source *src, const char *const *keys, size_t n,
     struct json_object *found)
 {
-	const char **miss;
-	size_t i, nmiss = 0;
-	int rc;
+	const char	**miss;
+	size_t		 i, nmiss = 0;
+	int		 rc;
 
 	miss = xreallocarray(NULL, n, sizeof(*miss));
 	for (i = 0; i < n; i++)
@@ -78,7 +78,7 @@ refetch_missing(struct plex_source *src, const char *const *keys, size_t n,
 static size_t
 fit(const char *const *keys, size_t m)
 {
-	size_t i, bytes = 0;
+	size_t	 i, bytes = 0;
 
 	for (i = 0; i < m; i++) {
 		bytes += strlen(keys[i]) + 1;
@@ -92,9 +92,9 @@ static int
 fetch(struct plex_source *src, const char *const *keys, size_t n, size_t chunk,
     struct json_object *found, int after_fail)
 {
-	struct json_object *root;
-	size_t i, m;
-	int rc;
+	struct json_object	*root;
+	size_t			 i, m;
+	int			 rc;
 
 	if (chunk == 0)
 		chunk = 1;
@@ -142,7 +142,7 @@ int
 ingest_fetch_metadata(struct plex_source *src, const char *const *keys,
     size_t n, size_t chunk, struct json_object **found)
 {
-	int rc;
+	int	 rc;
 
 	*found = json_object_new_object();
 	rc = fetch(src, keys, n, chunk, *found, 0);

@@ -62,8 +62,8 @@ static void
 section_opt(const struct optable *t, void *base, const char *arg,
     const char *name)
 {
-	struct config *c = base;
-	char *p, *tok, *e, *save = NULL;
+	struct config	*c = base;
+	char		*p, *tok, *e, *save = NULL;
 
 	(void)t;
 	if (name[0] == '-') {
@@ -95,7 +95,7 @@ static void
 token_opt(const struct optable *t, void *base, const char *arg,
     const char *name)
 {
-	struct config *c = base;
+	struct config	*c = base;
 
 	(void)t;
 	(void)name;
@@ -108,7 +108,7 @@ static void
 token_file_opt(const struct optable *t, void *base, const char *arg,
     const char *name)
 {
-	struct config *c = base;
+	struct config	*c = base;
 
 	(void)t;
 	(void)name;
@@ -204,7 +204,7 @@ static const struct optable optable = OPTABLE(options, intro, outro);
 static void
 configure(struct config *c, int argc, char **argv)
 {
-	int i;
+	int	 i;
 
 	memset(c, 0, sizeof(*c));
 	i = optable_parse(&optable, c, &c->common, argc, argv);
@@ -215,9 +215,9 @@ configure(struct config *c, int argc, char **argv)
 static struct plex_source *
 open_source(const struct config *c, char **token_buf)
 {
-	struct plex_client_config pc;
-	struct plex_source *src;
-	char err[512];
+	struct plex_client_config	 pc;
+	struct plex_source		*src;
+	char				 err[512];
 
 	*token_buf = NULL;
 	if (c->sample_dir != NULL) {
@@ -265,9 +265,9 @@ static struct json_object *
 stats_new(const struct plex_source *src, const struct ingest_run *run,
     double secs)
 {
-	struct json_object *st;
-	unsigned long req;
-	char num[64];
+	struct json_object	*st;
+	unsigned long		 req;
+	char			 num[64];
 
 	req = src->sections_requests + src->listing_requests +
 	    src->metadata_requests;
@@ -325,9 +325,9 @@ fail(struct plex_source *src, int rc, const struct ingest_run *run)
 static struct ingest_state *
 load_state(const char *path)
 {
-	struct ingest_state *st;
-	char err[512];
-	int rc;
+	struct ingest_state	*st;
+	char			 err[512];
+	int			 rc;
 
 	if (path == NULL)
 		return NULL;
@@ -348,20 +348,21 @@ load_state(const char *path)
 int
 main(int argc, char **argv)
 {
-	struct config c;
-	struct plex_source *src;
-	struct ingest_listing *ls = NULL;
-	struct ingest_out out;
-	struct ingest_run run;
-	struct json_object *root, *secs, *sec, *stats;
-	const char *bad = NULL;
-	char *token_buf = NULL, err[512];
-	double t0;
-	size_t badlen = 0;
-	int64_t since = -1;
-	long total;
-	const char *left_name = NULL;
-	int i, n, want, rc, to_end, complete = 1, left, partial_selection = 0;
+	struct config		 c;
+	struct plex_source	*src;
+	struct ingest_listing	*ls = NULL;
+	struct ingest_out	 out;
+	struct ingest_run	 run;
+	struct json_object	*root, *secs, *sec, *stats;
+	const char		*bad = NULL;
+	char			*token_buf = NULL, err[512];
+	double			 t0;
+	size_t			 badlen = 0;
+	int64_t			 since = -1;
+	long			 total;
+	const char		*left_name = NULL;
+	int			 i, n, want, rc, to_end, complete = 1, left;
+	int			 partial_selection = 0;
 
 	log_init(PROG);
 	configure(&c, argc, argv);

@@ -31,8 +31,8 @@ struct plex_client {
 static void
 client_identifier(char *out, size_t outlen)
 {
-	char host[HOST_NAME_MAX + 1], hex[SHA1_DIGEST_STRING_LENGTH];
-	char seed[HOST_NAME_MAX + 32];
+	char	 host[HOST_NAME_MAX + 1], hex[SHA1_DIGEST_STRING_LENGTH];
+	char	 seed[HOST_NAME_MAX + 32];
 
 	if (gethostname(host, sizeof(host)) != 0)
 		strlcpy(host, "localhost", sizeof(host));
@@ -69,7 +69,7 @@ plex_is_json(const char *ct, const char *body)
 char *
 plex_listing_path(const char *section, int type, int64_t since)
 {
-	char *esc, *path;
+	char	*esc, *path;
 
 	esc = http_escape(section);
 	if (since >= 0)
@@ -86,9 +86,9 @@ plex_listing_path(const char *section, int type, int64_t since)
 char *
 plex_metadata_path(const char *const *keys, size_t n)
 {
-	struct buf b = BUF_INIT;
-	size_t i;
-	char *esc;
+	struct buf	 b = BUF_INIT;
+	size_t		 i;
+	char		*esc;
 
 	buf_appends(&b, "/library/metadata/");
 	for (i = 0; i < n; i++) {
@@ -107,8 +107,8 @@ static int
 answer(struct http_response *r, long st, const char *what,
     struct json_object **root, char *err, size_t errlen)
 {
-	struct json_object *o;
-	struct jerr je;
+	struct json_object	*o;
+	struct jerr		 je;
 
 	if (st == 401 || st == 403) {
 		snprintf(err, errlen, "plex: token rejected (%ld) by the server "
@@ -145,9 +145,9 @@ static int
 get(struct plex_client *pc, const char *path, const char *const *hdrs,
     const char *what, struct json_object **root, char *err, size_t errlen)
 {
-	struct http_response r;
-	long st;
-	int rc;
+	struct http_response	 r;
+	long			 st;
+	int			 rc;
 
 	memset(&r, 0, sizeof(r));
 	st = http_request(pc->http, "GET", path, hdrs, NULL, 0, &r);
@@ -167,9 +167,9 @@ static int
 pc_listing(void *ctx, const char *section, int type, long start, long size,
     int64_t since, struct json_object **root, char *err, size_t errlen)
 {
-	char hstart[64], hsize[64], what[64], *base, *path;
-	const char *hdrs[3];
-	int rc;
+	char		 hstart[64], hsize[64], what[64], *base, *path;
+	const char	*hdrs[3];
+	int		 rc;
 
 	/* both paging values as headers and in the query: PMS reads either */
 	snprintf(hstart, sizeof(hstart), "X-Plex-Container-Start: %ld", start);
@@ -191,8 +191,8 @@ static int
 pc_metadata(void *ctx, const char *const *keys, size_t n,
     struct json_object **root, char *err, size_t errlen)
 {
-	char *path;
-	int rc;
+	char	*path;
+	int	 rc;
 
 	path = plex_metadata_path(keys, n);
 	rc = get(ctx, path, NULL, "metadata", root, err, errlen);
@@ -203,7 +203,7 @@ pc_metadata(void *ctx, const char *const *keys, size_t n,
 static void
 pc_free(void *ctx)
 {
-	struct plex_client *pc = ctx;
+	struct plex_client	*pc = ctx;
 
 	http_client_free(pc->http);
 	free(pc);
@@ -216,11 +216,11 @@ static const struct plex_source_ops plex_client_ops = {
 struct plex_source *
 plex_client_new(const struct plex_client_config *cf)
 {
-	struct plex_source *src;
-	struct plex_client *pc;
-	struct http_config hc;
-	char id[64], *h_token, *h_id;
-	const char *hdrs[6];
+	struct plex_source	*src;
+	struct plex_client	*pc;
+	struct http_config	 hc;
+	char			 id[64], *h_token, *h_id;
+	const char		*hdrs[6];
 
 	client_identifier(id, sizeof(id));
 	xasprintf(&h_token, "X-Plex-Token: %s", cf->token);
@@ -259,7 +259,7 @@ plex_client_new(const struct plex_client_config *cf)
 unsigned long
 plex_client_attempts(const struct plex_source *src)
 {
-	struct http_stats st;
+	struct http_stats	 st;
 
 	if (src == NULL || src->ops != &plex_client_ops)
 		return 0;

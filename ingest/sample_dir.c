@@ -38,7 +38,7 @@ struct sample {
 static int
 exists(const char *path)
 {
-	struct stat st;
+	struct stat	 st;
 
 	return stat(path, &st) == 0;
 }
@@ -60,8 +60,8 @@ safe_name(const char *s)
 static struct json_object *
 load(const char *path, char *err, size_t errlen)
 {
-	struct json_object *o;
-	struct jerr je;
+	struct json_object	*o;
+	struct jerr		 je;
 
 	o = jparse_file(path, &je);
 	if (o == NULL || plex_container(o) == NULL) {
@@ -79,7 +79,7 @@ load(const char *path, char *err, size_t errlen)
 static struct json_object *
 container_new(struct json_object *rows, long offset, long total)
 {
-	struct json_object *root, *mc;
+	struct json_object	*root, *mc;
 
 	mc = json_object_new_object();
 	json_object_object_add(mc, "size",
@@ -99,8 +99,8 @@ static struct json_object *
 listing_rows(struct sample *s, const char *section, int type, int *rc,
     char *err, size_t errlen)
 {
-	struct json_object *rows, *root;
-	char name[64], *path;
+	struct json_object	*rows, *root;
+	char			 name[64], *path;
 
 	snprintf(name, sizeof(name), "%.40s/%d", section, type);
 	*rc = PLEX_OK;
@@ -129,7 +129,7 @@ listing_rows(struct sample *s, const char *section, int type, int *rc,
 static int
 updated_since(struct json_object *row, int64_t since)
 {
-	int64_t t;
+	int64_t	 t;
 
 	/* Plex filters on updatedAt; a few items only have addedAt */
 	if (!jget_int(row, "updatedAt", &t) && !jget_int(row, "addedAt", &t))
@@ -141,11 +141,11 @@ static int
 sd_listing(void *ctx, const char *section, int type, long start, long size,
     int64_t since, struct json_object **root, char *err, size_t errlen)
 {
-	struct sample *s = ctx;
-	struct json_object *all, *page, *row;
-	size_t i, len;
-	long seen = 0;
-	int rc;
+	struct sample		*s = ctx;
+	struct json_object	*all, *page, *row;
+	size_t			 i, len;
+	long			 seen = 0;
+	int			 rc;
 
 	all = listing_rows(s, section, type, &rc, err, errlen);
 	if (all == NULL)
@@ -168,10 +168,10 @@ static int
 sd_metadata(void *ctx, const char *const *keys, size_t n,
     struct json_object **root, char *err, size_t errlen)
 {
-	struct sample *s = ctx;
-	struct json_object *rows, *one, *it, *r;
-	char *path;
-	size_t i, j, len;
+	struct sample		*s = ctx;
+	struct json_object	*rows, *one, *it, *r;
+	char			*path;
+	size_t			 i, j, len;
 
 	rows = json_object_new_array();
 	for (i = 0; i < n; i++) {
@@ -208,7 +208,7 @@ sd_metadata(void *ctx, const char *const *keys, size_t n,
 static int
 sd_sections(void *ctx, struct json_object **root, char *err, size_t errlen)
 {
-	struct sample *s = ctx;
+	struct sample	*s = ctx;
 
 	(void)err;
 	(void)errlen;
@@ -219,7 +219,7 @@ sd_sections(void *ctx, struct json_object **root, char *err, size_t errlen)
 static void
 sd_free(void *ctx)
 {
-	struct sample *s = ctx;
+	struct sample	*s = ctx;
 
 	json_object_put(s->sections);
 	json_object_put(s->listings);
@@ -238,10 +238,10 @@ static const struct plex_source_ops sample_ops = {
 static const char *
 mcp_section(struct sample *s, struct json_object *root, const char *type)
 {
-	struct json_object *mc = plex_container(root), *dirs, *d;
-	char key[32];
-	int64_t id;
-	size_t i;
+	struct json_object	*mc = plex_container(root), *dirs, *d;
+	char			 key[32];
+	int64_t			 id;
+	size_t			 i;
 
 	if (!jget_int(mc, "librarySectionID", &id))
 		id = strcmp(type, "movie") == 0 ? 1 : 2;
@@ -269,8 +269,8 @@ mcp_section(struct sample *s, struct json_object *root, const char *type)
 static struct json_object *
 mcp_rows(struct sample *s, const char *key, int type)
 {
-	struct json_object *rows;
-	char name[64];
+	struct json_object	*rows;
+	char			 name[64];
 
 	snprintf(name, sizeof(name), "%.40s/%d", key, type);
 	if (!json_object_object_get_ex(s->listings, name, &rows)) {
@@ -283,8 +283,8 @@ mcp_rows(struct sample *s, const char *key, int type)
 static int
 has_key(struct json_object *rows, const char *rk)
 {
-	const char *k;
-	size_t i;
+	const char	*k;
+	size_t		 i;
 
 	for (i = 0; i < json_object_array_length(rows); i++) {
 		k = jget_str(json_object_array_get_idx(rows, i), "ratingKey");
@@ -298,15 +298,15 @@ has_key(struct json_object *rows, const char *rk)
 static void
 mcp_show_from(struct sample *s, const char *key, struct json_object *ep)
 {
-	static const char *const map[][2] = {
+	static const char	*const map[][2] = {
 		{ "key", "grandparentKey" }, { "guid", "grandparentGuid" },
 		{ "slug", "grandparentSlug" }, { "title", "grandparentTitle" },
 		{ "thumb", "grandparentThumb" }, { "art", "grandparentArt" },
 		{ "theme", "grandparentTheme" },
 	};
-	struct json_object *show;
-	const char *gp = jget_str(ep, "grandparentRatingKey"), *v;
-	size_t i;
+	struct json_object	*show;
+	const char		*gp = jget_str(ep, "grandparentRatingKey"), *v;
+	size_t			 i;
 
 	if (gp == NULL || json_object_object_get_ex(s->meta, gp, NULL))
 		return;
@@ -331,10 +331,10 @@ static int
 mcp_add(struct sample *s, const char *dir, const char *listing,
     const char *detail, const char *stype, int type, char *err, size_t errlen)
 {
-	struct json_object *lroot = NULL, *droot = NULL, *rows, *r, *row;
-	const char *key = NULL, *rk;
-	char *path;
-	size_t i;
+	struct json_object	*lroot = NULL, *droot = NULL, *rows, *r, *row;
+	const char		*key = NULL, *rk;
+	char			*path;
+	size_t			 i;
 
 	xasprintf(&path, "%s/%s", dir, listing);
 	if (exists(path) && (lroot = load(path, err, errlen)) == NULL) {
@@ -386,8 +386,8 @@ mcp_add(struct sample *s, const char *dir, const char *listing,
 static int
 mcp_open(struct sample *s, const char *dir, char *err, size_t errlen)
 {
-	struct json_object *mc;
-	int a, b;
+	struct json_object	*mc;
+	int			 a, b;
 
 	s->meta = json_object_new_object();
 	s->sections = json_object_new_object();
@@ -414,9 +414,9 @@ mcp_open(struct sample *s, const char *dir, char *err, size_t errlen)
 struct plex_source *
 sample_dir_open(const char *dir, char *err, size_t errlen)
 {
-	struct plex_source *src;
-	struct sample *s;
-	char *path;
+	struct plex_source	*src;
+	struct sample		*s;
+	char			*path;
 
 	s = xcalloc(1, sizeof(*s));
 	s->listings = json_object_new_object();

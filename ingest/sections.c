@@ -12,9 +12,9 @@
 int
 ingest_parse_types(const char *s, const char **bad, size_t *badlen)
 {
-	const char *p, *e;
-	size_t n;
-	int mask = 0;
+	const char	*p, *e;
+	size_t		 n;
+	int		 mask = 0;
 
 	for (p = s; ; p = e + 1) {
 		e = strchr(p, ',');
@@ -55,8 +55,9 @@ ingest_type_name(int t)
 static int
 named(struct json_object *dir, const char *const *names, size_t n)
 {
-	const char *key = jget_str(dir, "key"), *title = jget_str(dir, "title");
-	size_t i;
+	const char	*key = jget_str(dir, "key");
+	const char	*title = jget_str(dir, "title");
+	size_t		 i;
 
 	for (i = 0; i < n; i++)
 		if ((key != NULL && strcmp(key, names[i]) == 0) ||
@@ -68,8 +69,8 @@ named(struct json_object *dir, const char *const *names, size_t n)
 static void
 add(struct ingest_listing **v, size_t *n, struct json_object *dir, int type)
 {
-	struct ingest_listing *l;
-	struct json_object *s;
+	struct ingest_listing	*l;
+	struct json_object	*s;
 
 	s = json_object_new_object();
 	json_object_object_add(s, "key", jstr_or_null(jget_str(dir, "key")));
@@ -87,11 +88,11 @@ int
 ingest_select(struct json_object *root, const char *const *names, size_t nnames,
     int want, struct ingest_listing **out, char *err, size_t errlen)
 {
-	struct json_object *dirs, *d;
-	struct ingest_listing *v = NULL;
-	const char *type;
-	size_t i, j, n = 0, len;
-	int hit;
+	struct json_object	*dirs, *d;
+	struct ingest_listing	*v = NULL;
+	const char		*type;
+	size_t			 i, j, n = 0, len;
+	int			 hit;
 
 	*out = NULL;
 	dirs = plex_rows(root, "Directory");
@@ -144,10 +145,10 @@ int
 ingest_left_out(struct json_object *root, const char *const *names,
     size_t nnames, int want, const char **first)
 {
-	struct json_object *dirs, *d;
-	const char *type;
-	size_t i, len;
-	int n = 0, holds;
+	struct json_object	*dirs, *d;
+	const char		*type;
+	size_t			 i, len;
+	int			 n = 0, holds;
 
 	*first = NULL;
 	if (nnames == 0)
@@ -173,7 +174,7 @@ ingest_left_out(struct json_object *root, const char *const *names,
 void
 ingest_listings_free(struct ingest_listing *v, size_t n)
 {
-	size_t i;
+	size_t	 i;
 
 	for (i = 0; i < n; i++)
 		json_object_put(v[i].section);

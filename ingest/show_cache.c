@@ -25,7 +25,7 @@ struct ingest_show_cache {
 struct ingest_show_cache *
 ingest_show_cache_new(size_t cap)
 {
-	struct ingest_show_cache *c;
+	struct ingest_show_cache	*c;
 
 	c = xcalloc(1, sizeof(*c));
 	c->cap = cap == 0 ? 1 : cap;
@@ -36,7 +36,7 @@ ingest_show_cache_new(size_t cap)
 void
 ingest_show_cache_free(struct ingest_show_cache *c)
 {
-	size_t i;
+	size_t	 i;
 
 	if (c == NULL)
 		return;
@@ -51,7 +51,7 @@ ingest_show_cache_free(struct ingest_show_cache *c)
 struct json_object *
 ingest_show_cache_get(struct ingest_show_cache *c, const char *key)
 {
-	size_t i;
+	size_t	 i;
 
 	for (i = 0; i < c->n; i++)
 		if (strcmp(c->e[i].key, key) == 0)
@@ -63,7 +63,7 @@ void
 ingest_show_cache_put(struct ingest_show_cache *c, const char *key,
     struct json_object *show)
 {
-	struct show_entry *e;
+	struct show_entry	*e;
 
 	if (ingest_show_cache_get(c, key) != NULL)
 		return;
