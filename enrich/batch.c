@@ -25,7 +25,7 @@ static void
 item_init(struct enrich_item *it, struct json_object *plex,
     struct json_object *shows)
 {
-	const char *rk;
+	const char	*rk;
 
 	memset(it, 0, sizeof(*it));
 	it->plex = plex;
@@ -54,7 +54,7 @@ static void
 mark_degraded(struct enrich_ctx *ctx, const struct enrich_item *it,
     struct json_object *p)
 {
-	struct json_object *a;
+	struct json_object	*a;
 
 	if (!((it->imdb_flags | it->tmdb_flags) & ENRICH_FAILED))
 		return;
@@ -75,13 +75,13 @@ int
 enrich_batch(struct enrich_ctx *ctx, int64_t seq, const char *job, size_t len,
     struct buf *out)
 {
-	struct ndjson_error err;
-	struct json_object *j, *arr, *shows, *points, *rec, *p;
-	struct enrich_item *items;
-	struct imdb_batch *ib;
-	struct tmdb_batch *tb;
-	const char *line;
-	size_t i, n, m = 0, ll;
+	struct ndjson_error	 err;
+	struct json_object	*j, *arr, *shows, *points, *rec, *p;
+	struct enrich_item	*items;
+	struct imdb_batch	*ib;
+	struct tmdb_batch	*tb;
+	const char		*line;
+	size_t			 i, n, m = 0, ll;
 
 	if ((j = ndjson_parse_string(job, len, &err)) == NULL) {
 		log_error("worker: bad job: %s", err.reason);

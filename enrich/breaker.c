@@ -36,7 +36,7 @@ struct breaker {
 struct breaker *
 breaker_new(const char *name, int threshold)
 {
-	struct breaker *b;
+	struct breaker	*b;
 
 	b = mmap(NULL, sizeof(*b), PROT_READ | PROT_WRITE,
 	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -65,8 +65,8 @@ breaker_is_down(const struct breaker *b)
 int
 breaker_fail(struct breaker *b)
 {
-	int64_t now;
-	int n;
+	int64_t	 now;
+	int	 n;
 
 	if (b == NULL || b->threshold <= 0)
 		return 0;

@@ -14,7 +14,7 @@
 static int
 is_v3_key(const char *k)
 {
-	size_t i;
+	size_t	 i;
 
 	for (i = 0; k[i] != '\0'; i++)
 		if (!isxdigit((unsigned char)k[i]))
@@ -25,10 +25,10 @@ is_v3_key(const char *k)
 static struct http_client *
 tmdb_client(struct enrich_ctx *ctx, const struct enrich_opts *o)
 {
-	struct http_config c;
-	const char *hdr[3];
-	char *bearer = NULL;
-	struct http_client *hc;
+	struct http_config	 c;
+	const char		*hdr[3];
+	char			*bearer = NULL;
+	struct http_client	*hc;
 
 	memset(&c, 0, sizeof(c));
 	hdr[0] = "Accept: application/json";
@@ -57,8 +57,10 @@ tmdb_client(struct enrich_ctx *ctx, const struct enrich_opts *o)
 static struct http_client *
 imdb_client(const struct enrich_opts *o)
 {
-	static const char *const hdr[] = { "Accept: application/json", NULL };
-	struct http_config c;
+	static const char	*const hdr[] = {
+	    "Accept: application/json", NULL
+	};
+	struct http_config	 c;
 
 	memset(&c, 0, sizeof(c));
 	c.name = "imdb";
@@ -94,8 +96,8 @@ enrich_ctx_init(struct enrich_ctx *ctx, const struct enrich_opts *o)
 void
 enrich_ctx_sync_stats(struct enrich_ctx *ctx)
 {
-	struct http_stats hs;
-	struct cache_stats cs;
+	struct http_stats	 hs;
+	struct cache_stats	 cs;
 
 	if (ctx->tmdb != NULL) {
 		http_client_stats(ctx->tmdb, &hs);
@@ -123,7 +125,7 @@ enrich_ctx_sync_stats(struct enrich_ctx *ctx)
 void
 enrich_ctx_queue_id(struct enrich_ctx *ctx, const char *id)
 {
-	size_t i;
+	size_t	 i;
 
 	for (i = 0; i < ctx->nqueue; i++)
 		if (strcmp(ctx->queue[i], id) == 0)

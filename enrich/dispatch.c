@@ -76,10 +76,10 @@ static void
 replay_reject(struct disp *d, struct json_object *j, const char *raw,
     size_t len)
 {
-	struct ndjson_error err;
-	struct json_object *rec;
-	const char *text;
-	size_t tlen;
+	struct ndjson_error	 err;
+	struct json_object	*rec;
+	const char		*text;
+	size_t			 tlen;
 
 	if (jget_str(j, "record_base64") != NULL) {
 		bad_record(d, d->lineno, "a rejected line that was not valid "
@@ -107,9 +107,9 @@ static void
 handle_record(struct disp *d, struct json_object *j, const char *raw,
     size_t len)
 {
-	const char *why, *kind, *stage;
-	struct unit *u;
-	size_t n;
+	const char	*why, *kind, *stage;
+	struct unit	*u;
+	size_t		 n;
 
 	switch (record_kind_of(j)) {
 	case REC_BARE_ITEM:
@@ -174,11 +174,11 @@ handle_record(struct disp *d, struct json_object *j, const char *raw,
 static void
 take_lines(struct disp *d)
 {
-	struct ndjson_error err;
-	struct json_object *j;
-	enum ndjson_status st;
-	const char *raw;
-	size_t len;
+	struct ndjson_error	 err;
+	struct json_object	*j;
+	enum ndjson_status	 st;
+	const char		*raw;
+	size_t			 len;
 
 	while (!d->input_done && d->count + 2 <= d->cap &&
 	    d->queued < QUEUE_MAX && d->res->fatal == 0) {
@@ -206,8 +206,8 @@ take_lines(struct disp *d)
 static void
 read_stdin(struct disp *d)
 {
-	char chunk[READ_CHUNK];
-	ssize_t r;
+	char	 chunk[READ_CHUNK];
+	ssize_t	 r;
 
 	r = read(STDIN_FILENO, chunk, sizeof(chunk));
 	if (r == -1) {
@@ -229,11 +229,11 @@ read_stdin(struct disp *d)
 static void
 reject_job(struct disp *d, struct unit *u, struct job *jb)
 {
-	static const char why[] = "batch killed two workers";
-	struct ndjson_error err;
-	struct json_object *j, *items;
-	const char *s;
-	size_t i, len;
+	static const char	 why[] = "batch killed two workers";
+	struct ndjson_error	 err;
+	struct json_object	*j, *items;
+	const char		*s;
+	size_t			 i, len;
 
 	jb->state = J_FAILED;
 	if (!u->bare) {
@@ -252,10 +252,10 @@ reject_job(struct disp *d, struct unit *u, struct job *jb)
 static void
 worker_died(struct disp *d, int w)
 {
-	struct enrich_worker *wk = &d->ws[w];
-	struct unit *u;
-	struct job *jb;
-	int status = 0;
+	struct enrich_worker	*wk = &d->ws[w];
+	struct unit		*u;
+	struct job		*jb;
+	int			 status = 0;
 
 	close(wk->to_fd);
 	close(wk->from_fd);
@@ -294,11 +294,11 @@ worker_died(struct disp *d, int w)
 static void
 add_queue_ids(struct disp *d, const char *text, size_t len)
 {
-	struct ndjson_error err;
-	struct json_object *root, *a;
-	char *wrapped;
-	const char *id;
-	size_t i, n;
+	struct ndjson_error	 err;
+	struct json_object	*root, *a;
+	char			*wrapped;
+	const char		*id;
+	size_t			 i, n;
 
 	/* ndjson_parse_string takes objects only: wrap the array */
 	xasprintf(&wrapped, "{\"ids\":%.*s}", (int)len, text);
@@ -324,7 +324,7 @@ static void
 take_points(struct disp *d, int w, struct unit *u, struct job *jb,
     const char *p, size_t len)
 {
-	struct buf head = BUF_INIT;
+	struct buf	 head = BUF_INIT;
 
 	disp_points_head(u->seq, &head);
 	if (head.len == 0 || len < head.len + 2 ||
@@ -349,12 +349,12 @@ take_points(struct disp *d, int w, struct unit *u, struct job *jb,
 static void
 take_messages(struct disp *d, int w)
 {
-	struct enrich_worker *wk = &d->ws[w];
-	struct msg_hdr h;
-	struct unit *u;
-	uint64_t stats[ST_NSTATS];
-	size_t need, i, ns;
-	const char *p;
+	struct enrich_worker	*wk = &d->ws[w];
+	struct msg_hdr		 h;
+	struct unit		*u;
+	uint64_t		 stats[ST_NSTATS];
+	size_t			 need, i, ns;
+	const char		*p;
 
 	for (;;) {
 		if (wk->rbuf.len < sizeof(h))
@@ -389,8 +389,8 @@ take_messages(struct disp *d, int w)
 static void
 read_worker(struct disp *d, int w)
 {
-	char chunk[65536];
-	ssize_t r;
+	char	 chunk[65536];
+	ssize_t	 r;
 
 	for (;;) {
 		r = read(d->ws[w].from_fd, chunk, sizeof(chunk));
@@ -411,11 +411,11 @@ read_worker(struct disp *d, int w)
 static void
 dispatch(struct disp *d, int stopping)
 {
-	struct msg_hdr h;
-	struct unit *u;
-	struct job *jb;
-	size_t ord, idx;
-	int w;
+	struct msg_hdr	 h;
+	struct unit	*u;
+	struct job	*jb;
+	size_t		 ord, idx;
+	int		 w;
 
 	for (w = 0; w < d->nw && d->res->fatal == 0; w++) {
 		if (d->ws[w].pid <= 0 || d->ws[w].unit >= 0)
@@ -443,7 +443,7 @@ dispatch(struct disp *d, int stopping)
 static void
 shutdown_workers(struct disp *d)
 {
-	int w, status;
+	int	 w, status;
 
 	for (w = 0; w < d->nw; w++) {
 		if (d->ws[w].pid <= 0)
@@ -470,7 +470,7 @@ shutdown_workers(struct disp *d)
 static int
 busy(const struct disp *d)
 {
-	int w, n = 0;
+	int	 w, n = 0;
 
 	for (w = 0; w < d->nw; w++)
 		if (d->ws[w].pid > 0 && d->ws[w].unit >= 0)
@@ -481,9 +481,9 @@ busy(const struct disp *d)
 static void
 loop(struct disp *d)
 {
-	struct pollfd *pfd;
-	double stop_at = 0;
-	int w, n, r, stdin_at;
+	struct pollfd	*pfd;
+	double		 stop_at = 0;
+	int		 w, n, r, stdin_at;
 
 	pfd = xcalloc((size_t)d->nw + 1, sizeof(*pfd));
 	for (;;) {
@@ -554,10 +554,10 @@ int
 enrich_dispatch(const struct enrich_opts *o, struct enrich_stats *st,
     char ***queue, size_t *nqueue, struct dispatch_result *res)
 {
-	struct disp d;
-	sigset_t usr1;
-	int w;
-	size_t k;
+	struct disp	 d;
+	sigset_t	 usr1;
+	int		 w;
+	size_t		 k;
 
 	memset(&d, 0, sizeof(d));
 	memset(res, 0, sizeof(*res));

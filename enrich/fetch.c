@@ -14,10 +14,10 @@ static enum src_result
 lookup(struct enrich_ctx *ctx, const char *key, struct json_object **out,
     int any_age)
 {
-	struct buf b = BUF_INIT;
-	struct ndjson_error err;
-	struct json_object *j;
-	int r;
+	struct buf		 b = BUF_INIT;
+	struct ndjson_error	 err;
+	struct json_object	*j;
+	int			 r;
 
 	*out = NULL;
 	r = cache_get(ctx->cache, key, &b, any_age);
@@ -50,8 +50,9 @@ enum src_result
 enrich_cache_stale(struct enrich_ctx *ctx, enum enrich_svc svc,
     const char *key, struct json_object **out, unsigned *flags)
 {
-	struct breaker *br = svc == SVC_TMDB ? ctx->o->tmdb_br : ctx->o->imdb_br;
-	enum src_result r;
+	struct breaker	*br = svc == SVC_TMDB ? ctx->o->tmdb_br :
+	    ctx->o->imdb_br;
+	enum src_result	 r;
 
 	if ((r = lookup(ctx, key, out, 1)) == SRC_MISS) {
 		*flags |= ENRICH_FAILED;
@@ -71,8 +72,8 @@ void
 enrich_cache_store(struct enrich_ctx *ctx, const char *key,
     struct json_object *j)
 {
-	const char *s = "null";
-	size_t len = 4;
+	const char	*s = "null";
+	size_t		 len = 4;
 
 	if (breaker_is_down(ctx->o->cache_br))
 		return;		/* writes failed: the run goes on without caching */

@@ -35,10 +35,10 @@ static void
 store_answer(struct enrich_ctx *ctx, char **ids, size_t n,
     struct json_object *titles, struct json_object *memo)
 {
-	struct json_object *t, *found;
-	const char *tid;
-	char key[64];
-	size_t i, j, nt;
+	struct json_object	*t, *found;
+	const char		*tid;
+	char			 key[64];
+	size_t			 i, j, nt;
 
 	nt = titles != NULL ? json_object_array_length(titles) : 0;
 	for (i = 0; i < n; i++) {
@@ -101,9 +101,9 @@ static void part_done(struct enrich_ctx *, void *, long,
 static void
 fetch_part(struct imdb_group *g, char **ids, size_t n)
 {
-	struct imdb_part *p;
-	struct buf path = BUF_INIT;
-	size_t i;
+	struct imdb_part	*p;
+	struct buf		 path = BUF_INIT;
+	size_t			 i;
 
 	p = xcalloc(1, sizeof(*p));
 	p->g = g;
@@ -120,8 +120,8 @@ fetch_part(struct imdb_group *g, char **ids, size_t n)
 static void
 group_done(struct imdb_group *g)
 {
-	struct imdb_job *job = g->job;
-	size_t i;
+	struct imdb_job	*job = g->job;
+	size_t		 i;
 
 	for (i = 0; i < g->n; i++)
 		cache_unlock(g->locks[i]);
@@ -135,11 +135,11 @@ static void
 part_done(struct enrich_ctx *ctx, void *arg, long st,
     const struct http_response *resp)
 {
-	struct imdb_part *p = arg;
-	struct imdb_group *g = p->g;
-	struct json_object *memo = g->job->memo, *j;
-	struct ndjson_error err;
-	size_t i;
+	struct imdb_part	*p = arg;
+	struct imdb_group	*g = p->g;
+	struct json_object	*memo = g->job->memo, *j;
+	struct ndjson_error	 err;
+	size_t			 i;
 
 	if (http_ok(st)) {
 		j = resp->body.data != NULL ?
@@ -181,7 +181,7 @@ done:
 static void
 send_group(struct imdb_job *job)
 {
-	struct imdb_group *g = job->cur;
+	struct imdb_group	*g = job->cur;
 
 	job->cur = NULL;
 	job->groups++;
@@ -192,9 +192,9 @@ send_group(struct imdb_job *job)
 static void
 id_locked(struct enrich_ctx *ctx, void *arg, int tok)
 {
-	struct imdb_job *job = arg;
-	struct json_object *j;
-	char *id = job->ids[job->next - 1], key[64];
+	struct imdb_job		*job = arg;
+	struct json_object	*j;
+	char			*id = job->ids[job->next - 1], key[64];
 
 	job->locking = 0;
 	imdb_key(id, key, sizeof(key));
@@ -222,7 +222,7 @@ id_locked(struct enrich_ctx *ctx, void *arg, int tok)
 static void
 pump(struct imdb_job *job)
 {
-	char key[64];
+	char	 key[64];
 
 	if (job->pumping)
 		return;		/* id_locked ran inside enrich_lock below */
@@ -243,8 +243,8 @@ static struct imdb_job *
 imdb_fetch_start(struct enrich_ctx *ctx, char **in, size_t n,
     struct json_object *memo)
 {
-	struct imdb_job *job;
-	size_t i;
+	struct imdb_job	*job;
+	size_t		 i;
 
 	job = xcalloc(1, sizeof(*job));
 	job->ctx = ctx;
@@ -267,7 +267,7 @@ imdb_fetch_start(struct enrich_ctx *ctx, char **in, size_t n,
 static size_t
 imdb_fetch_end(struct imdb_job *job)
 {
-	size_t failed = job->failed;
+	size_t	 failed = job->failed;
 
 	free(job->ids);
 	free(job);
@@ -277,7 +277,7 @@ imdb_fetch_end(struct imdb_job *job)
 size_t
 enrich_imdb_fetch(struct enrich_ctx *ctx, char **in, size_t n)
 {
-	struct imdb_job *job = imdb_fetch_start(ctx, in, n, NULL);
+	struct imdb_job	*job = imdb_fetch_start(ctx, in, n, NULL);
 
 	enrich_run(ctx);
 	return imdb_fetch_end(job);
@@ -295,10 +295,10 @@ struct imdb_batch {
 struct imdb_batch *
 enrich_imdb_start(struct enrich_ctx *ctx, struct enrich_item *items, size_t n)
 {
-	struct imdb_batch *b;
-	struct json_object *j;
-	char **missing, key[64];
-	size_t i, nm = 0;
+	struct imdb_batch	*b;
+	struct json_object	*j;
+	char			**missing, key[64];
+	size_t			 i, nm = 0;
 
 	if (!ctx->use_imdb)
 		return NULL;
@@ -327,11 +327,11 @@ enrich_imdb_start(struct enrich_ctx *ctx, struct enrich_item *items, size_t n)
 void
 enrich_imdb_finish(struct imdb_batch *b)
 {
-	struct enrich_ctx *ctx;
-	struct enrich_item *items;
-	struct json_object *j;
-	char key[64];
-	size_t i;
+	struct enrich_ctx	*ctx;
+	struct enrich_item	*items;
+	struct json_object	*j;
+	char			 key[64];
+	size_t			 i;
 
 	if (b == NULL)
 		return;

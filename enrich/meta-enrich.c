@@ -138,8 +138,8 @@ static const struct optable optable = OPTABLE(options, intro, exit_text);
 static char *
 default_cache_dir(void)
 {
-	const char *x = opt_env("XDG_CACHE_HOME"), *h = opt_env("HOME");
-	char *d;
+	const char	*x = opt_env("XDG_CACHE_HOME"), *h = opt_env("HOME");
+	char		*d;
 
 	if (x != NULL)
 		xasprintf(&d, "%s/plexpipe", x);
@@ -155,10 +155,10 @@ static void
 retry_queue(const struct enrich_opts *o, struct enrich_stats *st,
     char ***left, size_t *nleft, int *had_file)
 {
-	struct enrich_ctx ctx;
-	char **ids;
-	size_t n, i;
-	long added;
+	struct enrich_ctx	 ctx;
+	char			**ids;
+	size_t			 n, i;
+	long			 added;
 
 	*left = NULL;
 	*nleft = 0;
@@ -200,9 +200,9 @@ static void
 summary(const struct enrich_stats *st, const struct dispatch_result *res,
     const struct enrich_opts *o, double secs)
 {
-	struct json_object *s = json_object_new_object();
-	char num[32], *where;
-	int i;
+	struct json_object	*s = json_object_new_object();
+	char			 num[32], *where;
+	int			 i;
 
 	for (i = 0; i < ST_NSTATS; i++)
 		json_object_object_add(s, enrich_stat_name(i),
@@ -239,7 +239,7 @@ summary(const struct enrich_stats *st, const struct dispatch_result *res,
 static void
 degraded_line(const struct enrich_stats *st)
 {
-	char what[128] = "";
+	char	 what[128] = "";
 
 	if (st->v[ST_DEGRADED] == 0)
 		return;
@@ -258,14 +258,15 @@ degraded_line(const struct enrich_stats *st)
 int
 main(int argc, char *argv[])
 {
-	struct enrich_opts o;
-	struct enrich_stats st;
-	struct common_opts co;
-	struct dispatch_result res;
-	char **queue = NULL, *cdir, *where, cerr[PATH_MAX + 128];
-	size_t nqueue = 0;
-	int i, had_queue, rc;
-	double t0 = now_monotonic();
+	struct enrich_opts	 o;
+	struct enrich_stats	 st;
+	struct common_opts	 co;
+	struct dispatch_result	 res;
+	char			**queue = NULL, *cdir, *where;
+	char			 cerr[PATH_MAX + 128];
+	size_t			 nqueue = 0;
+	int			 i, had_queue, rc;
+	double			 t0 = now_monotonic();
 
 	log_init("meta-enrich");
 	memset(&o, 0, sizeof(o));

@@ -50,10 +50,10 @@ static void
 tcall_done(struct enrich_ctx *ctx, void *arg, long st,
     const struct http_response *resp)
 {
-	struct tcall *c = arg;
-	struct ndjson_error err;
-	struct json_object *out = NULL;
-	enum src_result r = SRC_FAIL;
+	struct tcall		*c = arg;
+	struct ndjson_error	 err;
+	struct json_object	*out = NULL;
+	enum src_result		 r = SRC_FAIL;
 
 	if (http_ok(st)) {
 		out = resp->body.data != NULL ? ndjson_parse_string(
@@ -83,8 +83,8 @@ tcall_done(struct enrich_ctx *ctx, void *arg, long st,
 void
 tmdb_call(struct enrich_ctx *ctx, const char *path, tmdb_fn fn, void *arg)
 {
-	struct buf full = BUF_INIT;
-	struct tcall *c;
+	struct buf	 full = BUF_INIT;
+	struct tcall	*c;
 
 	c = xcalloc(1, sizeof(*c));
 	c->path = xstrdup(path);
@@ -113,8 +113,8 @@ static void
 tget_end(struct enrich_ctx *ctx, struct tget *g, enum src_result r,
     struct json_object *j)
 {
-	tmdb_fn fn = g->fn;
-	void *arg = g->arg;
+	tmdb_fn	 fn = g->fn;
+	void	*arg = g->arg;
 
 	cache_unlock(g->tok);
 	free(g->path);
@@ -126,7 +126,7 @@ static void
 tget_answer(struct enrich_ctx *ctx, void *arg, enum src_result r,
     struct json_object *j)
 {
-	struct tget *g = arg;
+	struct tget	*g = arg;
 
 	if (r == SRC_OK)
 		enrich_cache_store(ctx, g->key, j);
@@ -140,9 +140,9 @@ tget_answer(struct enrich_ctx *ctx, void *arg, enum src_result r,
 static void
 tget_locked(struct enrich_ctx *ctx, void *arg, int tok)
 {
-	struct tget *g = arg;
-	struct json_object *j;
-	enum src_result r;
+	struct tget		*g = arg;
+	struct json_object	*j;
+	enum src_result		 r;
 
 	g->tok = tok;
 	/* another worker may have fetched it meanwhile */
@@ -156,9 +156,9 @@ void
 tmdb_get(struct enrich_ctx *ctx, const char *key, const char *path,
     unsigned *flags, tmdb_fn fn, void *arg)
 {
-	struct json_object *j;
-	enum src_result r;
-	struct tget *g;
+	struct json_object	*j;
+	enum src_result		 r;
+	struct tget		*g;
 
 	if ((r = enrich_cache_lookup(ctx, key, &j)) != SRC_MISS) {
 		fn(ctx, arg, r, j);
@@ -227,9 +227,9 @@ static void
 find_answer(struct enrich_ctx *ctx, void *arg, enum src_result r,
     struct json_object *j)
 {
-	struct find *f = arg;
-	struct json_object *arr;
-	int64_t id = 0;
+	struct find		*f = arg;
+	struct json_object	*arr;
+	int64_t			 id = 0;
 
 	if (r == SRC_OK && (arr = jget_arr(j, f->step[f->i - 1].list)) !=
 	    NULL && json_object_array_length(arr) > 0)
@@ -246,7 +246,7 @@ find_answer(struct enrich_ctx *ctx, void *arg, enum src_result r,
 static void
 find_next(struct enrich_ctx *ctx, struct find *f)
 {
-	char key[128], path[160];
+	char	 key[128], path[160];
 
 	if (f->n == 0) {
 		f->done(ctx, f->arg, 0);
@@ -265,7 +265,7 @@ static struct find *
 find_new(unsigned *flags, void (*done)(struct enrich_ctx *, void *, int64_t),
     void *arg)
 {
-	struct find *f = xcalloc(1, sizeof(*f));
+	struct find	*f = xcalloc(1, sizeof(*f));
 
 	f->flags = flags;
 	f->done = done;
@@ -285,7 +285,7 @@ static void
 title_answer(struct enrich_ctx *ctx, void *arg, enum src_result r,
     struct json_object *j)
 {
-	struct title *t = arg;
+	struct title	*t = arg;
 
 	(void)ctx;
 	if (r == SRC_OK) {
@@ -299,8 +299,8 @@ title_answer(struct enrich_ctx *ctx, void *arg, enum src_result r,
 static void
 title_found(struct enrich_ctx *ctx, void *arg, int64_t id)
 {
-	struct title *t = arg;
-	char key[64], path[96];
+	struct title	*t = arg;
+	char		 key[64], path[96];
 
 	if (id == 0) {
 		free(t);
@@ -317,8 +317,8 @@ static void
 title_start(struct enrich_ctx *ctx, struct enrich_item *it, const char *kind,
     const char *find_list, enum tmdb_kind tk)
 {
-	struct title *t = xcalloc(1, sizeof(*t));
-	struct find *f;
+	struct title	*t = xcalloc(1, sizeof(*t));
+	struct find	*f;
 
 	t->it = it;
 	t->kind = kind;
@@ -349,7 +349,7 @@ series_settled(struct tmdb_batch *b)
 static void
 series_found(struct enrich_ctx *ctx, void *arg, int64_t id)
 {
-	struct series *s = arg;
+	struct series	*s = arg;
 
 	(void)ctx;
 	s->b->items[s->i].show_tmdb = id;
@@ -361,9 +361,9 @@ series_found(struct enrich_ctx *ctx, void *arg, int64_t id)
 static void
 series_start(struct tmdb_batch *b, size_t i)
 {
-	struct enrich_item *it = &b->items[i];
-	struct series *s = xcalloc(1, sizeof(*s));
-	struct find *f;
+	struct enrich_item	*it = &b->items[i];
+	struct series		*s = xcalloc(1, sizeof(*s));
+	struct find		*f;
 
 	s->b = b;
 	s->i = i;
@@ -386,8 +386,8 @@ series_start(struct tmdb_batch *b, size_t i)
 static size_t
 leader_of(const struct enrich_item *items, size_t i)
 {
-	const char *rk, *rk2;
-	size_t k;
+	const char	*rk, *rk2;
+	size_t		 k;
 
 	if (strcmp(items[i].type, "episode") != 0 ||
 	    (rk = jget_str(items[i].plex, "grandparentRatingKey")) == NULL)
@@ -404,8 +404,8 @@ leader_of(const struct enrich_item *items, size_t i)
 struct tmdb_batch *
 enrich_tmdb_start(struct enrich_ctx *ctx, struct enrich_item *items, size_t n)
 {
-	struct tmdb_batch *b;
-	size_t i;
+	struct tmdb_batch	*b;
+	size_t			 i;
 
 	if (!ctx->use_tmdb)
 		return NULL;

@@ -53,7 +53,7 @@ struct show_memo {
 static struct season_memo *
 season_slot(struct show_memo *sm, int64_t num)
 {
-	size_t i;
+	size_t	 i;
 
 	for (i = 0; i < sm->nseasons; i++)
 		if (sm->seasons[i].num == num)
@@ -77,8 +77,8 @@ static int
 season_cached(struct enrich_ctx *ctx, struct show_memo *sm,
     struct season_memo *s)
 {
-	char key[96];
-	enum src_result r;
+	char		 key[96];
+	enum src_result	 r;
 
 	if (s->obj != NULL || s->tried)
 		return 1;
@@ -93,12 +93,12 @@ static void
 show_answer(struct enrich_ctx *ctx, void *arg, enum src_result r,
     struct json_object *j)
 {
-	struct show_memo *sm = arg;
-	const size_t *want = sm->want + sm->call_off;
-	size_t i, n = sm->call_n;
-	int with_show = sm->call_with_show;
-	struct json_object *s;
-	char key[96], member[48];
+	struct show_memo	*sm = arg;
+	const size_t		*want = sm->want + sm->call_off;
+	size_t			 i, n = sm->call_n;
+	int			 with_show = sm->call_with_show;
+	struct json_object	*s;
+	char			 key[96], member[48];
 
 	if (r == SRC_NOTFOUND && with_show) {
 		snprintf(key, sizeof(key), "tmdb/tv/%lld", (long long)sm->id);
@@ -124,9 +124,9 @@ show_answer(struct enrich_ctx *ctx, void *arg, enum src_result r,
 	}
 	/* every season/N member goes, requested or not, per the cache layout */
 	for (;;) {
-		struct json_object_iterator it = json_object_iter_begin(j);
-		struct json_object_iterator end = json_object_iter_end(j);
-		const char *found = NULL;
+		struct json_object_iterator	 it = json_object_iter_begin(j);
+		struct json_object_iterator	 end = json_object_iter_end(j);
+		const char			*found = NULL;
 
 		for (; !json_object_iter_equal(&it, &end);
 		    json_object_iter_next(&it))
@@ -160,8 +160,8 @@ static void
 show_call(struct show_memo *sm, int with_show, size_t off, size_t n,
     void (*cont)(struct show_memo *, enum src_result))
 {
-	struct buf path = BUF_INIT;
-	size_t i;
+	struct buf	 path = BUF_INIT;
+	size_t		 i;
 
 	sm->call_with_show = with_show;
 	sm->call_off = off;
@@ -189,9 +189,9 @@ static void
 want_seasons(struct enrich_ctx *ctx, struct show_memo *sm,
     struct enrich_item *items, size_t n, size_t **want, size_t *nwant)
 {
-	struct season_memo *s;
-	int64_t num;
-	size_t i, k, idx;
+	struct season_memo	*s;
+	int64_t			 num;
+	size_t			 i, k, idx;
 
 	*nwant = 0;
 	for (i = 0; i < n; i++) {
@@ -220,7 +220,7 @@ want_seasons(struct enrich_ctx *ctx, struct show_memo *sm,
 static void
 fail_seasons(struct show_memo *sm, const size_t *want, size_t n)
 {
-	size_t i;
+	size_t	 i;
 
 	for (i = 0; i < n; i++) {
 		sm->seasons[want[i]].tried = 1;
@@ -232,10 +232,10 @@ fail_seasons(struct show_memo *sm, const size_t *want, size_t n)
 static void
 show_stale(struct enrich_ctx *ctx, struct show_memo *sm)
 {
-	struct season_memo *s;
-	enum src_result r;
-	char key[96];
-	size_t i;
+	struct season_memo	*s;
+	enum src_result		 r;
+	char			 key[96];
+	size_t			 i;
 
 	if (sm->show_r == SRC_FAIL) {
 		snprintf(key, sizeof(key), "tmdb/tv/%lld", (long long)sm->id);
@@ -257,9 +257,9 @@ show_stale(struct enrich_ctx *ctx, struct show_memo *sm)
 static struct json_object *
 season_episode(struct json_object *season, int64_t num)
 {
-	struct json_object *eps = jget_arr(season, "episodes"), *e;
-	int64_t en;
-	size_t i, n;
+	struct json_object	*eps = jget_arr(season, "episodes"), *e;
+	int64_t			 en;
+	size_t			 i, n;
 
 	n = eps != NULL ? json_object_array_length(eps) : 0;
 	for (i = 0; i < n; i++) {
@@ -286,9 +286,9 @@ show_key(char *key, size_t n, int64_t id)
 static void
 show_end(struct show_memo *sm)
 {
-	struct tmdb_batch *b = sm->b;
-	struct enrich_item *it;
-	size_t i;
+	struct tmdb_batch	*b = sm->b;
+	struct enrich_item	*it;
+	size_t			 i;
 
 	show_stale(b->ctx, sm);
 	cache_unlock(sm->tok);
@@ -367,8 +367,8 @@ show_calls(struct show_memo *sm)
 static void
 show_locked(struct enrich_ctx *ctx, void *arg, int tok)
 {
-	struct show_memo *sm = arg;
-	char key[64];
+	struct show_memo	*sm = arg;
+	char			 key[64];
 
 	sm->tok = tok;
 	/* another worker may have fetched it meanwhile */
@@ -386,8 +386,8 @@ show_locked(struct enrich_ctx *ctx, void *arg, int tok)
 static void
 show_pass(struct show_memo *sm)
 {
-	struct enrich_ctx *ctx = sm->b->ctx;
-	char key[64];
+	struct enrich_ctx	*ctx = sm->b->ctx;
+	char			 key[64];
 
 	if (sm->pass >= 2 || sm->show_r == SRC_NOTFOUND) {
 		show_end(sm);
@@ -444,7 +444,7 @@ static void
 episode_answer(struct enrich_ctx *ctx, void *arg, enum src_result r,
     struct json_object *e)
 {
-	struct ep *p = arg;
+	struct ep	*p = arg;
 
 	(void)ctx;
 	if (r != SRC_OK) {
@@ -458,10 +458,10 @@ episode_answer(struct enrich_ctx *ctx, void *arg, enum src_result r,
 static void
 episode_start(struct show_memo *sm, struct enrich_item *it)
 {
-	struct season_memo *s = NULL;
-	struct json_object *e = NULL;
-	char key[128], path[128];
-	struct ep *p;
+	struct season_memo	*s = NULL;
+	struct json_object	*e = NULL;
+	char			 key[128], path[128];
+	struct ep		*p;
 
 	if (it->tmdb_season >= 0) {
 		s = season_slot(sm, it->tmdb_season);
@@ -498,10 +498,10 @@ episode_start(struct show_memo *sm, struct enrich_item *it)
 void
 tmdb_shows_start(struct tmdb_batch *b)
 {
-	struct enrich_item *items = b->items, *it;
-	struct show_memo *sm;
-	char key[64];
-	size_t i, k;
+	struct enrich_item	*items = b->items, *it;
+	struct show_memo	*sm;
+	char			 key[64];
+	size_t			 i, k;
 
 	for (i = 0; i < b->n; i++) {
 		it = &items[i];
@@ -534,8 +534,8 @@ tmdb_shows_start(struct tmdb_batch *b)
 void
 tmdb_shows_free(struct tmdb_batch *b)
 {
-	struct show_memo *sm;
-	size_t i, k;
+	struct show_memo	*sm;
+	size_t			 i, k;
 
 	for (k = 0; k < b->nshows; k++) {
 		sm = b->shows[k];

@@ -24,9 +24,9 @@
 static char *
 queue_text(struct enrich_ctx *ctx, size_t *len)
 {
-	struct json_object *a;
-	char *s;
-	size_t i;
+	struct json_object	*a;
+	char			*s;
+	size_t			 i;
 
 	*len = 0;
 	if (ctx->nqueue == 0)
@@ -57,12 +57,12 @@ on_stop(int sig)
 void
 proc_worker(int in, int out, const struct enrich_opts *o)
 {
-	struct enrich_ctx ctx;
-	struct msg_hdr h, r;
-	struct buf res = BUF_INIT;
-	char *job, *q;
-	size_t qlen;
-	int rc;
+	struct enrich_ctx	 ctx;
+	struct msg_hdr		 h, r;
+	struct buf		 res = BUF_INIT;
+	char			*job, *q;
+	size_t			 qlen;
+	int			 rc;
 
 	if (enrich_ctx_init(&ctx, o) == -1)
 		exit(1);
@@ -113,10 +113,10 @@ int
 enrich_worker_start(struct enrich_worker *ws, int n, int idx,
     const struct enrich_opts *o)
 {
-	struct sigaction sa;
-	sigset_t set;
-	int to[2], from[2], i, fd;
-	pid_t pid, parent;
+	struct sigaction	 sa;
+	sigset_t		 set;
+	int			 to[2], from[2], i, fd;
+	pid_t			 pid, parent;
 
 	if (pipe2(to, O_CLOEXEC) == -1)
 		return -1;
