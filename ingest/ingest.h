@@ -39,13 +39,14 @@ struct plex_source_ops {
 };
 
 struct plex_source {
-	const struct plex_source_ops *ops;
-	void		*ctx;
-	unsigned long	 sections_requests;
-	unsigned long	 listing_requests;
-	unsigned long	 metadata_requests;
-	int		 excerpt;	/* listings are known to be cut short */
-	char		 error[512];	/* the last failure */
+	const struct plex_source_ops	*ops;
+	void				*ctx;
+	unsigned long			 sections_requests;
+	unsigned long			 listing_requests;
+	unsigned long			 metadata_requests;
+	int				 excerpt;	/* listings are known to
+							   be cut short */
+	char				 error[512];	/* the last failure */
 };
 
 /* plex_client.c: the live server over HTTP. */
@@ -87,9 +88,10 @@ enum { INGEST_WANT_MOVIE = 1, INGEST_WANT_EPISODE = 2, INGEST_WANT_SHOW = 4 };
 int	 ingest_parse_types(const char *, const char **bad, size_t *badlen);
 
 struct ingest_listing {
-	struct json_object *section;	/* {"key","title","type","uuid"} (owned) */
-	const char	*key;		/* borrowed from section */
-	int		 type;		/* PLEX_TYPE_* */
+	struct json_object	*section;	/* {"key","title","type","uuid"}
+						   (owned) */
+	const char		*key;		/* borrowed from section */
+	int			 type;		/* PLEX_TYPE_* */
 };
 /*
  * Chooses the listings from a /library/sections answer: for each selected
@@ -188,10 +190,10 @@ int	 ingest_fetch_metadata(struct plex_source *, const char *const *keys,
 
 /* batch_emit.c: the output records. */
 struct ingest_out {
-	struct ndjson_writer *w;
-	int64_t		 seq;
-	size_t		 items;
-	size_t		 batches;
+	struct ndjson_writer	*w;
+	int64_t			 seq;
+	size_t			 items;
+	size_t			 batches;
 };
 /* Writes one plex batch (ownership of the parts moves in) and flushes. */
 int	 ingest_emit_batch(struct ingest_out *, struct json_object *section,
@@ -207,23 +209,32 @@ int	 ingest_emit_end(struct ingest_out *, int complete,
 
 /* listing.c: one section listing, page by page, into batches. */
 struct ingest_run {
-	struct plex_source	*src;
-	struct ingest_out	*out;
-	struct ingest_keyset	*seen;
-	struct ingest_show_cache *shows;
-	long			 chunk;		/* items per page and batch */
-	int64_t			 since;		/* updatedAt filter, -1 none */
-	size_t			 limit;		/* 0: none */
-	size_t			 vanished;	/* listed, but no metadata */
-	size_t			 duplicates;
-	size_t			 skipped;	/* collections and other types */
-	size_t			 unsettled;	/* listings that kept changing */
-	size_t			 unchanged;	/* listed, same as in the state */
-	struct ingest_state	*old;		/* --state, or NULL */
-	struct ingest_state	*next;		/* for --state-out, or NULL */
-	struct ingest_state	*show_times;	/* show key -> updatedAt */
-	int			 limit_hit;
-	int			 rereading;	/* a listing's second or later pass */
+	struct plex_source		*src;
+	struct ingest_out		*out;
+	struct ingest_keyset		*seen;
+	struct ingest_show_cache	*shows;
+	long				 chunk;		/* items per page and
+							   batch */
+	int64_t				 since;		/* updatedAt filter, -1
+							   none */
+	size_t				 limit;		/* 0: none */
+	size_t				 vanished;	/* listed, but no
+							   metadata */
+	size_t				 duplicates;
+	size_t				 skipped;	/* collections and other
+							   types */
+	size_t				 unsettled;	/* listings that kept
+							   changing */
+	size_t				 unchanged;	/* listed, same as in
+							   the state */
+	struct ingest_state		*old;		/* --state, or NULL */
+	struct ingest_state		*next;		/* for --state-out, or
+							   NULL */
+	struct ingest_state		*show_times;	/* show key ->
+							   updatedAt */
+	int				 limit_hit;
+	int				 rereading;	/* a listing's second or
+							   later pass */
 };
 /*
  * Lists one section fully (or up to the limit), writing a batch per page.

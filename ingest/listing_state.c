@@ -311,9 +311,9 @@ put_time(FILE *fp, int64_t t)
 }
 
 struct writer {
-	const struct ingest_state *st;
-	FILE	*fp;
-	size_t	 i;
+	const struct ingest_state	*st;
+	FILE				*fp;
+	size_t				 i;
 };
 
 static void

@@ -27,23 +27,24 @@
 #define SHOW_CACHE	256	/* parent shows kept; episodes come grouped */
 
 struct config {
-	const char	*url;
-	const char	*token;
-	const char	*token_file;
-	const char	**sections;
-	size_t		 nsections;
-	int		 sections_env;	/* the sections came from PLEX_SECTIONS */
-	char		*sections_keep;	/* PLEX_SECTIONS, split */
-	const char	*types;
-	long		 chunk;
-	const char	*since;
-	long		 limit;
-	const char	*sample_dir;
-	double		 timeout;
-	int		 retries;
-	const char	*state;
-	const char	*state_out;
-	struct common_opts common;	/* --insecure, --cacert */
+	const char		*url;
+	const char		*token;
+	const char		*token_file;
+	const char		**sections;
+	size_t			 nsections;
+	int			 sections_env;	/* the sections came from
+						   PLEX_SECTIONS */
+	char			*sections_keep;	/* PLEX_SECTIONS, split */
+	const char		*types;
+	long			 chunk;
+	const char		*since;
+	long			 limit;
+	const char		*sample_dir;
+	double			 timeout;
+	int			 retries;
+	const char		*state;
+	const char		*state_out;
+	struct common_opts	 common;	/* --insecure, --cacert */
 };
 
 static void
