@@ -40,47 +40,63 @@ struct job {
 };
 
 struct unit {
-	enum unit_kind	 kind;
-	int		 done;		/* pass / end: ready to write */
-	int64_t		 seq;		/* points seq (batches) */
-	int		 bare;		/* made of bare items */
-	struct job	*jobs;
-	size_t		 njobs;
-	size_t		 emitted;	/* jobs whose points are written */
-	int		 started;	/* a job of it went to a worker */
-	int		 opened;	/* the points record's head is written */
-	int		 any;		/* points written: the next needs a comma */
-	struct buf	 out;		/* a pass-through line, without newline */
-	struct json_object *end;	/* the end record to forward */
+	enum unit_kind		 kind;
+	int			 done;		/* pass / end: ready to write */
+	int64_t			 seq;		/* points seq (batches) */
+	int			 bare;		/* made of bare items */
+	struct job		*jobs;
+	size_t			 njobs;
+	size_t			 emitted;	/* jobs whose points are
+						   written */
+	int			 started;	/* a job of it went to a
+						   worker */
+	int			 opened;	/* the points record's head is
+						   written */
+	int			 any;		/* points written: the next
+						   needs a comma */
+	struct buf		 out;		/* a pass-through line, without
+						   newline */
+	struct json_object	*end;		/* the end record to forward */
 };
 
 struct disp {
-	const struct enrich_opts *o;
-	struct enrich_stats *st;
-	struct dispatch_result *res;
-	struct unit	*ring;
-	size_t		 cap;		/* window: read only with 2 slots free */
-	size_t		 alloc;		/* ring slots */
-	size_t		 head, count;	/* head: ordinal of the oldest unit */
-	int64_t		 next_seq;
-	struct enrich_worker *ws;
-	size_t		*wjob;		/* per worker: index of its job in its unit */
-	int		 nw;
-	int		 deaths;	/* worker deaths since the last result */
-	size_t		 queued;	/* bytes of job text held */
-	size_t		 waiting;	/* bytes of points held for order */
-	struct ndjson_reader *rd;	/* push reader: splits stdin into records */
-	size_t		 lineno;	/* line of the record being handled */
-	int		 need_input;	/* the reader holds no whole line */
-	int		 eof;		/* read(2) returned 0 */
-	int		 input_done;	/* every line handled, bare batch flushed */
-	struct json_object *bare;	/* pending bare items */
-	size_t		*bare_lines;
-	struct reject_file *rej;
-	struct ndjson_writer *w;
-	char		***queue;
-	size_t		*nqueue;
-	double		 started;
+	const struct enrich_opts	*o;
+	struct enrich_stats		*st;
+	struct dispatch_result		*res;
+	struct unit			*ring;
+	size_t				 cap;		/* window: read only
+							   with 2 slots free */
+	size_t				 alloc;		/* ring slots */
+	size_t				 head, count;	/* head: ordinal of the
+							   oldest unit */
+	int64_t				 next_seq;
+	struct enrich_worker		*ws;
+	size_t				*wjob;		/* per worker: index of
+							   its job in its
+							   unit */
+	int				 nw;
+	int				 deaths;	/* worker deaths since
+							   the last result */
+	size_t				 queued;	/* bytes of job text
+							   held */
+	size_t				 waiting;	/* bytes of points held
+							   for order */
+	struct ndjson_reader		*rd;		/* push reader: splits
+							   stdin into records */
+	size_t				 lineno;	/* line of the record
+							   being handled */
+	int				 need_input;	/* the reader holds no
+							   whole line */
+	int				 eof;		/* read(2) returned 0 */
+	int				 input_done;	/* every line handled,
+							   bare batch flushed */
+	struct json_object		*bare;		/* pending bare items */
+	size_t				*bare_lines;
+	struct reject_file		*rej;
+	struct ndjson_writer		*w;
+	char				***queue;
+	size_t				*nqueue;
+	double				 started;
 };
 
 /* units.c */

@@ -22,35 +22,44 @@ struct enrich_engine;
 /* --- options (meta-enrich.c) ------------------------------------------ */
 
 struct enrich_opts {
-	int		 workers;		/* -j */
-	int		 batch_size;		/* bare items per batch */
-	const char	*tmdb_key;		/* NULL: no TMDb key */
-	const char	*tmdb_url;
-	const char	*imdb_url;
-	double		 tmdb_rps;
-	long long	 imdb_per_window;	/* 0: no IMDb throttle */
-	double		 imdb_window;
-	int		 imdb_max_retries;
-	int		 max_in_flight;		/* per worker and service */
-	double		 imdb_backoff;
-	const char	*imdb_queue;
-	const char	*imdb_cache;		/* legacy imdb_cache.json to import */
-	const char	*cache_dir;
-	long long	 cache_ttl;
-	int		 offline;
-	int		 no_tmdb;
-	int		 no_imdb;
-	const char	*dense_model;
-	const char	*sparse_model;
-	const char	*reject_file;
-	int		 strict;
-	int		 insecure;		/* --insecure: TLS unverified */
-	const char	*cacert;		/* --cacert FILE */
-	struct ratelimit *tmdb_rl;		/* shared by every worker */
-	struct ratelimit *imdb_rl;
-	struct breaker	*tmdb_br;		/* shared by every worker */
-	struct breaker	*imdb_br;
-	struct breaker	*cache_br;		/* down: cache writes failed, none more */
+	int			 workers;		/* -j */
+	int			 batch_size;		/* bare items per
+							   batch */
+	const char		*tmdb_key;		/* NULL: no TMDb key */
+	const char		*tmdb_url;
+	const char		*imdb_url;
+	double			 tmdb_rps;
+	long long		 imdb_per_window;	/* 0: no IMDb
+							   throttle */
+	double			 imdb_window;
+	int			 imdb_max_retries;
+	int			 max_in_flight;		/* per worker and
+							   service */
+	double			 imdb_backoff;
+	const char		*imdb_queue;
+	const char		*imdb_cache;		/* legacy
+							   imdb_cache.json to
+							   import */
+	const char		*cache_dir;
+	long long		 cache_ttl;
+	int			 offline;
+	int			 no_tmdb;
+	int			 no_imdb;
+	const char		*dense_model;
+	const char		*sparse_model;
+	const char		*reject_file;
+	int			 strict;
+	int			 insecure;		/* --insecure: TLS
+							   unverified */
+	const char		*cacert;		/* --cacert FILE */
+	struct ratelimit	*tmdb_rl;		/* shared by every
+							   worker */
+	struct ratelimit	*imdb_rl;
+	struct breaker		*tmdb_br;		/* shared by every
+							   worker */
+	struct breaker		*imdb_br;
+	struct breaker		*cache_br;		/* down: cache writes
+							   failed, none more */
 };
 
 /* --- circuit breaker per service (breaker.c) -------------------------- */
@@ -109,23 +118,34 @@ const char *enrich_stat_name(enum enrich_stat);
 /* --- per-process enrichment context (context.c) ----------------------- */
 
 struct enrich_ctx {
-	const struct enrich_opts *o;
-	struct cache	*cache;
-	struct http_client *tmdb;	/* NULL: TMDb answers from the cache only */
-	struct http_client *imdb;	/* NULL: IMDb answers from the cache only */
-	int		 use_tmdb;	/* TMDb data wanted (cache or network) */
-	int		 use_imdb;
-	char		 tmdb_auth_query[64];	/* "api_key=..." for a v3 key, else "" */
-	struct enrich_stats st;
-	char		**queue;	/* IMDb ids that still fail: for the retry queue */
-	size_t		 nqueue;
-	struct enrich_engine *eng;	/* requests in flight (call.c) */
-	int		 fatal;		/* a TMDb 401: stop the run, exit 2 */
-	char		 fatal_msg[256];
+	const struct enrich_opts	*o;
+	struct cache			*cache;
+	struct http_client		*tmdb;		/* NULL: TMDb answers
+							   from the cache
+							   only */
+	struct http_client		*imdb;		/* NULL: IMDb answers
+							   from the cache
+							   only */
+	int				 use_tmdb;	/* TMDb data wanted
+							   (cache or network) */
+	int				 use_imdb;
+	char				 tmdb_auth_query[64];	/* "api_key=..."
+								   for a v3 key,
+								   else "" */
+	struct enrich_stats		 st;
+	char				**queue;	/* IMDb ids that still
+							   fail: for the retry
+							   queue */
+	size_t				 nqueue;
+	struct enrich_engine		*eng;		/* requests in flight
+							   (call.c) */
+	int				 fatal;		/* a TMDb 401: stop the
+							   run, exit 2 */
+	char				 fatal_msg[256];
 	struct {			/* counters already added to st, so */
-		unsigned long tmdb_requests;	/* sync adds only what is new */
-		unsigned long imdb_requests;
-		unsigned long cache_hits, cache_misses, cache_writes;
+		unsigned long	 tmdb_requests;	/* sync adds only what is new */
+		unsigned long	 imdb_requests;
+		unsigned long	 cache_hits, cache_misses, cache_writes;
 	} seen;
 };
 
@@ -233,20 +253,24 @@ int64_t	 enrich_resolve_season(struct json_object *tmdb_show, int has_index,
 enum tmdb_kind { TK_NONE, TK_MOVIE, TK_SHOW, TK_EPISODE };
 
 struct enrich_item {
-	struct json_object *plex;	/* borrowed Plex metadata */
-	struct json_object *show;	/* borrowed show metadata, or NULL */
-	const char	*type;		/* "movie", "episode", "show" */
-	struct ext_ids	 ids;
-	struct ext_ids	 show_ids;
-	int		 has_season, has_episode;
-	int64_t		 season, episode;	/* parentIndex, index */
-	int64_t		 show_tmdb;	/* series id, 0 unknown */
-	int64_t		 tmdb_season;	/* resolved TMDb season, -1 unknown */
-	struct json_object *imdb;	/* owned: imdbapi title */
-	struct json_object *tmdb;	/* owned: TMDb movie/show/episode */
-	enum tmdb_kind	 tmdb_kind;
-	unsigned	 tmdb_flags;	/* ENRICH_STALE, ENRICH_FAILED */
-	unsigned	 imdb_flags;
+	struct json_object	*plex;		/* borrowed Plex metadata */
+	struct json_object	*show;		/* borrowed show metadata, or
+						   NULL */
+	const char		*type;		/* "movie", "episode", "show" */
+	struct ext_ids		 ids;
+	struct ext_ids		 show_ids;
+	int			 has_season, has_episode;
+	int64_t			 season, episode;	/* parentIndex, index */
+	int64_t			 show_tmdb;	/* series id, 0 unknown */
+	int64_t			 tmdb_season;	/* resolved TMDb season, -1
+						   unknown */
+	struct json_object	*imdb;		/* owned: imdbapi title */
+	struct json_object	*tmdb;		/* owned: TMDb
+						   movie/show/episode */
+	enum tmdb_kind		 tmdb_kind;
+	unsigned		 tmdb_flags;	/* ENRICH_STALE,
+						   ENRICH_FAILED */
+	unsigned		 imdb_flags;
 };
 
 /* --- TMDb (tmdb.c) ---------------------------------------------------- */

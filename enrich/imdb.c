@@ -66,17 +66,19 @@ store_answer(struct enrich_ctx *ctx, char **ids, size_t n,
  * until its answer is stored.
  */
 struct imdb_job {
-	struct enrich_ctx *ctx;
-	struct json_object *memo;	/* id -> title or null; NULL: not kept */
-	char		**ids;		/* borrowed strings */
-	size_t		 m;
-	size_t		 next;		/* the next id to lock */
-	int		 locking;	/* ids[next - 1] waits for its lock */
-	int		 pumping;
-	int		 groups;	/* groups in flight */
-	int		 max_groups;
-	struct imdb_group *cur;		/* being filled */
-	size_t		 failed;
+	struct enrich_ctx	*ctx;
+	struct json_object	*memo;		/* id -> title or null; NULL:
+						   not kept */
+	char			**ids;		/* borrowed strings */
+	size_t			 m;
+	size_t			 next;		/* the next id to lock */
+	int			 locking;	/* ids[next - 1] waits for its
+						   lock */
+	int			 pumping;
+	int			 groups;	/* groups in flight */
+	int			 max_groups;
+	struct imdb_group	*cur;		/* being filled */
+	size_t			 failed;
 };
 
 struct imdb_group {
@@ -88,9 +90,9 @@ struct imdb_group {
 };
 
 struct imdb_part {
-	struct imdb_group *g;
-	char		**ids;
-	size_t		 n;
+	struct imdb_group	*g;
+	char			**ids;
+	size_t			 n;
 };
 
 static void pump(struct imdb_job *);
@@ -284,12 +286,13 @@ enrich_imdb_fetch(struct enrich_ctx *ctx, char **in, size_t n)
 }
 
 struct imdb_batch {
-	struct enrich_ctx *ctx;
-	struct enrich_item *items;
-	size_t		 n;
-	unsigned char	*miss;		/* items whose id was not cached */
-	struct json_object *memo;
-	struct imdb_job	*job;
+	struct enrich_ctx	*ctx;
+	struct enrich_item	*items;
+	size_t			 n;
+	unsigned char		*miss;		/* items whose id was not
+						   cached */
+	struct json_object	*memo;
+	struct imdb_job		*job;
 };
 
 struct imdb_batch *

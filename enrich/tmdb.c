@@ -189,10 +189,10 @@ tmdb_get(struct enrich_ctx *ctx, const char *key, const char *path,
 
 struct find {
 	struct {
-		const char *source;	/* "imdb_id", "tvdb_id" */
-		char	 extid[32];
-		const char *list;	/* "tv_results", ... */
-		const char *field;	/* "id", "show_id" */
+		const char	*source;	/* "imdb_id", "tvdb_id" */
+		char		 extid[32];
+		const char	*list;		/* "tv_results", ... */
+		const char	*field;		/* "id", "show_id" */
 	} step[FIND_MAX];
 	int		 n, i;
 	unsigned	*flags;
@@ -276,9 +276,9 @@ find_new(unsigned *flags, void (*done)(struct enrich_ctx *, void *, int64_t),
 /* --- movies and shows as items: one call with reviews appended --------- */
 
 struct title {
-	struct enrich_item *it;
-	const char	*kind;		/* "movie", "tv" */
-	enum tmdb_kind	 tk;
+	struct enrich_item	*it;
+	const char		*kind;		/* "movie", "tv" */
+	enum tmdb_kind		 tk;
 };
 
 static void
@@ -335,8 +335,8 @@ title_start(struct enrich_ctx *ctx, struct enrich_item *it, const char *kind,
 /* --- series ids of episodes, then their shows -------------------------- */
 
 struct series {
-	struct tmdb_batch *b;
-	size_t		 i;
+	struct tmdb_batch	*b;
+	size_t			 i;
 };
 
 static void

@@ -12,13 +12,16 @@ typedef void (*tmdb_fn)(struct enrich_ctx *, void *arg, enum src_result r,
 	    struct json_object *j);
 
 struct tmdb_batch {
-	struct enrich_ctx *ctx;
-	struct enrich_item *items;
-	size_t		 n;
-	size_t		*leader;	/* earlier episode of the same show, or SIZE_MAX */
-	size_t		 finding;	/* series lookups not settled, +1 while starting */
-	struct show_memo **shows;	/* in order of their first episode */
-	size_t		 nshows;
+	struct enrich_ctx	*ctx;
+	struct enrich_item	*items;
+	size_t			 n;
+	size_t			*leader;	/* earlier episode of the same
+						   show, or SIZE_MAX */
+	size_t			 finding;	/* series lookups not settled,
+						   +1 while starting */
+	struct show_memo	**shows;	/* in order of their first
+						   episode */
+	size_t			 nshows;
 };
 
 /* One GET (the key appended): SRC_OK, SRC_NOTFOUND, SRC_FAIL or SRC_FATAL. */

@@ -25,29 +25,38 @@
 #define TMDB_MAX_APPENDS	20	/* TMDb refuses more (status_code 27) */
 
 struct season_memo {
-	int64_t		 num;
-	struct json_object *obj;	/* NULL: not found / not cached */
-	int		 tried;		/* fetched (or failed) in this batch */
-	int		 failed;	/* its fetch failed */
-	unsigned	 flags;		/* ENRICH_STALE, ENRICH_FAILED */
+	int64_t			 num;
+	struct json_object	*obj;		/* NULL: not found / not
+						   cached */
+	int			 tried;		/* fetched (or failed) in this
+						   batch */
+	int			 failed;	/* its fetch failed */
+	unsigned		 flags;		/* ENRICH_STALE,
+						   ENRICH_FAILED */
 };
 
 struct show_memo {
-	int64_t		 id;
-	struct json_object *show;	/* NULL until known */
-	enum src_result	 show_r;
-	unsigned	 flags;		/* of the show: ENRICH_STALE, ENRICH_FAILED */
-	struct season_memo *seasons;
-	size_t		 nseasons;
+	int64_t			 id;
+	struct json_object	*show;		/* NULL until known */
+	enum src_result		 show_r;
+	unsigned		 flags;		/* of the show: ENRICH_STALE,
+						   ENRICH_FAILED */
+	struct season_memo	*seasons;
+	size_t			 nseasons;
 	/* loading */
-	struct tmdb_batch *b;
-	int		 tok;		/* the show key's cache lock, or -1 */
-	int		 pass;		/* the second picks up seasons only the fetched show resolves */
-	size_t		*want;		/* indices into seasons: season_slot() moves it */
-	size_t		 nwant, off, chunk;
-	int		 call_with_show;	/* the call in flight */
-	size_t		 call_off, call_n;
-	void		(*call_cont)(struct show_memo *, enum src_result);
+	struct tmdb_batch	*b;
+	int			 tok;		/* the show key's cache lock, or
+						   -1 */
+	int			 pass;		/* the second picks up seasons
+						   only the fetched show
+						   resolves */
+	size_t			*want;		/* indices into seasons:
+						   season_slot() moves it */
+	size_t			 nwant, off, chunk;
+	int			 call_with_show;	/* the call in flight */
+	size_t			 call_off, call_n;
+	void			(*call_cont)(struct show_memo *,
+		    enum src_result);
 };
 
 static struct season_memo *
@@ -417,8 +426,8 @@ show_pass(struct show_memo *sm)
 /* --- episodes ------------------------------------------------------------ */
 
 struct ep {
-	struct show_memo *sm;
-	struct enrich_item *it;
+	struct show_memo	*sm;
+	struct enrich_item	*it;
 };
 
 static void
