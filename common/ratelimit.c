@@ -50,6 +50,19 @@
  *    than the estimate; a Retry-After longer than that wins.
  *  - While the rate is lowered, the burst is one token: a full bucket of
  *    the configured burst would be a burst the server just refused.
+ *
+ * Slow start (ratelimit_slow_start).  A bucket with no rate set used to
+ * give tokens without limit until the first 429: every worker's whole
+ * in-flight window (4 x 8 requests) went out in a few milliseconds, far
+ * over the server's limit, and the tokens' times, all within those
+ * milliseconds, said nothing of what the server took (the estimate was
+ * up to twice the limit, and the rate cut to it drew more 429s).  Like
+ * TCP's slow start, such a bucket begins at a modest rate with a burst
+ * of one and multiplies it by RL_SS_GROWTH every second until the first
+ * 429; the tokens being paced, the ones given in the second before the
+ * refused request are about what the server counted, and the cut starts
+ * from there as above.  A server that never refuses sees the rate pass
+ * RL_SS_END within seconds; the bucket is then unlimited, as asked.
  */
 #include <sys/mman.h>
 
@@ -70,6 +83,8 @@
 #define RL_NEAR_HI	1.15	/* x the fitting rate: the slow climb to */
 #define RL_SLOW		0.0025	/* x the fit, tokens/s per s, near it */
 #define RL_FAST		0.05	/* x the fit (at least 1), tokens/s per s */
+#define RL_SS_GROWTH	4.0	/* slow start: x the rate per second */
+#define RL_SS_END	100000	/* tokens/s: slow start over, unlimited */
 
 struct ratelimit {
 	pthread_mutex_t	 mu;		/* process-shared, robust */
@@ -83,6 +98,7 @@ struct ratelimit {
 	double		 next_cut;	/* 429s of requests sent before: no cut */
 	double		 grown_at;	/* additive increase counted up to */
 	long		 cuts;		/* decreases so far */
+	int		 slow_start;	/* no rate set, no 429 yet: growing */
 	unsigned	 head;		/* next slot of `sent` */
 	unsigned	 nsent;		/* slots in use (<= RL_RING) */
 	double		 sent[RL_RING];	/* when the last tokens were given */
@@ -133,12 +149,28 @@ ratelimit_new(double rate, double burst)
 	rl->next_cut = 0;
 	rl->grown_at = rl->last;
 	rl->cuts = 0;
+	rl->slow_start = 0;
 	rl->head = rl->nsent = 0;
 	return rl;
 fail:
 	munmap(rl, sizeof(*rl));
 	errno = e;
 	return NULL;
+}
+
+void
+ratelimit_slow_start(struct ratelimit *rl, double start)
+{
+	if (rl == NULL || start <= 0)
+		return;
+	rl_lock(rl);
+	if (rl->ceiling <= 0 && rl->cuts == 0) {
+		rl->slow_start = 1;
+		rl->rate = start;
+		rl->tokens = 1;
+		rl->last = rl->grown_at = now_monotonic();
+	}
+	rl_unlock(rl);
 }
 
 /* Whether the rate in force is below the configured one. */
@@ -218,6 +250,14 @@ grow(struct ratelimit *rl, double now)
 		return;
 	dt = now - from;
 	rl->grown_at = now;
+	if (rl->slow_start) {
+		rl->rate *= pow(RL_SS_GROWTH, dt);
+		if (rl->rate > RL_SS_END) {
+			rl->rate = 0;		/* no limit met: unlimited */
+			rl->slow_start = 0;
+		}
+		return;
+	}
 	fast = RL_FAST * rl->fit > 1 ? RL_FAST * rl->fit : 1;
 	slow = RL_SLOW * rl->fit > 0.01 ? RL_SLOW * rl->fit : 0.01;
 	while (dt > 0 && lowered(rl)) {
@@ -351,6 +391,7 @@ ratelimit_throttle_at(struct ratelimit *rl, double retry_after_s,
 	est = (double)sent_before(rl, t);
 	if (est < 1)
 		est = 1;
+	rl->slow_start = 0;
 	rl->fit = est - RL_FIT_MARGIN;
 	if (rl->fit < RL_MIN_RATE)
 		rl->fit = RL_MIN_RATE;
