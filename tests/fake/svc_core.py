@@ -83,9 +83,9 @@ class Stats:
         self.fail_counter = 0
         self.gzipped = 0
         self.tls_failures = 0
-        # (arrival, status) of each request, seconds since the reset (at most
-        # TIMELINE_MAX): GET /timeline, for the benchmarks' where-did-the-time-go
-        self.t0 = time.monotonic()
+        # (arrival, status) of each request since the reset, at most TIMELINE_MAX,
+        # arrival on CLOCK_MONOTONIC (the clients' clock too): GET /timeline, for
+        # the benchmarks' where-did-the-time-go
         self.timeline = []
 
     def timeline_snapshot(self):
@@ -179,7 +179,7 @@ class Service:
         st = self.stats
         with st.lock:
             if arrived is not None and len(st.timeline) < TIMELINE_MAX:
-                st.timeline.append((round(arrived - st.t0, 4), status))
+                st.timeline.append((round(arrived, 4), status))
             st.by_endpoint[route] += 1
             if status is None:
                 st.dropped += 1
