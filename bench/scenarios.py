@@ -53,6 +53,26 @@ QUICK = {
 SCENARIOS = ("cold", "limits", "jobs", "memory", "warm")
 
 
+def where_time_goes(events, t0, wall, limit):
+    """From a service's timeline (tests/fake GET /timeline): when its first and last requests came
+    (s after the pipeline started), the tail after the last, its answered rate in between, and the
+    1-s slots of that span answered under 90% of the limit (and the answers they lacked)."""
+    if not events:
+        return {}
+    ts = sorted(t for t, _ in events)
+    ok = sorted(t for t, st in events if st is not None and st != 429)
+    first, last = ts[0] - t0, ts[-1] - t0
+    span = max(last - first, 1e-9)
+    slots = [0] * (int(span) + 1)
+    for t in ok:
+        slots[min(int(t - t0 - first), len(slots) - 1)] += 1
+    full = slots[:-1]                   # the last slot is partial
+    low = [n for n in full if n < 0.9 * limit]
+    return {"first_s": round(first, 2), "last_s": round(last, 2), "tail_s": round(wall - last, 2),
+            "answered_per_s": round(len(ok) / span, 2), "slots_under_90pct": len(low),
+            "answers_short_in_them": int(sum(limit - n for n in low))}
+
+
 def items_of(shape):
     m, s, k, e = shape
     return m + s * k * e
@@ -96,6 +116,9 @@ class Fake:
 
     def reset(self, body=None):
         return self.call("POST", "/reset", body or {})
+
+    def timeline(self):
+        return self.call("GET", "/timeline")
 
     def stats(self):
         return self.call("GET", "/stats")
@@ -287,7 +310,7 @@ class Bench:
                   "--dense", "endpoint", "--embed-url", u["embed"] + "/v1/embeddings",
                   "--dead-letter", self.path(tag + ".dead-letter.ndjson"),
                   "--reject-file", self.path(tag + ".rejects.ndjson")]
-        t0 = time.monotonic()
+        t0 = self.t0 = time.monotonic()
         p1 = subprocess.Popen(timed(t["plex-ingest"], ingest), stdout=subprocess.PIPE,
                               stderr=err["plex-ingest"], env=self.env, start_new_session=True)
         p2 = subprocess.Popen(timed(t["meta-enrich"], self.enrich_argv(jobs, cache, enrich_extra)),
@@ -357,6 +380,12 @@ class Bench:
         la0 = loadavg()
         r = self.pipeline(tag, self.path("cache-" + tag), extra)
         c = self.counts(self.fake.stats())
+        tl = self.fake.timeline()
+        with open(self.path(tag + ".timeline.json"), "w") as f:
+            json.dump(tl, f)
+        r["timeline"] = {a: where_time_goes(tl[a], self.t0, r["wall_s"], lim[a]) for a in lim}
+        for a in lim:
+            print("  %s %s" % (a, r["timeline"][a]), flush=True)
         floors = {api: (c[api] - c[api + "_429"]) / float(lim[api]) for api in lim}
         api = max(floors, key=floors.get)
         total = c["tmdb"] + c["imdb"]

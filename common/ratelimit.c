@@ -24,10 +24,11 @@
  *  - What the server counted is known better than any rate we set: the
  *    bucket keeps the times of the last RL_RING tokens it gave, so the
  *    tokens given in the second before the refused request was sent are
- *    about the most the server takes in a second (the estimate).  A
- *    bucket at rate r with one token of burst lets through at most r + 1
- *    in a one-second window, so the rate that fits is the estimate less
- *    RL_FIT_MARGIN; the decrease goes to RL_CUT x the lower of that and
+ *    about the most the server takes in a second (the estimate).  The
+ *    window guard (below) keeps a bucket at rate r to floor(r) a second,
+ *    so the rate that fits is the estimate itself (less RL_FIT_MARGIN,
+ *    now 0; it was 1 for the r + 1 of a bucket with no guard); the
+ *    decrease goes to RL_CUT x the lower of that and
  *    the rate in force.  This is what makes an unlimited bucket
  *    (rate 0) converge too: it has no rate to halve, but it has what it
  *    sent.
@@ -50,6 +51,32 @@
  *    than the estimate; a Retry-After longer than that wins.
  *  - While the rate is lowered, the burst is one token: a full bucket of
  *    the configured burst would be a burst the server just refused.
+ *
+ * The window guard.  A bucket at rate r with a burst of b lets up to
+ * r + b - 1 tokens into a one-second window (a stored token, then r more
+ * over the second), and the times a server counts are the send times
+ * give or take some milliseconds of jitter.  Configured at a server's
+ * limit (40/s against 40/s), the bucket then drew a 429 within the first
+ * second, and that one 429 cost a second's pause (Retry-After) and a cut
+ * to 0.8 x the rate, climbed back over half a minute: 15% of a cold
+ * load.  So a token is also refused while floor(r) + b - 1 tokens were
+ * given in the last RL_WINDOW seconds (a second and the jitter of new
+ * connections at the start), from the ring of token times: no window the
+ * server sees holds more than the rate, for ~5% of the
+ * throughput at the rate.
+ *
+ * Slow start (ratelimit_slow_start).  A bucket with no rate set used to
+ * give tokens without limit until the first 429: every worker's whole
+ * in-flight window (4 x 8 requests) went out in a few milliseconds, far
+ * over the server's limit, and the tokens' times, all within those
+ * milliseconds, said nothing of what the server took (the estimate was
+ * up to twice the limit, and the rate cut to it drew more 429s).  Like
+ * TCP's slow start, such a bucket begins at a modest rate with a burst
+ * of one and multiplies it by RL_SS_GROWTH every second until the first
+ * 429; the tokens being paced, the ones given in the second before the
+ * refused request are about what the server counted, and the cut starts
+ * from there as above.  A server that never refuses sees the rate pass
+ * RL_SS_END within seconds; the bucket is then unlimited, as asked.
  */
 #include <sys/mman.h>
 
@@ -62,7 +89,7 @@
 #include "timeutil.h"
 
 #define RL_RING		512	/* times of the last tokens given */
-#define RL_FIT_MARGIN	1.0	/* tokens/s under the estimate: the fit */
+#define RL_FIT_MARGIN	0.0	/* tokens/s under the estimate: the fit */
 #define RL_CUT		0.8	/* decrease: x the rate that fits */
 #define RL_QUIET	1.0	/* s after a decrease: 429s of the same burst */
 #define RL_MIN_RATE	0.5	/* tokens/s; Retry-After pauses go lower */
@@ -70,6 +97,9 @@
 #define RL_NEAR_HI	1.15	/* x the fitting rate: the slow climb to */
 #define RL_SLOW		0.0025	/* x the fit, tokens/s per s, near it */
 #define RL_FAST		0.05	/* x the fit (at least 1), tokens/s per s */
+#define RL_WINDOW	1.05	/* s: the guard's window (1 s + jitter) */
+#define RL_SS_GROWTH	4.0	/* slow start: x the rate per second */
+#define RL_SS_END	100000	/* tokens/s: slow start over, unlimited */
 
 struct ratelimit {
 	pthread_mutex_t	 mu;		/* process-shared, robust */
@@ -83,6 +113,7 @@ struct ratelimit {
 	double		 next_cut;	/* 429s of requests sent before: no cut */
 	double		 grown_at;	/* additive increase counted up to */
 	long		 cuts;		/* decreases so far */
+	int		 slow_start;	/* no rate set, no 429 yet: growing */
 	unsigned	 head;		/* next slot of `sent` */
 	unsigned	 nsent;		/* slots in use (<= RL_RING) */
 	double		 sent[RL_RING];	/* when the last tokens were given */
@@ -133,12 +164,28 @@ ratelimit_new(double rate, double burst)
 	rl->next_cut = 0;
 	rl->grown_at = rl->last;
 	rl->cuts = 0;
+	rl->slow_start = 0;
 	rl->head = rl->nsent = 0;
 	return rl;
 fail:
 	munmap(rl, sizeof(*rl));
 	errno = e;
 	return NULL;
+}
+
+void
+ratelimit_slow_start(struct ratelimit *rl, double start)
+{
+	if (rl == NULL || start <= 0)
+		return;
+	rl_lock(rl);
+	if (rl->ceiling <= 0 && rl->cuts == 0) {
+		rl->slow_start = 1;
+		rl->rate = start;
+		rl->tokens = 1;
+		rl->last = rl->grown_at = now_monotonic();
+	}
+	rl_unlock(rl);
 }
 
 /* Whether the rate in force is below the configured one. */
@@ -218,6 +265,14 @@ grow(struct ratelimit *rl, double now)
 		return;
 	dt = now - from;
 	rl->grown_at = now;
+	if (rl->slow_start) {
+		rl->rate *= pow(RL_SS_GROWTH, dt);
+		if (rl->rate > RL_SS_END) {
+			rl->rate = 0;		/* no limit met: unlimited */
+			rl->slow_start = 0;
+		}
+		return;
+	}
 	fast = RL_FAST * rl->fit > 1 ? RL_FAST * rl->fit : 1;
 	slow = RL_SLOW * rl->fit > 0.01 ? RL_SLOW * rl->fit : 0.01;
 	while (dt > 0 && lowered(rl)) {
@@ -244,6 +299,28 @@ grow(struct ratelimit *rl, double now)
 	}
 	if (rl->ceiling > 0 && rl->rate > rl->ceiling)
 		rl->rate = rl->ceiling;
+}
+
+/*
+ * The window guard: seconds until fewer than floor(rate) + burst - 1
+ * tokens were given in the last RL_WINDOW seconds (0: a token may go).
+ */
+static double
+window_wait(const struct ratelimit *rl, double now, double burst)
+{
+	double		 cap, w;
+	unsigned	 k;
+
+	cap = floor(rl->rate) + burst - 1;
+	if (cap < 1)
+		cap = 1;
+	if (cap >= RL_RING)
+		return 0;		/* the ring is too short to tell */
+	k = (unsigned)cap;
+	if (k > rl->nsent)
+		return 0;
+	w = sent_ago(rl, k - 1) + RL_WINDOW - now;	/* the k-th newest */
+	return w > 0 ? w : 0;
 }
 
 int
@@ -274,11 +351,12 @@ ratelimit_try_at(struct ratelimit *rl, double now, double *wait_s)
 		rl->last = now;
 	}
 	grow(rl, now);
-	if (rl->tokens >= 1) {
+	if (rl->tokens < 1)
+		w = (1 - rl->tokens) / rl->rate;
+	else if ((w = window_wait(rl, now, burst)) <= 0) {
 		rl->tokens -= 1;
 		got = 1;
-	} else
-		w = (1 - rl->tokens) / rl->rate;
+	}
 out:
 	if (got)
 		count_token(rl, now);
@@ -351,6 +429,7 @@ ratelimit_throttle_at(struct ratelimit *rl, double retry_after_s,
 	est = (double)sent_before(rl, t);
 	if (est < 1)
 		est = 1;
+	rl->slow_start = 0;
 	rl->fit = est - RL_FIT_MARGIN;
 	if (rl->fit < RL_MIN_RATE)
 		rl->fit = RL_MIN_RATE;

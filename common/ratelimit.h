@@ -15,6 +15,14 @@ struct ratelimit;
  * bucket runs slower and climbs back towards it (ratelimit.c says how).
  */
 struct ratelimit *ratelimit_new(double rate, double burst);
+/*
+ * A bucket with no rate set (rate <= 0) starts at `start` tokens/s and
+ * a burst of one, multiplying the rate by 4 each second until the first
+ * 429 (ratelimit_throttle), TCP-like, rather than unlimited: the first
+ * burst does not go out far over the server's unknown limit. No effect
+ * on a bucket with a rate. Call before fork, like ratelimit_new.
+ */
+void	 ratelimit_slow_start(struct ratelimit *, double start);
 /* Blocks until a token is available and takes it. */
 void	 ratelimit_acquire(struct ratelimit *);
 /* Takes a token if one is there now: 1; else 0 and *wait_s (if not NULL) = seconds to wait. */

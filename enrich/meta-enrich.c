@@ -299,6 +299,9 @@ main(int argc, char *argv[])
 		log_error("rate limiter: %s", strerror(errno));
 		exit(EXIT_FATAL);
 	}
+	/* no rate set: probe for the server's limit from a modest one */
+	ratelimit_slow_start(o.tmdb_rl, ENRICH_RL_START);
+	ratelimit_slow_start(o.imdb_rl, ENRICH_RL_START);
 	if ((o.tmdb_br = breaker_new("tmdb", ENRICH_BREAKER_THRESHOLD)) == NULL ||
 	    (o.imdb_br = breaker_new("imdb", ENRICH_BREAKER_THRESHOLD)) == NULL ||
 	    (o.cache_br = breaker_new("cache", 0)) == NULL) {

@@ -24,7 +24,7 @@ NAMES = ("plex", "tmdb", "imdb", "qdrant", "embed")
 
 
 class ControlApp(App):
-    """POST /config, GET /stats, POST /reset, GET /library, GET /health."""
+    """POST /config, GET /stats, GET /timeline, POST /reset, GET /library, GET /health."""
 
     def __init__(self, services, summary, qdrant_app):
         self.services = services
@@ -37,6 +37,8 @@ class ControlApp(App):
             return jresp({"ok": True})
         if p == "/stats" and req.method == "GET":
             return jresp({n: s.stats.snapshot() for n, s in self.services.items()})
+        if p == "/timeline" and req.method == "GET":
+            return jresp({n: s.stats.timeline_snapshot() for n, s in self.services.items()})
         if p == "/config" and req.method == "GET":
             return jresp({n: dict(s.knobs, **s.extra) for n, s in self.services.items()})
         if p == "/library" and req.method == "GET":

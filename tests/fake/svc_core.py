@@ -57,6 +57,8 @@ class Response:
         self.ctype = ctype
         self.headers = headers or []
 
+TIMELINE_MAX = 200000   # requests remembered per service for GET /timeline
+
 
 def jresp(obj, status=200, headers=None):
     return Response(status, obj, "application/json", headers)
@@ -81,6 +83,14 @@ class Stats:
         self.fail_counter = 0
         self.gzipped = 0
         self.tls_failures = 0
+        # (arrival, status) of each request since the reset, at most TIMELINE_MAX,
+        # arrival on CLOCK_MONOTONIC (the clients' clock too): GET /timeline, for
+        # the benchmarks' where-did-the-time-go
+        self.timeline = []
+
+    def timeline_snapshot(self):
+        with self.lock:
+            return [[t, s] for t, s in self.timeline]
 
     def snapshot(self):
         with self.lock:
@@ -146,6 +156,7 @@ class Service:
             return self.rng.random()
 
     def begin(self):
+        """Counts a request's arrival: (requests in the last second, its arrival time)."""
         now = time.monotonic()
         st = self.stats
         with st.lock:
@@ -157,16 +168,18 @@ class Service:
                 st.window.popleft()
             n = len(st.window)
             st.peak_rps = max(st.peak_rps, n)
-            return n
+            return n, now
 
     def done(self):
         with self.stats.lock:
             self.stats.concurrency -= 1
 
-    def record(self, route, status):
+    def record(self, route, status, arrived=None):
         """Count an answer before it is sent, so a client that has it always sees it in the stats."""
         st = self.stats
         with st.lock:
+            if arrived is not None and len(st.timeline) < TIMELINE_MAX:
+                st.timeline.append((round(arrived, 4), status))
             st.by_endpoint[route] += 1
             if status is None:
                 st.dropped += 1
@@ -259,19 +272,19 @@ class Handler(BaseHTTPRequestHandler):
         n = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(n) if n > 0 else b""
         req = Request(self.command, self.path, self.headers, body)
-        in_window = svc.begin()
+        in_window, arrived = svc.begin()
         route = "%s %s" % (self.command, app.route_name(req))
         try:
             k = dict(svc.knobs)
             if k.get("down"):
-                svc.record(route, None)
+                svc.record(route, None, arrived)
                 self.drop()
                 return
             if k.get("latency_ms"):
                 time.sleep(k["latency_ms"] / 1000.0)
             fp = k.get("fail_path")
             if k.get("drop_rate", 0) > 0 and (fp is None or fp in req.target) and svc.draw() < k["drop_rate"]:
-                svc.record(route, None)
+                svc.record(route, None, arrived)
                 self.drop()
                 return
             lim = k.get("rps_limit")
@@ -293,10 +306,10 @@ class Handler(BaseHTTPRequestHandler):
                         resp = app.error(req, 500, "fake internal error: %s" % e)
             if getattr(resp, "lost", False):
                 # the handler did its work, but the answer never arrives
-                svc.record(route, None)
+                svc.record(route, None, arrived)
                 self.drop()
                 return
-            svc.record(route, resp.status)
+            svc.record(route, resp.status, arrived)
             self.send(resp, req, k.get("stall_ms", 0))
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True

@@ -524,6 +524,23 @@ q() { # q METHOD PATH [JSON]: Qdrant call, body on stdout, HTTP status on the la
 	[ "$(fake_stats '.tmdb.by_endpoint|length')" -eq 0 ]
 }
 
+@test "timeline: each request's arrival and status, in order; reset empties it" {
+	fake_config '{"tmdb":{"rps_limit":2,"retry_after":1}}'
+	for i in 1 2 3; do
+		curl -sS --max-time 5 -o /dev/null "$FAKE_TMDB/3/movie/10000$i?api_key=$K"
+		sleep 0.1
+	done
+	tl=$(curl -sS -f --max-time 10 "$FAKE_CONTROL/timeline")
+	[ "$(jq '.tmdb | length' <<<"$tl")" -eq 3 ]
+	# the third within a second of the first two is refused
+	[ "$(jq -c '[.tmdb[][1]]' <<<"$tl")" = '[200,200,429]' ]
+	# arrivals 0.1 s or more apart, in order
+	jq -e '.tmdb as $t | ($t[1][0] - $t[0][0]) >= 0.09 and ($t[2][0] - $t[1][0]) >= 0.09' <<<"$tl"
+	[ "$(jq '.imdb | length' <<<"$tl")" -eq 0 ]
+	fake_reset
+	[ "$(curl -sS -f --max-time 10 "$FAKE_CONTROL/timeline" | jq '.tmdb | length')" -eq 0 ]
+}
+
 @test "reset with data:true empties Qdrant" {
 	q PUT /collections/c6 '{"vectors":{"dense":{"size":2,"distance":"Cosine"}}}' >/dev/null
 	fake_reset '{"data":true}'
