@@ -47,44 +47,44 @@
 
 /* One logical request across its attempts. */
 struct req {
-	TAILQ_ENTRY(req) entry;		/* flying or napping */
-	struct enrich_ctx *ctx;
-	enum enrich_svc	 svc;
-	char		*path;
-	int		 n;		/* retries made */
-	int		 busy;		/* counted in the engine's busy[svc] */
-	double		 not_before;	/* napping: the next attempt's time */
-	long		 last_st;	/* napping: the failed attempt's status */
-	char		 last_err[512];
-	enrich_done_fn	 fn;
-	void		*arg;
+	TAILQ_ENTRY(req)	 entry;		/* flying or napping */
+	struct enrich_ctx	*ctx;
+	enum enrich_svc		 svc;
+	char			*path;
+	int			 n;		/* retries made */
+	int			 busy;		/* in the engine's busy[svc] */
+	double			 not_before;	/* napping: the next attempt */
+	long			 last_st;	/* napping: the failed status */
+	char			 last_err[512];
+	enrich_done_fn		 fn;
+	void			*arg;
 };
 
 struct lockwait {
-	TAILQ_ENTRY(lockwait) entry;
-	char		*key;
-	enrich_locked_fn fn;
-	void		*arg;
+	TAILQ_ENTRY(lockwait)	 entry;
+	char			*key;
+	enrich_locked_fn	 fn;
+	void			*arg;
 };
 
 TAILQ_HEAD(req_list, req);
 TAILQ_HEAD(lock_list, lockwait);
 
 struct enrich_engine {
-	struct http_multi *hm[2];	/* by enum enrich_svc; NULL until used */
-	struct req_list	 flying;	/* handed to a multi */
-	struct req_list	 napping;	/* waiting to retry */
-	struct req_list	 held;		/* new requests the gate holds back */
-	int		 busy[2];	/* flying or napping, by service */
-	int		 failing[2];	/* the last attempt got no answer */
-	struct lock_list locks;		/* waiting for a busy cache lock */
-	int		 key_ok;	/* TMDb took the key: full concurrency */
+	struct http_multi	*hm[2];		/* by svc; NULL until used */
+	struct req_list		 flying;	/* handed to a multi */
+	struct req_list		 napping;	/* waiting to retry */
+	struct req_list		 held;		/* held back by the gate */
+	int			 busy[2];	/* flying or napping */
+	int			 failing[2];	/* last attempt unanswered */
+	struct lock_list	 locks;		/* waiting for a cache lock */
+	int			 key_ok;	/* TMDb took the key */
 };
 
 static struct enrich_engine *
 engine(struct enrich_ctx *ctx)
 {
-	struct enrich_engine *e = ctx->eng;
+	struct enrich_engine	*e = ctx->eng;
 
 	if (e == NULL) {
 		e = ctx->eng = xcalloc(1, sizeof(*e));
@@ -125,7 +125,7 @@ finish(struct req *r, long st, const struct http_response *resp)
 static void
 finish_msg(struct req *r, long st, const char *msg)
 {
-	struct http_response resp;
+	struct http_response	 resp;
 
 	memset(&resp, 0, sizeof(resp));
 	resp.retry_after = -1;
@@ -173,11 +173,12 @@ health(struct enrich_engine *e, enum enrich_svc svc, long st,
 static void
 attempt(struct req *r)
 {
-	struct enrich_ctx *ctx = r->ctx;
-	struct enrich_engine *e = engine(ctx);
-	struct http_client *hc = r->svc == SVC_TMDB ? ctx->tmdb : ctx->imdb;
-	int max = ctx->o->max_in_flight > 0 ? ctx->o->max_in_flight :
-	    ENRICH_MAX_IN_FLIGHT;
+	struct enrich_ctx	*ctx = r->ctx;
+	struct enrich_engine	*e = engine(ctx);
+	struct http_client	*hc = r->svc == SVC_TMDB ?
+	    ctx->tmdb : ctx->imdb;
+	int			 max = ctx->o->max_in_flight > 0 ?
+	    ctx->o->max_in_flight : ENRICH_MAX_IN_FLIGHT;
 
 	/*
 	 * Stopping (a signal, or the parent's word to a worker): no new
@@ -220,14 +221,15 @@ attempt(struct req *r)
 static void
 on_answer(void *arg, long st, struct http_response *resp)
 {
-	struct req *r = arg;
-	struct enrich_ctx *ctx = r->ctx;
-	struct breaker *br = svc_breaker(ctx, r->svc);
-	int retries = r->svc == SVC_TMDB ? ENRICH_TMDB_RETRIES :
-	    ctx->o->imdb_max_retries;
-	double backoff = r->svc == SVC_TMDB ? ENRICH_TMDB_BACKOFF :
-	    ctx->o->imdb_backoff > 0 ? ctx->o->imdb_backoff : 0.001;
-	double w, u;
+	struct req		*r = arg;
+	struct enrich_ctx	*ctx = r->ctx;
+	struct breaker		*br = svc_breaker(ctx, r->svc);
+	int			 retries = r->svc == SVC_TMDB ?
+	    ENRICH_TMDB_RETRIES : ctx->o->imdb_max_retries;
+	double			 backoff = r->svc == SVC_TMDB ?
+	    ENRICH_TMDB_BACKOFF : ctx->o->imdb_backoff > 0 ?
+	    ctx->o->imdb_backoff : 0.001;
+	double			 w, u;
 
 	TAILQ_REMOVE(&ctx->eng->flying, r, entry);
 	health(ctx->eng, r->svc, st, resp);
@@ -271,7 +273,7 @@ void
 enrich_get(struct enrich_ctx *ctx, enum enrich_svc svc, const char *path,
     enrich_done_fn fn, void *arg)
 {
-	struct req *r;
+	struct req	*r;
 
 	r = xcalloc(1, sizeof(*r));
 	r->ctx = ctx;
@@ -286,9 +288,9 @@ void
 enrich_lock(struct enrich_ctx *ctx, const char *key, enrich_locked_fn fn,
     void *arg)
 {
-	struct enrich_engine *e = engine(ctx);
-	struct lockwait *lw;
-	int tok, busy;
+	struct enrich_engine	*e = engine(ctx);
+	struct lockwait		*lw;
+	int			 tok, busy;
 
 	tok = cache_trylock(ctx->cache, key, &busy);
 	/* a stop goes on unlocked, as flock(2) interrupted by the signal did */
@@ -307,8 +309,8 @@ enrich_lock(struct enrich_ctx *ctx, const char *key, enrich_locked_fn fn,
 static void
 wake_napping(struct enrich_ctx *ctx, struct req_list *l)
 {
-	struct req *r;
-	double now = now_monotonic();
+	struct req	*r;
+	double		 now = now_monotonic();
 
 	while ((r = TAILQ_FIRST(l)) != NULL) {
 		TAILQ_REMOVE(l, r, entry);
@@ -330,8 +332,8 @@ wake_napping(struct enrich_ctx *ctx, struct req_list *l)
 static void
 wake_locks(struct enrich_ctx *ctx, struct lock_list *l)
 {
-	struct lockwait *lw;
-	int tok, busy;
+	struct lockwait	*lw;
+	int		 tok, busy;
 
 	while ((lw = TAILQ_FIRST(l)) != NULL) {
 		TAILQ_REMOVE(l, lw, entry);
@@ -354,10 +356,10 @@ wake_locks(struct enrich_ctx *ctx, struct lock_list *l)
 static void
 abort_flying(struct enrich_ctx *ctx)
 {
-	struct enrich_engine *e = ctx->eng;
-	struct req_list l;
-	struct req *r;
-	int k;
+	struct enrich_engine	*e = ctx->eng;
+	struct req_list		 l;
+	struct req		*r;
+	int			 k;
 
 	for (k = 0; k < 2; k++) {
 		http_multi_free(e->hm[k]);
@@ -375,9 +377,9 @@ abort_flying(struct enrich_ctx *ctx)
 static void
 release_held(struct enrich_ctx *ctx)
 {
-	struct enrich_engine *e = ctx->eng;
-	struct req_list l;
-	struct req *r;
+	struct enrich_engine	*e = ctx->eng;
+	struct req_list		 l;
+	struct req		*r;
 
 	/* none of them could go (nor end, but on a stop): no walk */
 	if (TAILQ_EMPTY(&e->held) || (!signal_received &&
@@ -395,9 +397,9 @@ release_held(struct enrich_ctx *ctx)
 static int
 nap_ms(const struct enrich_engine *e)
 {
-	const struct req *r;
-	double now = now_monotonic(), soonest = -1;
-	int ms = -1;
+	const struct req	*r;
+	double			 now = now_monotonic(), soonest = -1;
+	int			 ms = -1;
 
 	TAILQ_FOREACH(r, &e->napping, entry)
 		if (soonest < 0 || r->not_before < soonest)
@@ -415,10 +417,10 @@ nap_ms(const struct enrich_engine *e)
 void
 enrich_run(struct enrich_ctx *ctx)
 {
-	struct enrich_engine *e = ctx->eng;
-	struct req_list nl;
-	struct lock_list ll;
-	int k;
+	struct enrich_engine	*e = ctx->eng;
+	struct req_list		 nl;
+	struct lock_list	 ll;
+	int			 k;
 
 	if (e == NULL)
 		return;
@@ -446,10 +448,10 @@ enrich_run(struct enrich_ctx *ctx)
 void
 enrich_engine_free(struct enrich_ctx *ctx)
 {
-	struct enrich_engine *e = ctx->eng;
-	struct lockwait *lw;
-	struct req *r;
-	int k;
+	struct enrich_engine	*e = ctx->eng;
+	struct lockwait		*lw;
+	struct req		*r;
+	int			 k;
 
 	if (e == NULL)
 		return;

@@ -36,8 +36,8 @@ disp_unit_at(struct disp *d, size_t ord)
 struct unit *
 disp_unit_add(struct disp *d, enum unit_kind kind)
 {
-	struct unit *u, *nr;
-	size_t k, na;
+	struct unit	*u, *nr;
+	size_t		 k, na;
 
 	if (d->count == d->alloc) {
 		na = d->alloc * 2;
@@ -72,7 +72,7 @@ job_clear(struct disp *d, struct job *jb)
 void
 disp_unit_clear(struct disp *d, struct unit *u)
 {
-	size_t i;
+	size_t	 i;
 
 	for (i = 0; i < u->njobs; i++)
 		job_clear(d, &u->jobs[i]);
@@ -87,7 +87,7 @@ static void
 job_add(struct disp *d, struct unit *u, char *text, size_t len,
     size_t nitems, const size_t *lines, size_t nlines)
 {
-	struct job *jb;
+	struct job	*jb;
 
 	u->jobs = xreallocarray(u->jobs, u->njobs + 1, sizeof(*u->jobs));
 	jb = &u->jobs[u->njobs++];
@@ -108,7 +108,7 @@ job_add(struct disp *d, struct unit *u, char *text, size_t len,
 static const char *
 item_imdb(struct json_object *it, struct ext_ids *ids)
 {
-	const char *t = jget_str(it, "type");
+	const char	*t = jget_str(it, "type");
 
 	if (t == NULL || jget_str(it, "ratingKey") == NULL ||
 	    (strcmp(t, "movie") != 0 && strcmp(t, "episode") != 0 &&
@@ -131,10 +131,10 @@ static size_t
 piece_end(struct json_object *items, size_t start, size_t n, size_t max,
     int imdb)
 {
-	struct json_object *it, *seen = NULL;
-	struct ext_ids ids;
-	const char *prev = NULL, *rk, *id;
-	size_t i, nid = 0;
+	struct json_object	*it, *seen = NULL;
+	struct ext_ids		 ids;
+	const char		*prev = NULL, *rk, *id;
+	size_t			 i, nid = 0;
 
 	if (imdb)
 		seen = json_object_new_object();
@@ -159,10 +159,10 @@ piece_end(struct json_object *items, size_t start, size_t n, size_t max,
 void
 disp_flush_bare(struct disp *d)
 {
-	struct json_object *job, *arr;
-	struct unit *u;
-	const char *s;
-	size_t len, n, i, from, to;
+	struct json_object	*job, *arr;
+	struct unit		*u;
+	const char		*s;
+	size_t			 len, n, i, from, to;
 
 	if (d->bare == NULL)
 		return;
@@ -198,10 +198,10 @@ static char *
 plex_piece(struct json_object *rec, struct json_object *items,
     struct json_object *shows, size_t from, size_t to, size_t *len)
 {
-	struct json_object *job, *arr, *sub, *it, *sh;
-	const char *rk, *s;
-	char *text;
-	size_t i;
+	struct json_object	*job, *arr, *sub, *it, *sh;
+	const char		*rk, *s;
+	char			*text;
+	size_t			 i;
 
 	job = json_object_new_object();
 	json_object_object_foreach(rec, k, v)
@@ -234,10 +234,10 @@ plex_piece(struct json_object *rec, struct json_object *items,
 void
 disp_split_plex(struct disp *d, struct json_object *j, const char *raw, size_t len)
 {
-	struct json_object *items = jget_arr(j, "items"), *shows;
-	struct unit *u;
-	size_t n, from, to, jfrom, jto, tlen;
-	char *text;
+	struct json_object	*items = jget_arr(j, "items"), *shows;
+	struct unit		*u;
+	size_t			 n, from, to, jfrom, jto, tlen;
+	char			*text;
 
 	n = items != NULL ? json_object_array_length(items) : 0;
 	shows = jget_obj(j, "shows");
@@ -266,7 +266,7 @@ disp_split_plex(struct disp *d, struct json_object *j, const char *raw, size_t l
 static struct json_object *
 stats_object(struct disp *d)
 {
-	struct json_object *o = json_object_new_object();
+	struct json_object	*o = json_object_new_object();
 
 	/* only counters that the input and cache decide, so -jN output is identical */
 	json_object_object_add(o, "items",
@@ -296,9 +296,9 @@ stats_object(struct disp *d)
 void
 disp_points_head(int64_t seq, struct buf *head)
 {
-	struct json_object *rec = record_points_new(seq, NULL);
-	const char *s;
-	size_t len;
+	struct json_object	*rec = record_points_new(seq, NULL);
+	const char		*s;
+	size_t			 len;
 
 	s = ndjson_to_string(rec, &len);
 	buf_reset(head);
@@ -315,8 +315,8 @@ disp_points_head(int64_t seq, struct buf *head)
 static int
 emit_batch(struct disp *d, struct unit *u)
 {
-	struct buf head = BUF_INIT;
-	struct job *jb;
+	struct buf	 head = BUF_INIT;
+	struct job	*jb;
 
 	while (u->emitted < u->njobs) {
 		jb = &u->jobs[u->emitted];
@@ -350,7 +350,7 @@ emit_batch(struct disp *d, struct unit *u)
 void
 disp_emit(struct disp *d)
 {
-	struct unit *u;
+	struct unit	*u;
 
 	while (d->count > 0) {
 		u = disp_unit_at(d, d->head);
@@ -379,7 +379,7 @@ disp_emit(struct disp *d)
 void
 disp_emit_close(struct disp *d)
 {
-	struct unit *u;
+	struct unit	*u;
 
 	if (d->count == 0)
 		return;
@@ -401,9 +401,9 @@ disp_emit_close(struct disp *d)
 struct job *
 disp_next_job(struct disp *d, int stopping, size_t *ord, size_t *idx)
 {
-	struct unit *u;
-	struct job *jb;
-	size_t k, i, ahead = 0;
+	struct unit	*u;
+	struct job	*jb;
+	size_t		 k, i, ahead = 0;
 
 	for (k = 0; k < d->count; k++) {
 		u = disp_unit_at(d, d->head + k);
