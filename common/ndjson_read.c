@@ -303,20 +303,17 @@ take_line(struct ndjson_reader *r, char *s, size_t len, size_t full_len,
 	return NDJSON_OK;
 }
 
-enum ndjson_status
-ndjson_read(struct ndjson_reader *r, struct json_object **out,
+/*
+ * The next non-blank line of a FILE reader through take_line(): parsed
+ * into *out, or (out NULL) its text only, as ndjson_read_text() wants.
+ */
+static enum ndjson_status
+pull_line(struct ndjson_reader *r, struct json_object **out,
     struct ndjson_error *err)
 {
 	enum ndjson_status	 st;
 	int			 nl, rc;
 
-	*out = NULL;
-	r->raw = "";
-	r->raw_len = 0;
-	if (r->fp == NULL) {
-		errno = EINVAL;	/* a push reader: ndjson_reader_take() */
-		return NDJSON_IOERR;
-	}
 	for (;;) {
 		if ((rc = read_line(r, &nl)) <= 0)
 			return rc == 0 ? NDJSON_EOF : NDJSON_IOERR;
@@ -325,8 +322,22 @@ ndjson_read(struct ndjson_reader *r, struct json_object **out,
 		st = take_line(r, r->line.data, r->line.len, r->line_len, nl,
 		    out, err);
 		if (st != NDJSON_EOF)
-			return st;
+			return st;	/* NDJSON_EOF here: a blank line */
 	}
+}
+
+enum ndjson_status
+ndjson_read(struct ndjson_reader *r, struct json_object **out,
+    struct ndjson_error *err)
+{
+	*out = NULL;
+	r->raw = "";
+	r->raw_len = 0;
+	if (r->fp == NULL) {
+		errno = EINVAL;	/* a push reader: ndjson_reader_take() */
+		return NDJSON_IOERR;
+	}
+	return pull_line(r, out, err);
 }
 
 /* ------------------------------------------------------------------ */
@@ -452,25 +463,14 @@ ndjson_read_text(struct ndjson_reader *r, const char **text, size_t *len,
     struct ndjson_error *err)
 {
 	enum ndjson_status	 st;
-	int			 nl, rc;
 
 	*text = NULL;
 	*len = 0;
-	for (;;) {
-		if ((rc = read_line(r, &nl)) <= 0)
-			return rc == 0 ? NDJSON_EOF : NDJSON_IOERR;
-		if (r->line.data == NULL)
-			buf_append(&r->line, "", 0);	/* a writable "" */
-		st = take_line(r, r->line.data, r->line.len, r->line_len, nl,
-		    NULL, err);
-		if (st == NDJSON_EOF)
-			continue;		/* a blank line */
-		if (st == NDJSON_OK) {
-			*text = r->raw;
-			*len = r->raw_len;
-		}
-		return st;
+	if ((st = pull_line(r, NULL, err)) == NDJSON_OK) {
+		*text = r->raw;
+		*len = r->raw_len;
 	}
+	return st;
 }
 
 enum ndjson_status
