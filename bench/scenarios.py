@@ -435,6 +435,8 @@ class Bench:
                 rc = self.wait_all([p], 3600)[0]
                 wall = time.monotonic() - t0
             c = self.counts(self.fake.stats())
+            with open(self.path("jobs%d.timeline.json" % j), "w") as f:
+                json.dump(self.fake.timeline(), f)
             _, cpu, rss = read_time(tfile)
             with open(outp, "rb") as f:
                 outs[j] = f.read()
