@@ -28,6 +28,8 @@
  */
 #include <sys/queue.h>
 
+#include <poll.h>
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -414,35 +416,52 @@ nap_ms(const struct enrich_engine *e)
 	return ms;
 }
 
+/*
+ * One turn of the engine: retries due, lock waits, answers, then one
+ * sleep on both multis and the caller's descriptors (at most max_ms,
+ * -1: no limit) unless nothing is pending and no descriptor is given.
+ * Returns whether requests or lock waits are still pending.
+ */
+int
+enrich_step(struct enrich_ctx *ctx, struct pollfd *fds, unsigned int nfds,
+    int max_ms)
+{
+	struct enrich_engine	*e = engine(ctx);
+	struct req_list		 nl;
+	struct lock_list	 ll;
+	int			 k, pending, ms;
+
+	if (signal_received)
+		abort_flying(ctx);
+	TAILQ_INIT(&nl);
+	TAILQ_CONCAT(&nl, &e->napping, entry);
+	wake_napping(ctx, &nl);
+	TAILQ_INIT(&ll);
+	TAILQ_CONCAT(&ll, &e->locks, entry);
+	wake_locks(ctx, &ll);
+	release_held(ctx);
+	for (k = 0; k < 2; k++)
+		if (e->hm[k] != NULL)
+			http_multi_run(e->hm[k], 0);
+	release_held(ctx);
+	pending = !(TAILQ_EMPTY(&e->flying) && TAILQ_EMPTY(&e->napping) &&
+	    TAILQ_EMPTY(&e->locks) && TAILQ_EMPTY(&e->held));
+	if (!pending && nfds == 0)
+		return 0;
+	ms = pending ? nap_ms(e) : -1;
+	if (max_ms >= 0 && (ms < 0 || ms > max_ms))
+		ms = max_ms;
+	http_multi_wait(e->hm, 2, fds, nfds, ms);
+	return pending;
+}
+
 void
 enrich_run(struct enrich_ctx *ctx)
 {
-	struct enrich_engine	*e = ctx->eng;
-	struct req_list		 nl;
-	struct lock_list	 ll;
-	int			 k;
-
-	if (e == NULL)
+	if (ctx->eng == NULL)
 		return;
-	for (;;) {
-		if (signal_received)
-			abort_flying(ctx);
-		TAILQ_INIT(&nl);
-		TAILQ_CONCAT(&nl, &e->napping, entry);
-		wake_napping(ctx, &nl);
-		TAILQ_INIT(&ll);
-		TAILQ_CONCAT(&ll, &e->locks, entry);
-		wake_locks(ctx, &ll);
-		release_held(ctx);
-		for (k = 0; k < 2; k++)
-			if (e->hm[k] != NULL)
-				http_multi_run(e->hm[k], 0);
-		release_held(ctx);
-		if (TAILQ_EMPTY(&e->flying) && TAILQ_EMPTY(&e->napping) &&
-		    TAILQ_EMPTY(&e->locks) && TAILQ_EMPTY(&e->held))
-			break;
-		http_multi_wait(e->hm, 2, NULL, 0, nap_ms(e));
-	}
+	while (enrich_step(ctx, NULL, 0, -1))
+		;
 }
 
 void

@@ -190,6 +190,8 @@ take_lines(struct disp *d)
 		if (st == NDJSON_EOF) {
 			disp_flush_bare(d);
 			d->input_done = 1;
+			/* the last hints; it finishes them, then waits */
+			lookahead_input_done(d->la);
 			break;
 		}
 		d->lineno = ndjson_reader_line(d->rd);
@@ -483,9 +485,9 @@ loop(struct disp *d)
 {
 	struct pollfd	*pfd;
 	double		 stop_at = 0;
-	int		 w, n, r, stdin_at;
+	int		 w, n, r, stdin_at, la_at;
 
-	pfd = xcalloc((size_t)d->nw + 1, sizeof(*pfd));
+	pfd = xcalloc((size_t)d->nw + 2, sizeof(*pfd));
 	for (;;) {
 		if (d->res->fatal)
 			break;
@@ -502,6 +504,9 @@ loop(struct disp *d)
 				for (w = 0; w < d->nw; w++)
 					if (d->ws[w].pid > 0)
 						kill(d->ws[w].pid, SIGUSR1);
+				/* batches at workers end from the cache */
+				lookahead_stop(d->la, d->st);
+				d->la = NULL;
 				if (busy(d) > 0)
 					log_notice("stopping: finishing %d batches at "
 					    "workers", busy(d));
@@ -513,6 +518,7 @@ loop(struct disp *d)
 				break;
 		} else {
 			take_lines(d);
+			lookahead_write(d->la);
 			dispatch(d, 0);
 			disp_emit(d);
 			if (d->input_done && d->count == 0)
@@ -530,6 +536,7 @@ loop(struct disp *d)
 			pfd[n].fd = d->ws[w].pid > 0 ? d->ws[w].from_fd : -1;
 			pfd[n++].events = POLLIN;
 		}
+		la_at = lookahead_pollfd(d->la, &pfd[n]) ? n++ : -1;
 		r = poll(pfd, (nfds_t)n, signal_received ? 100 : 1000);
 		if (r == -1) {
 			if (errno == EINTR)
@@ -546,6 +553,8 @@ loop(struct disp *d)
 			if (d->ws[w].pid > 0 && re != 0)
 				read_worker(d, w);
 		}
+		if (la_at >= 0 && pfd[la_at].revents != 0)
+			lookahead_write(d->la);
 	}
 	free(pfd);
 }
@@ -589,10 +598,14 @@ enrich_dispatch(const struct enrich_opts *o, struct enrich_stats *st,
 			res->fatal = EXIT_FATAL;
 			break;
 		}
+	/* after the workers: it must not hold their pipes open */
+	if (res->fatal == 0)
+		d.la = lookahead_start(o, d.ws, d.nw);
 	if (res->fatal == 0)
 		loop(&d);
 	disp_emit_close(&d);
 	shutdown_workers(&d);
+	lookahead_stop(d.la, st);
 	res->rejects = reject_count(d.rej);
 	if (reject_close(d.rej) == -1 && res->fatal == 0)
 		res->fatal = EXIT_FATAL;

@@ -94,6 +94,8 @@ struct disp {
 	size_t				*bare_lines;
 	struct reject_file		*rej;
 	struct ndjson_writer		*w;
+	struct lookahead		*la;		/* IMDb look-ahead, or
+							   NULL */
 	char				***queue;
 	size_t				*nqueue;
 	double				 started;

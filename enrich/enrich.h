@@ -18,6 +18,8 @@ struct http_response;
 struct ratelimit;
 struct enrich_ctx;
 struct enrich_engine;
+struct enrich_worker;
+struct pollfd;
 
 /* --- options (meta-enrich.c) ------------------------------------------ */
 
@@ -139,6 +141,9 @@ struct enrich_ctx {
 	size_t				 nqueue;
 	struct enrich_engine		*eng;		/* requests in flight
 							   (call.c) */
+	int				 hints_only;	/* the look-ahead: its
+							   failures are the
+							   workers' to report */
 	int				 fatal;		/* a TMDb 401: stop the
 							   run, exit 2 */
 	char				 fatal_msg[256];
@@ -190,6 +195,13 @@ void	 enrich_lock(struct enrich_ctx *, const char *key, enrich_locked_fn,
 	    void *arg);
 /* Drives requests, retries and lock waits until none is left. */
 void	 enrich_run(struct enrich_ctx *);
+/*
+ * One turn of enrich_run that also sleeps on fds (poll(2) events, their
+ * revents set), at most max_ms (-1: no limit): for a process that reads
+ * a pipe while its requests run. 1 while requests or lock waits pend.
+ */
+int	 enrich_step(struct enrich_ctx *, struct pollfd *fds,
+	    unsigned int nfds, int max_ms);
 void	 enrich_engine_free(struct enrich_ctx *);
 
 /* --- cache lookups with per-key locks (fetch.c) ----------------------- */
@@ -294,11 +306,42 @@ void	 enrich_tmdb_finish(struct tmdb_batch *);	/* accepts NULL */
  * off; ids still failing go to ctx->queue. Returns how many failed.
  */
 size_t	 enrich_imdb_fetch(struct enrich_ctx *, char **ids, size_t n);
+/*
+ * The same started and left to enrich_step: the ids (borrowed until
+ * _end) are fetched into the cache only. _done: nothing left to do.
+ */
+struct imdb_job;
+struct imdb_job *enrich_imdb_fetch_start(struct enrich_ctx *, char **ids,
+	    size_t n);
+int	 enrich_imdb_fetch_done(const struct imdb_job *);
+size_t	 enrich_imdb_fetch_end(struct imdb_job *);
 /* Fills items[i].imdb for a batch (fetching what is missing): as TMDb's. */
 struct imdb_batch;
 struct imdb_batch *enrich_imdb_start(struct enrich_ctx *, struct enrich_item *,
 	    size_t);
 void	 enrich_imdb_finish(struct imdb_batch *);	/* accepts NULL */
+
+/* --- the IMDb look-ahead child (lookahead.c) -------------------------- */
+
+/*
+ * Forked by the parent after its workers (ws): fetches the IMDb ids it is
+ * given into the cache ahead of the workers. NULL when there is nothing
+ * to look ahead for (--no-imdb, --offline) or it cannot start; every
+ * call accepts NULL.
+ */
+struct lookahead;
+struct lookahead *lookahead_start(const struct enrich_opts *,
+	    const struct enrich_worker *ws, int nw);
+/* Queues an id (held in memory, bounded; dropped when full). */
+void	 lookahead_hint(struct lookahead *, const char *id);
+/* Fills *pfd (POLLOUT on the pipe) when hints wait: 1, else 0. */
+int	 lookahead_pollfd(const struct lookahead *, struct pollfd *);
+/* Writes what the pipe takes now, never blocking. */
+void	 lookahead_write(struct lookahead *);
+/* No more hints: the child finishes those it has. */
+void	 lookahead_input_done(struct lookahead *);
+/* Stops the child (bounded wait), adds its counters to st, frees. */
+void	 lookahead_stop(struct lookahead *, struct enrich_stats *st);
 
 /* --- retry queue and legacy cache (imdb_queue.c) ---------------------- */
 
@@ -378,6 +421,15 @@ int	 enrich_worker_start(struct enrich_worker *ws, int n, int idx,
 	    const struct enrich_opts *);
 __attribute__((__noreturn__))
 void	 proc_worker(int in, int out, const struct enrich_opts *);
+/*
+ * In a child just forked from parent: dies with it, closes the workers'
+ * ends but idx's (-1: all) and the one given to enrich_children_close,
+ * puts /dev/null on stdin and stdout, ignores the stop signals and takes
+ * SIGUSR1 as the parent's word to stop (signal_received).
+ */
+void	 enrich_child_setup(const struct enrich_worker *ws, int n, int idx,
+	    pid_t parent);
+void	 enrich_children_close(int fd);		/* -1: none */
 
 /* --- the parent loop (dispatch.c) ------------------------------------- */
 

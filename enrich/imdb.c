@@ -162,6 +162,9 @@ part_done(struct enrich_ctx *ctx, void *arg, long st,
 	} else if (st == 404) {
 		store_answer(ctx, p->ids, p->n, NULL, memo);
 		goto done;
+	} else if (ctx->hints_only) {
+		/* the worker that needs these ids asks again and says so */
+		log_debug("imdb look-ahead: %s", resp->error);
 	} else if (st == 400) {
 		log_warn("imdb: id %s is refused (400); kept in the retry queue",
 		    p->ids[0]);
@@ -265,6 +268,19 @@ imdb_fetch_start(struct enrich_ctx *ctx, char **in, size_t n,
 	return job;
 }
 
+struct imdb_job *
+enrich_imdb_fetch_start(struct enrich_ctx *ctx, char **in, size_t n)
+{
+	return imdb_fetch_start(ctx, in, n, NULL);
+}
+
+int
+enrich_imdb_fetch_done(const struct imdb_job *job)
+{
+	return job->next == job->m && !job->locking && job->groups == 0 &&
+	    job->cur == NULL;
+}
+
 /* After enrich_run: how many ids failed. */
 static size_t
 imdb_fetch_end(struct imdb_job *job)
@@ -274,6 +290,12 @@ imdb_fetch_end(struct imdb_job *job)
 	free(job->ids);
 	free(job);
 	return failed;
+}
+
+size_t
+enrich_imdb_fetch_end(struct imdb_job *job)
+{
+	return imdb_fetch_end(job);
 }
 
 size_t

@@ -11,6 +11,7 @@ ENRICH_SRCS = \
 	enrich/guids.c \
 	enrich/imdb.c \
 	enrich/imdb_queue.c \
+	enrich/lookahead.c \
 	enrich/msg.c \
 	enrich/plex_item.c \
 	enrich/point_build.c \

@@ -118,6 +118,22 @@ item_imdb(struct json_object *it, struct ext_ids *ids)
 	return ids->imdb[0] != '\0' ? ids->imdb : NULL;
 }
 
+/* Hands the IMDb ids of items [from, to) to the look-ahead (lookahead.c). */
+static void
+hint_items(struct disp *d, struct json_object *items, size_t from, size_t to)
+{
+	struct ext_ids	 ids;
+	const char	*id;
+	size_t		 i;
+
+	if (d->la == NULL)
+		return;
+	for (i = from; i < to; i++)
+		if ((id = item_imdb(json_object_array_get_idx(items, i),
+		    &ids)) != NULL)
+			lookahead_hint(d->la, id);
+}
+
 /*
  * Where the piece of items that starts at `start` ends: after `max`
  * items, but never between two episodes of the same show, so that a
@@ -181,6 +197,7 @@ disp_flush_bare(struct disp *d)
 		s = ndjson_to_string(job, &len);
 		job_add(d, u, xstrndup(s, len), len, to - from,
 		    d->bare_lines + from, to - from);
+		hint_items(d, d->bare, from, to);
 		json_object_put(job);
 	}
 	json_object_put(d->bare);
@@ -257,6 +274,7 @@ disp_split_plex(struct disp *d, struct json_object *j, const char *raw, size_t l
 				text = plex_piece(j, items, shows, jfrom, jto,
 				    &tlen);
 			job_add(d, u, text, tlen, jto - jfrom, &d->lineno, 1);
+			hint_items(d, items, jfrom, jto);
 			jfrom = jto;
 		} while (jfrom < to);
 		from = to;

@@ -109,13 +109,74 @@ proc_worker(int in, int out, const struct enrich_opts *o)
 	exit(0);
 }
 
+/* A parent end every child must close: the look-ahead's pipe (lookahead.c). */
+static int	 children_close = -1;
+
+void
+enrich_children_close(int fd)
+{
+	children_close = fd;
+}
+
+void
+enrich_child_setup(const struct enrich_worker *ws, int n, int idx,
+    pid_t parent)
+{
+	struct sigaction	 sa;
+	sigset_t		 set;
+	int			 i, fd;
+
+	/* an orphaned child has no one to report to: die with the parent */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(1);
+	/* other workers' ends: holding them would hide their EOF */
+	for (i = 0; i < n; i++)
+		if (i != idx && ws[i].pid > 0) {
+			close(ws[i].to_fd);
+			close(ws[i].from_fd);
+		}
+	if (children_close >= 0)
+		close(children_close);
+	/* data is the parent's business: no stdin, no stdout */
+	if ((fd = open("/dev/null", O_RDWR)) != -1) {
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		if (fd > STDERR_FILENO)
+			close(fd);
+	}
+	/*
+	 * The parent decides when a child stops: Ctrl-C reaches the
+	 * whole process group, and a worker killed by it would throw
+	 * away a batch the parent means to finish and write. The
+	 * parent ends children by closing their input, or with SIGKILL.
+	 */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGPIPE, SIG_DFL);
+	/*
+	 * It tells a child to stop with SIGUSR1 instead: no new request
+	 * is started (call.c), a worker finishes its batch from the cache
+	 * and sends it as usual. Blocked until now (dispatch.c), so it
+	 * cannot kill a child before this handler is in place;
+	 * SA_RESTART, so it interrupts no read or write to the parent.
+	 */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR1, &sa, NULL);
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+}
+
 int
 enrich_worker_start(struct enrich_worker *ws, int n, int idx,
     const struct enrich_opts *o)
 {
-	struct sigaction	 sa;
-	sigset_t		 set;
-	int			 to[2], from[2], i, fd;
+	int			 to[2], from[2];
 	pid_t			 pid, parent;
 
 	if (pipe2(to, O_CLOEXEC) == -1)
@@ -136,50 +197,9 @@ enrich_worker_start(struct enrich_worker *ws, int n, int idx,
 		return -1;
 	}
 	if (pid == 0) {
-		/* an orphaned worker has no one to report to: die with the parent */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(1);
 		close(to[1]);
 		close(from[0]);
-		/* other workers' ends: holding them would hide their EOF */
-		for (i = 0; i < n; i++)
-			if (i != idx && ws[i].pid > 0) {
-				close(ws[i].to_fd);
-				close(ws[i].from_fd);
-			}
-		/* data is the parent's business: no stdin, no stdout */
-		if ((fd = open("/dev/null", O_RDWR)) != -1) {
-			dup2(fd, STDIN_FILENO);
-			dup2(fd, STDOUT_FILENO);
-			if (fd > STDERR_FILENO)
-				close(fd);
-		}
-		/*
-		 * The parent decides when a worker stops: Ctrl-C reaches the
-		 * whole process group, and a worker killed by it would throw
-		 * away a batch the parent means to finish and write. The
-		 * parent ends workers by closing their input, or with SIGKILL.
-		 */
-		signal(SIGINT, SIG_IGN);
-		signal(SIGTERM, SIG_IGN);
-		signal(SIGHUP, SIG_IGN);
-		signal(SIGPIPE, SIG_DFL);
-		/*
-		 * It tells a worker to stop with SIGUSR1 instead: no new
-		 * request is started (call.c), the batch is finished from
-		 * the cache and sent as usual. Blocked until now (dispatch.c),
-		 * so it cannot kill a worker before this handler is in place;
-		 * SA_RESTART, so it interrupts no read or write to the parent.
-		 */
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = on_stop;
-		sa.sa_flags = SA_RESTART;
-		sigemptyset(&sa.sa_mask);
-		sigaction(SIGUSR1, &sa, NULL);
-		sigemptyset(&set);
-		sigaddset(&set, SIGUSR1);
-		sigprocmask(SIG_UNBLOCK, &set, NULL);
+		enrich_child_setup(ws, n, idx, parent);
 		proc_worker(to[0], from[1], o);
 	}
 	close(to[0]);
