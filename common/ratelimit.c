@@ -72,11 +72,20 @@
  * milliseconds, said nothing of what the server took (the estimate was
  * up to twice the limit, and the rate cut to it drew more 429s).  Like
  * TCP's slow start, such a bucket begins at a modest rate with a burst
- * of one and multiplies it by RL_SS_GROWTH every second until the first
- * 429; the tokens being paced, the ones given in the second before the
- * refused request are about what the server counted, and the cut starts
- * from there as above.  A server that never refuses sees the rate pass
- * RL_SS_END within seconds; the bucket is then unlimited, as asked.
+ * of one and multiplies it by RATELIMIT_SS_GROWTH every second until the
+ * first 429; the tokens being paced, the ones given in the second before
+ * the refused request are about what the server counted, and the cut
+ * starts from there as above.  A server that never refuses sees the rate
+ * pass RL_SS_END within seconds; the bucket is then unlimited, as asked.
+ *
+ * The rate grows only while it holds somebody back (from a try refused
+ * for want of a token to the time it was told to come back), as TCP
+ * grows its window only while the window limits the sender (RFC 7661).
+ * A bucket made at start and first drawn from half a second later used
+ * to begin at 4 x its start rate, and one drawn from by a few requests a
+ * second (IMDb's batches, while TMDb takes the time) grew without being
+ * tested, so its first real burst went out far above any rate the server
+ * had seen.
  */
 #include <sys/mman.h>
 
@@ -98,7 +107,6 @@
 #define RL_SLOW		0.0025	/* x the fit, tokens/s per s, near it */
 #define RL_FAST		0.05	/* x the fit (at least 1), tokens/s per s */
 #define RL_WINDOW	1.05	/* s: the guard's window (1 s + jitter) */
-#define RL_SS_GROWTH	4.0	/* slow start: x the rate per second */
 #define RL_SS_END	100000	/* tokens/s: slow start over, unlimited */
 
 struct ratelimit {
@@ -114,6 +122,7 @@ struct ratelimit {
 	double		 grown_at;	/* additive increase counted up to */
 	long		 cuts;		/* decreases so far */
 	int		 slow_start;	/* no rate set, no 429 yet: growing */
+	double		 want_until;	/* slow start: a refused try waits to */
 	unsigned	 head;		/* next slot of `sent` */
 	unsigned	 nsent;		/* slots in use (<= RL_RING) */
 	double		 sent[RL_RING];	/* when the last tokens were given */
@@ -181,6 +190,7 @@ ratelimit_slow_start(struct ratelimit *rl, double start)
 	rl_lock(rl);
 	if (rl->ceiling <= 0 && rl->cuts == 0) {
 		rl->slow_start = 1;
+		rl->want_until = 0;
 		rl->rate = start;
 		rl->tokens = 1;
 		rl->last = rl->grown_at = now_monotonic();
@@ -266,7 +276,10 @@ grow(struct ratelimit *rl, double now)
 	dt = now - from;
 	rl->grown_at = now;
 	if (rl->slow_start) {
-		rl->rate *= pow(RL_SS_GROWTH, dt);
+		/* only the time somebody waited for a token counts */
+		dt = (now < rl->want_until ? now : rl->want_until) - from;
+		if (dt > 0)
+			rl->rate *= pow(RATELIMIT_SS_GROWTH, dt);
 		if (rl->rate > RL_SS_END) {
 			rl->rate = 0;		/* no limit met: unlimited */
 			rl->slow_start = 0;
@@ -357,6 +370,8 @@ ratelimit_try_at(struct ratelimit *rl, double now, double *wait_s)
 		rl->tokens -= 1;
 		got = 1;
 	}
+	if (!got && rl->slow_start && now + w > rl->want_until)
+		rl->want_until = now + w;
 out:
 	if (got)
 		count_token(rl, now);

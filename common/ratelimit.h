@@ -17,11 +17,13 @@ struct ratelimit;
 struct ratelimit *ratelimit_new(double rate, double burst);
 /*
  * A bucket with no rate set (rate <= 0) starts at `start` tokens/s and
- * a burst of one, multiplying the rate by 4 each second until the first
- * 429 (ratelimit_throttle), TCP-like, rather than unlimited: the first
- * burst does not go out far over the server's unknown limit. No effect
- * on a bucket with a rate. Call before fork, like ratelimit_new.
+ * a burst of one, multiplying the rate by RATELIMIT_SS_GROWTH each second
+ * in which it holds a request back, until the first 429
+ * (ratelimit_throttle), TCP-like, rather than unlimited: the first burst
+ * does not go out far over the server's unknown limit. No effect on a
+ * bucket with a rate. Call before fork, like ratelimit_new.
  */
+#define RATELIMIT_SS_GROWTH	32.0
 void	 ratelimit_slow_start(struct ratelimit *, double start);
 /* Blocks until a token is available and takes it. */
 void	 ratelimit_acquire(struct ratelimit *);
