@@ -154,13 +154,46 @@ test_throttle_cut(void)
 	    ratelimit_rate_at(rl, t + 0.03));
 	ratelimit_free(rl);
 
-	/* a configured rate is cut too, to 0.8 x the lower of it and what passed */
+	/*
+	 * A configured rate: the first 429 at it, no more sent than it lets
+	 * go, is jitter (the window guard widens, the rate stays); another
+	 * within 30 s is a lower limit: cut to 0.8 x the lower of the rate
+	 * and what passed.
+	 */
 	rl = ratelimit_new(40, 1);
 	t = now_monotonic() + 1;
 	sent = feed(rl, t, 38, 1.0);
 	ratelimit_throttle_at(rl, -1, sent, sent + 0.03);
 	r = ratelimit_rate_at(rl, sent + 0.03);
-	ok(r > 27 && r < 31, "40/s bucket refused at 38/s: cut to %.2f/s", r);
+	ok(r == 40 && ratelimit_decreases(rl) == 0 &&
+	    ratelimit_widenings(rl) == 1, "40/s bucket refused once at 38/s: "
+	    "jitter, rate kept (%.2f/s), window widened", r);
+	t = sent + 2;
+	sent = feed(rl, t, 38, 1.0);
+	ratelimit_throttle_at(rl, -1, sent, sent + 0.03);
+	r = ratelimit_rate_at(rl, sent + 0.03);
+	ok(r > 27 && r < 31 && ratelimit_decreases(rl) == 1, "refused again "
+	    "2 s later: cut to %.2f/s", r);
+	ratelimit_free(rl);
+	/* jitter once in a while; sooner, or once lowered, a cut */
+	rl = ratelimit_new(20, 1);
+	t = now_monotonic() + 1;
+	sent = feed(rl, t, 18, 1.0);
+	ratelimit_throttle_at(rl, -1, sent, sent + 0.03);
+	ok(ratelimit_widenings(rl) == 1, "20/s bucket: first 429 is jitter");
+	sent = feed(rl, sent + 40, 18, 1.0);
+	ratelimit_throttle_at(rl, -1, sent, sent + 0.03);
+	ok(ratelimit_widenings(rl) == 2 && ratelimit_decreases(rl) == 0,
+	    "and one 40 s later too (the last was long ago)");
+	sent = feed(rl, sent + 40, 18, 1.0);
+	ratelimit_throttle_at(rl, -1, sent, sent + 0.03);
+	sent = feed(rl, sent + 2, 16, 1.0);
+	ratelimit_throttle_at(rl, -1, sent, sent + 0.03);
+	is_int(ratelimit_decreases(rl), 1, "one sooner after it: a cut");
+	sent = feed(rl, sent + 40, 16, 1.0);
+	ratelimit_throttle_at(rl, -1, sent, sent + 0.03);
+	is_int(ratelimit_decreases(rl), 2, "lowered, a 429 is a cut however "
+	    "long after");
 	ratelimit_free(rl);
 
 	/* Retry-After still pauses everyone */
@@ -200,7 +233,9 @@ test_recovery(void)
 	rl = ratelimit_new(40, 1);
 	t = now_monotonic() + 1;
 	sent = feed(rl, t, 38, 1.0);
-	ratelimit_throttle_at(rl, -1, sent, sent);
+	ratelimit_throttle_at(rl, -1, sent, sent);	/* jitter */
+	sent = feed(rl, sent + 2, 38, 1.0);
+	ratelimit_throttle_at(rl, -1, sent, sent);	/* the cut */
 	/* the climb starts when the short drain pause ends */
 	t = sent + 0.5;
 	r0 = ratelimit_rate_at(rl, t);
@@ -268,6 +303,20 @@ test_window_guard(void)
 	tap_diag("40/s bucket: %d tokens in 3 s, at most %d in 1.04 s", n, maxc);
 	ok(maxc <= 40, "no 1.04 s window over the rate (max %d)", maxc);
 	ok(n >= 3 * 40 / 1.05 - 2, "and the rate kept, less ~5%% (%d in 3 s)", n);
+	/* a jitter 429 widens the window by 0.03 s */
+	ratelimit_throttle_at(rl, -1, ts[n - 1], ts[n - 1] + 0.01);
+	t = ts[n - 1] + 2;
+	for (n = 0, i = 0; i < 3000 && n < 4096; i++)
+		if (ratelimit_try_at(rl, t + i / 1000.0, NULL))
+			ts[n++] = t + i / 1000.0;
+	for (i = 0, maxc = 0; i < n; i++) {
+		for (j = i, c = 0; j < n && ts[j] < ts[i] + 1.07; j++)
+			c++;
+		if (c > maxc)
+			maxc = c;
+	}
+	ok(ratelimit_widenings(rl) == 1 && maxc <= 40, "after a jitter 429 no "
+	    "1.07 s window over the rate (max %d)", maxc);
 	ratelimit_free(rl);
 }
 
