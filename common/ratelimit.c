@@ -65,6 +65,16 @@
  * server sees holds more than the rate, for ~5% of the
  * throughput at the rate.
  *
+ * Jitter.  A 429 at the configured rate, with no more sent in the
+ * second before the refused request than the guard lets go, says the
+ * server saw our requests closer together than we sent them (network
+ * and its own queueing), not that the rate is too high.  Cut like any
+ * other 429, it cost a cold load 3 s: 1 s of pause and 15 s of climbing
+ * back from 0.8 x.  So such a 429 only pauses the bucket (Retry-After,
+ * or until the window drains) and widens the guard's window by
+ * RL_WINDOW_STEP; a second one within RL_JITTER_QUIET seconds means the
+ * server's limit really is lower than the one configured, and cuts.
+ *
  * Slow start (ratelimit_slow_start).  A bucket with no rate set used to
  * give tokens without limit until the first 429: every worker's whole
  * in-flight window (4 x 8 requests) went out in a few milliseconds, far
@@ -72,11 +82,20 @@
  * milliseconds, said nothing of what the server took (the estimate was
  * up to twice the limit, and the rate cut to it drew more 429s).  Like
  * TCP's slow start, such a bucket begins at a modest rate with a burst
- * of one and multiplies it by RL_SS_GROWTH every second until the first
- * 429; the tokens being paced, the ones given in the second before the
- * refused request are about what the server counted, and the cut starts
- * from there as above.  A server that never refuses sees the rate pass
- * RL_SS_END within seconds; the bucket is then unlimited, as asked.
+ * of one and multiplies it by RATELIMIT_SS_GROWTH every second until the
+ * first 429; the tokens being paced, the ones given in the second before
+ * the refused request are about what the server counted, and the cut
+ * starts from there as above.  A server that never refuses sees the rate
+ * pass RL_SS_END within seconds; the bucket is then unlimited, as asked.
+ *
+ * The rate grows only while it holds somebody back (from a try refused
+ * for want of a token to the time it was told to come back), as TCP
+ * grows its window only while the window limits the sender (RFC 7661).
+ * A bucket made at start and first drawn from half a second later used
+ * to begin at 4 x its start rate, and one drawn from by a few requests a
+ * second (IMDb's batches, while TMDb takes the time) grew without being
+ * tested, so its first real burst went out far above any rate the server
+ * had seen.
  */
 #include <sys/mman.h>
 
@@ -98,7 +117,9 @@
 #define RL_SLOW		0.0025	/* x the fit, tokens/s per s, near it */
 #define RL_FAST		0.05	/* x the fit (at least 1), tokens/s per s */
 #define RL_WINDOW	1.05	/* s: the guard's window (1 s + jitter) */
-#define RL_SS_GROWTH	4.0	/* slow start: x the rate per second */
+#define RL_WINDOW_STEP	0.03	/* s: the window widened by a jitter 429 */
+#define RL_WINDOW_MAX	1.2	/* s: at most */
+#define RL_JITTER_QUIET	30.0	/* s: a 429 sooner after one is a real limit */
 #define RL_SS_END	100000	/* tokens/s: slow start over, unlimited */
 
 struct ratelimit {
@@ -114,6 +135,10 @@ struct ratelimit {
 	double		 grown_at;	/* additive increase counted up to */
 	long		 cuts;		/* decreases so far */
 	int		 slow_start;	/* no rate set, no 429 yet: growing */
+	double		 window;	/* the guard's window, s */
+	double		 jitter_at;	/* the last 429 taken for jitter */
+	long		 widened;	/* 429s taken for jitter */
+	double		 want_until;	/* slow start: a refused try waits to */
 	unsigned	 head;		/* next slot of `sent` */
 	unsigned	 nsent;		/* slots in use (<= RL_RING) */
 	double		 sent[RL_RING];	/* when the last tokens were given */
@@ -165,6 +190,9 @@ ratelimit_new(double rate, double burst)
 	rl->grown_at = rl->last;
 	rl->cuts = 0;
 	rl->slow_start = 0;
+	rl->window = RL_WINDOW;
+	rl->jitter_at = -1;
+	rl->widened = 0;
 	rl->head = rl->nsent = 0;
 	return rl;
 fail:
@@ -181,6 +209,7 @@ ratelimit_slow_start(struct ratelimit *rl, double start)
 	rl_lock(rl);
 	if (rl->ceiling <= 0 && rl->cuts == 0) {
 		rl->slow_start = 1;
+		rl->want_until = 0;
 		rl->rate = start;
 		rl->tokens = 1;
 		rl->last = rl->grown_at = now_monotonic();
@@ -266,7 +295,10 @@ grow(struct ratelimit *rl, double now)
 	dt = now - from;
 	rl->grown_at = now;
 	if (rl->slow_start) {
-		rl->rate *= pow(RL_SS_GROWTH, dt);
+		/* only the time somebody waited for a token counts */
+		dt = (now < rl->want_until ? now : rl->want_until) - from;
+		if (dt > 0)
+			rl->rate *= pow(RATELIMIT_SS_GROWTH, dt);
 		if (rl->rate > RL_SS_END) {
 			rl->rate = 0;		/* no limit met: unlimited */
 			rl->slow_start = 0;
@@ -319,7 +351,7 @@ window_wait(const struct ratelimit *rl, double now, double burst)
 	k = (unsigned)cap;
 	if (k > rl->nsent)
 		return 0;
-	w = sent_ago(rl, k - 1) + RL_WINDOW - now;	/* the k-th newest */
+	w = sent_ago(rl, k - 1) + rl->window - now;	/* the k-th newest */
 	return w > 0 ? w : 0;
 }
 
@@ -357,6 +389,8 @@ ratelimit_try_at(struct ratelimit *rl, double now, double *wait_s)
 		rl->tokens -= 1;
 		got = 1;
 	}
+	if (!got && rl->slow_start && now + w > rl->want_until)
+		rl->want_until = now + w;
 out:
 	if (got)
 		count_token(rl, now);
@@ -429,6 +463,18 @@ ratelimit_throttle_at(struct ratelimit *rl, double retry_after_s,
 	est = (double)sent_before(rl, t);
 	if (est < 1)
 		est = 1;
+	if (rl->ceiling > 0 && !lowered(rl) &&
+	    est <= floor(rl->ceiling) + rl->burst - 1 &&
+	    (rl->jitter_at < 0 || now - rl->jitter_at > RL_JITTER_QUIET) &&
+	    rl->window + RL_WINDOW_STEP <= RL_WINDOW_MAX + 1e-9) {
+		rl->window += RL_WINDOW_STEP;
+		rl->jitter_at = now;
+		rl->widened++;
+		pause_locked(rl, now, drain_time(rl, now, est - 1));
+		rl->next_cut = now + RL_QUIET > rl->paused_until ?
+		    now + RL_QUIET : rl->paused_until;
+		goto out;
+	}
 	rl->slow_start = 0;
 	rl->fit = est - RL_FIT_MARGIN;
 	if (rl->fit < RL_MIN_RATE)
@@ -483,6 +529,19 @@ double
 ratelimit_rate(struct ratelimit *rl)
 {
 	return ratelimit_rate_at(rl, -1);
+}
+
+long
+ratelimit_widenings(struct ratelimit *rl)
+{
+	long	 n;
+
+	if (rl == NULL)
+		return 0;
+	rl_lock(rl);
+	n = rl->widened;
+	rl_unlock(rl);
+	return n;
 }
 
 long

@@ -17,11 +17,13 @@ struct ratelimit;
 struct ratelimit *ratelimit_new(double rate, double burst);
 /*
  * A bucket with no rate set (rate <= 0) starts at `start` tokens/s and
- * a burst of one, multiplying the rate by 4 each second until the first
- * 429 (ratelimit_throttle), TCP-like, rather than unlimited: the first
- * burst does not go out far over the server's unknown limit. No effect
- * on a bucket with a rate. Call before fork, like ratelimit_new.
+ * a burst of one, multiplying the rate by RATELIMIT_SS_GROWTH each second
+ * in which it holds a request back, until the first 429
+ * (ratelimit_throttle), TCP-like, rather than unlimited: the first burst
+ * does not go out far over the server's unknown limit. No effect on a
+ * bucket with a rate. Call before fork, like ratelimit_new.
  */
+#define RATELIMIT_SS_GROWTH	32.0
 void	 ratelimit_slow_start(struct ratelimit *, double start);
 /* Blocks until a token is available and takes it. */
 void	 ratelimit_acquire(struct ratelimit *);
@@ -36,7 +38,9 @@ void	 ratelimit_pause(struct ratelimit *, double seconds);
  * After a 429: pauses for retry_after_s (when > 0, as ratelimit_pause)
  * and lowers the rate, once per burst of 429s: one that comes within a
  * second of the last decrease (or of the pause it set) does not lower it
- * again.
+ * again. At the configured rate, the first 429 in a while that came
+ * though no more than that rate was sent widens the window guard instead
+ * (ratelimit_widenings).
  */
 void	 ratelimit_throttle(struct ratelimit *, double retry_after_s);
 /*
@@ -50,6 +54,11 @@ void	 ratelimit_throttle_sent(struct ratelimit *, double retry_after_s,
 double	 ratelimit_rate(struct ratelimit *);
 /* Decreases so far (each burst of 429s counts once). */
 long	 ratelimit_decreases(struct ratelimit *);
+/*
+ * 429s at the configured rate taken for timing jitter: the guard's
+ * window widened, the rate kept (ratelimit.c says when).
+ */
+long	 ratelimit_widenings(struct ratelimit *);
 void	 ratelimit_free(struct ratelimit *);	/* accepts NULL */
 
 /*

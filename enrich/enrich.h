@@ -169,7 +169,7 @@ enum enrich_svc { SVC_TMDB, SVC_IMDB };
 #define ENRICH_TMDB_BACKOFF	0.5	/* s, doubling */
 #define ENRICH_DOWN		(-2L)	/* the breaker is open, or stopping */
 #define ENRICH_MAX_IN_FLIGHT	8	/* default per worker and service */
-#define ENRICH_RL_START		4.0	/* tokens/s: slow start, no rate set */
+#define ENRICH_RL_START		16.0	/* tokens/s: slow start, no rate set */
 
 /*
  * st is the final status (>0), -1 when no answer came, or ENRICH_DOWN

@@ -154,13 +154,46 @@ test_throttle_cut(void)
 	    ratelimit_rate_at(rl, t + 0.03));
 	ratelimit_free(rl);
 
-	/* a configured rate is cut too, to 0.8 x the lower of it and what passed */
+	/*
+	 * A configured rate: the first 429 at it, no more sent than it lets
+	 * go, is jitter (the window guard widens, the rate stays); another
+	 * within 30 s is a lower limit: cut to 0.8 x the lower of the rate
+	 * and what passed.
+	 */
 	rl = ratelimit_new(40, 1);
 	t = now_monotonic() + 1;
 	sent = feed(rl, t, 38, 1.0);
 	ratelimit_throttle_at(rl, -1, sent, sent + 0.03);
 	r = ratelimit_rate_at(rl, sent + 0.03);
-	ok(r > 27 && r < 31, "40/s bucket refused at 38/s: cut to %.2f/s", r);
+	ok(r == 40 && ratelimit_decreases(rl) == 0 &&
+	    ratelimit_widenings(rl) == 1, "40/s bucket refused once at 38/s: "
+	    "jitter, rate kept (%.2f/s), window widened", r);
+	t = sent + 2;
+	sent = feed(rl, t, 38, 1.0);
+	ratelimit_throttle_at(rl, -1, sent, sent + 0.03);
+	r = ratelimit_rate_at(rl, sent + 0.03);
+	ok(r > 27 && r < 31 && ratelimit_decreases(rl) == 1, "refused again "
+	    "2 s later: cut to %.2f/s", r);
+	ratelimit_free(rl);
+	/* jitter once in a while; sooner, or once lowered, a cut */
+	rl = ratelimit_new(20, 1);
+	t = now_monotonic() + 1;
+	sent = feed(rl, t, 18, 1.0);
+	ratelimit_throttle_at(rl, -1, sent, sent + 0.03);
+	ok(ratelimit_widenings(rl) == 1, "20/s bucket: first 429 is jitter");
+	sent = feed(rl, sent + 40, 18, 1.0);
+	ratelimit_throttle_at(rl, -1, sent, sent + 0.03);
+	ok(ratelimit_widenings(rl) == 2 && ratelimit_decreases(rl) == 0,
+	    "and one 40 s later too (the last was long ago)");
+	sent = feed(rl, sent + 40, 18, 1.0);
+	ratelimit_throttle_at(rl, -1, sent, sent + 0.03);
+	sent = feed(rl, sent + 2, 16, 1.0);
+	ratelimit_throttle_at(rl, -1, sent, sent + 0.03);
+	is_int(ratelimit_decreases(rl), 1, "one sooner after it: a cut");
+	sent = feed(rl, sent + 40, 16, 1.0);
+	ratelimit_throttle_at(rl, -1, sent, sent + 0.03);
+	is_int(ratelimit_decreases(rl), 2, "lowered, a 429 is a cut however "
+	    "long after");
 	ratelimit_free(rl);
 
 	/* Retry-After still pauses everyone */
@@ -200,7 +233,9 @@ test_recovery(void)
 	rl = ratelimit_new(40, 1);
 	t = now_monotonic() + 1;
 	sent = feed(rl, t, 38, 1.0);
-	ratelimit_throttle_at(rl, -1, sent, sent);
+	ratelimit_throttle_at(rl, -1, sent, sent);	/* jitter */
+	sent = feed(rl, sent + 2, 38, 1.0);
+	ratelimit_throttle_at(rl, -1, sent, sent);	/* the cut */
 	/* the climb starts when the short drain pause ends */
 	t = sent + 0.5;
 	r0 = ratelimit_rate_at(rl, t);
@@ -268,14 +303,29 @@ test_window_guard(void)
 	tap_diag("40/s bucket: %d tokens in 3 s, at most %d in 1.04 s", n, maxc);
 	ok(maxc <= 40, "no 1.04 s window over the rate (max %d)", maxc);
 	ok(n >= 3 * 40 / 1.05 - 2, "and the rate kept, less ~5%% (%d in 3 s)", n);
+	/* a jitter 429 widens the window by 0.03 s */
+	ratelimit_throttle_at(rl, -1, ts[n - 1], ts[n - 1] + 0.01);
+	t = ts[n - 1] + 2;
+	for (n = 0, i = 0; i < 3000 && n < 4096; i++)
+		if (ratelimit_try_at(rl, t + i / 1000.0, NULL))
+			ts[n++] = t + i / 1000.0;
+	for (i = 0, maxc = 0; i < n; i++) {
+		for (j = i, c = 0; j < n && ts[j] < ts[i] + 1.07; j++)
+			c++;
+		if (c > maxc)
+			maxc = c;
+	}
+	ok(ratelimit_widenings(rl) == 1 && maxc <= 40, "after a jitter 429 no "
+	    "1.07 s window over the rate (max %d)", maxc);
 	ratelimit_free(rl);
 }
 
-/* No rate set, slow start: paced from a modest rate, x4 a second, until the first 429. */
+/* No rate set, slow start: paced from a modest rate, growing while it holds requests back, until the first 429. */
 static void
 test_slow_start(void)
 {
 	struct ratelimit	*rl;
+	const double		 G = RATELIMIT_SS_GROWTH;
 	double			 t, w = 0, r1, r2, r, ts[4096];
 	int			 i, n, got, maxc, minc;
 
@@ -285,29 +335,41 @@ test_slow_start(void)
 	ok(ratelimit_try_at(rl, t, &w), "slow start: a first token at once");
 	got = ratelimit_try_at(rl, t, &w);
 	ok(!got && w > 0.2 && w <= 0.25, "then none for 1/4 s (wait %.3f s)", w);
-	r1 = ratelimit_rate_at(rl, t + 1);
-	r2 = ratelimit_rate_at(rl, t + 2);
-	ok(fabs(r1 - 16) < 0.5 && fabs(r2 - 64) < 2,
-	    "x4 a second: %.1f/s after 1 s, %.1f/s after 2 s", r1, r2);
+	/* the refused try waits its 1/4 s: that time counts, no more */
+	r1 = ratelimit_rate_at(rl, t + 5);
+	ok(fabs(r1 - 4 * pow(G, w)) < 0.01, "grown only while a request "
+	    "waited: %.2f/s 5 s later (4 x %.0f^%.3f)", r1, G, w);
 	ratelimit_free(rl);
 
-	/* taken as fast as it gives for 3 s: paced, no burst over its rate */
+	/* nobody waits, nothing grows: the rate was never tested */
 	rl = ratelimit_new(0, 1);
 	ratelimit_slow_start(rl, 4);
 	t = now_monotonic();
-	for (n = 0, i = 0; i < 3000 && n < 4096; i++)
+	for (i = 0; i < 20; i++)
+		(void)ratelimit_try_at(rl, t + i * 0.5, NULL);
+	r1 = ratelimit_rate_at(rl, t + 10);
+	ok(fabs(r1 - 4) < 0.01, "a token every 1/2 s for 10 s: still %.2f/s",
+	    r1);
+	ratelimit_free(rl);
+
+	/* taken as fast as it gives for 1.5 s: paced, no burst over its rate */
+	rl = ratelimit_new(0, 1);
+	ratelimit_slow_start(rl, 4);
+	t = now_monotonic();
+	for (n = 0, i = 0; i < 1500 && n < 4096; i++)
 		if (ratelimit_try_at(rl, t + i / 1000.0, NULL))
 			ts[n++] = t + i / 1000.0;
-	windows(ts, n, t, t + 3, &maxc, &minc);
-	tap_diag("slow start from 4/s: %d tokens in 3 s, 1 s windows max %d", n,
-	    maxc);
-	ok(count_in(ts, n, t, t + 0.1) == 1, "one token in the first 0.1 s, "
-	    "not a burst (%d)", count_in(ts, n, t, t + 0.1));
-	ok(count_in(ts, n, t, t + 1) <= 4 / log(4) * 3 + 2,
-	    "first second: %d tokens (4/s growing x4)", count_in(ts, n, t, t + 1));
-	/* the most in a second is the rate's integral over the last one: 4 (4^3 - 4^2) / ln 4 */
-	ok(maxc <= 4 * (64 - 16) / log(4) + 1, "no window over what the rate "
-	    "gives (max %d)", maxc);
+	windows(ts, n, t, t + 1.5, &maxc, &minc);
+	tap_diag("slow start from 4/s x%.0f: %d tokens in 1.5 s, 1 s windows "
+	    "max %d", G, n, maxc);
+	ok(count_in(ts, n, t, t + 0.1) <= 2, "at most two tokens in the first "
+	    "0.1 s, not a burst (%d)", count_in(ts, n, t, t + 0.1));
+	ok(count_in(ts, n, t, t + 1) <= 4 * (G - 1) / log(G) + 2,
+	    "first second: %d tokens (4/s growing x%.0f)",
+	    count_in(ts, n, t, t + 1), G);
+	/* the most in a second is the rate's integral over the last one */
+	ok(maxc <= 4 * (pow(G, 1.5) - pow(G, 0.5)) / log(G) + 2,
+	    "no window over what the rate gives (max %d)", maxc);
 	/* the first 429: the slow start ends, cut from what was sent */
 	r = ratelimit_rate_at(rl, ts[n - 1]);
 	ratelimit_throttle_at(rl, -1, ts[n - 1], ts[n - 1] + 0.005);
@@ -317,17 +379,22 @@ test_slow_start(void)
 	    "before it = %.2f/s", r,
 	    count_in(ts, n, ts[n - 1] - 1, ts[n - 1]), r1);
 	r2 = ratelimit_rate_at(rl, ts[n - 1] + 20);
-	ok(r2 < r, "then AIMD, no more x4: %.2f/s 20 s later", r2);
+	ok(r2 < r, "then AIMD, no more growth x%.0f: %.2f/s 20 s later", G,
+	    r2);
 	ratelimit_free(rl);
 
-	/* never refused: unlimited within seconds */
+	/* never refused, always wanted: unlimited within seconds */
 	rl = ratelimit_new(0, 1);
 	ratelimit_slow_start(rl, 4);
 	t = now_monotonic();
-	ok(ratelimit_rate_at(rl, t + 3) > 0, "still paced after 3 s");
-	ok(ratelimit_rate_at(rl, t + 10) == 0, "unlimited after 10 s with no 429");
+	/* tried every 2 us: a sender that wants more than any rate */
+	for (i = 0; i < 2500000 && ratelimit_rate_at(rl, t + i * 2e-6) > 0;
+	    i++)
+		(void)ratelimit_try_at(rl, t + i * 2e-6, NULL);
+	ok(i < 2500000 && i * 2e-6 <= log(100000 / 4.0) / log(G) + 0.5,
+	    "unlimited after %.2f s drawn from with no 429", i * 2e-6);
 	for (i = 0, got = 0; i < 1000; i++)
-		got += ratelimit_try_at(rl, t + 10, NULL);
+		got += ratelimit_try_at(rl, t + 30, NULL);
 	is_int(got, 1000, "1000 tokens at once then");
 	ratelimit_free(rl);
 
@@ -575,14 +642,14 @@ main(void)
 	test_throttle_forked();
 	test_window_guard();
 	test_slow_start();
-	/* meta-enrich's buckets with no rate set slow-start from 4/s */
-	simulate(20, 8, 0.03, 1, 300, 4);
-	simulate(10, 8, 0.15, 1, 300, 4);
-	simulate(40, 16, 0.15, 0, 300, 4);
-	simulate(10, 4, 0.03, 0, 300, 4);
+	/* meta-enrich's buckets with no rate set slow-start from 16/s (ENRICH_RL_START) */
+	simulate(20, 8, 0.03, 1, 300, 16);
+	simulate(10, 8, 0.15, 1, 300, 16);
+	simulate(40, 16, 0.15, 0, 300, 16);
+	simulate(10, 4, 0.03, 0, 300, 16);
 	/* 4 workers x 8 in flight on a fast link (ratelimit.bats) */
-	simulate(20, 32, 0.005, 1, 120, 4);
-	simulate(4, 32, 0.005, 1, 120, 4);
+	simulate(20, 32, 0.005, 1, 120, 16);
+	simulate(4, 32, 0.005, 1, 120, 16);
 	/* without slow start the rate control still converges */
 	simulate(20, 8, 0.03, 1, 300, 0);
 	test_forked();
