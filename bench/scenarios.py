@@ -35,6 +35,7 @@ TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TMDB_KEY = "0123456789abcdef0123456789abcdef"
 REVIEW_WORDS = 420          # words added per review: points of ~32 KB on average (episodes have none)
 STAGES = ("plex-ingest", "meta-enrich", "qdrant-upsert")
+LOOKAHEAD = "meta-enrich-la"    # meta-enrich's IMDb look-ahead child (enrich/lookahead.c)
 
 # Library shapes: (label, movies, shows, seasons per show, episodes per season).
 # About 80% movies, like a typical library; items = movies + shows*seasons*episodes.
@@ -190,10 +191,10 @@ class RssSampler(threading.Thread):
             name, ppid, hwm = r
             names[pid] = name
             todo += self.children(pid)
-            if name in STAGES and hwm is not None:
+            if (name in STAGES or name == LOOKAHEAD) and hwm is not None:
                 role = name
-                if name == "meta-enrich" and names.get(ppid) == "meta-enrich":
-                    role = "meta-enrich worker"
+                if name == LOOKAHEAD or (name == "meta-enrich" and names.get(ppid) == "meta-enrich"):
+                    role = "meta-enrich worker"     # the IMDb look-ahead child counts with them
                 old = self.peak.get(pid)
                 if old is None or hwm > old[1]:
                     self.peak[pid] = [role, hwm]

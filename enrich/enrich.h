@@ -329,6 +329,8 @@ void	 enrich_imdb_finish(struct imdb_batch *);	/* accepts NULL */
  * to look ahead for (--no-imdb, --offline) or it cannot start; every
  * call accepts NULL.
  */
+#define LOOKAHEAD_NAME	"meta-enrich-la"	/* its process name (comm) */
+
 struct lookahead;
 struct lookahead *lookahead_start(const struct enrich_opts *,
 	    const struct enrich_worker *ws, int nw);

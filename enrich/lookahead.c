@@ -23,6 +23,7 @@
  * adds to its totals.
  */
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
@@ -115,6 +116,8 @@ lookahead_main(int in, const struct enrich_opts *o, struct enrich_stats *out)
 	size_t			 chunk;
 	int			 k, busy, eof = 0, want;
 
+	/* told apart from the workers in ps(1) and by the tests */
+	prctl(PR_SET_NAME, LOOKAHEAD_NAME);
 	if (enrich_ctx_init(&ctx, o) == -1)
 		_exit(1);
 	if (ctx.imdb == NULL)

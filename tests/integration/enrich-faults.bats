@@ -242,9 +242,13 @@ points_only() {
 	[ "$(grep -c 'counted as down' e)" -eq 0 ]
 }
 
-# child_of PID: the first child process of PID (a meta-enrich worker), or nothing.
+# child_of PID: the first worker of meta-enrich PID, or nothing (its
+# IMDb look-ahead child, named meta-enrich-la, is no worker).
 child_of() {
-	pgrep -P "$1" | head -n 1
+	local c
+	for c in $(pgrep -P "$1"); do
+		[ "$(cat "/proc/$c/comm" 2>/dev/null)" = meta-enrich-la ] || { echo "$c"; return; }
+	done
 }
 
 @test "meta-enrich faults: a chunk of a split plex batch that kills two workers is rejected as a plex record that replays as is" {
