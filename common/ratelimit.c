@@ -119,7 +119,7 @@
 #define RL_WINDOW	1.05	/* s: the guard's window (1 s + jitter) */
 #define RL_WINDOW_STEP	0.03	/* s: the window widened by a jitter 429 */
 #define RL_WINDOW_MAX	1.2	/* s: at most */
-#define RL_JITTER_QUIET	30.0	/* s: a 429 sooner after one is a real limit */
+#define RL_JITTER_QUIET	5.0	/* s: a 429 sooner after one is a real limit */
 #define RL_SS_END	100000	/* tokens/s: slow start over, unlimited */
 
 struct ratelimit {

@@ -23,7 +23,7 @@ struct ratelimit *ratelimit_new(double rate, double burst);
  * does not go out far over the server's unknown limit. No effect on a
  * bucket with a rate. Call before fork, like ratelimit_new.
  */
-#define RATELIMIT_SS_GROWTH	32.0
+#define RATELIMIT_SS_GROWTH	16.0
 void	 ratelimit_slow_start(struct ratelimit *, double start);
 /* Blocks until a token is available and takes it. */
 void	 ratelimit_acquire(struct ratelimit *);
