@@ -40,9 +40,9 @@ static const struct optdef options[] = {
 "      --enrichment-batch-size N  bare items per batch (1..10000; env\n"
 "                               ENRICHMENT_BATCH_SIZE, default 100)\n" },
 	{ "max-in-flight", 0, "ENRICH_MAX_IN_FLIGHT", OT_INT, F(max_in_flight), 1, 256, "8", .help =
-"      --max-in-flight N        requests a worker has on the wire at once, per\n"
-"                               service (1..256; env ENRICH_MAX_IN_FLIGHT,\n"
-"                               default 8)\n"
+"      --max-in-flight N        requests a worker (or the IMDb look-ahead) has on\n"
+"                               the wire at once, per service (1..256; env\n"
+"                               ENRICH_MAX_IN_FLIGHT, default 8)\n"
 "TMDb:\n" },
 	{ "tmdb-api-key", 0, "TMDB_API_KEY", OT_SECRET, F(tmdb_key), 0, 0, NULL, .help =
 "      --tmdb-api-key KEY       a 32-hex v3 key (sent as api_key=) or a v4 read\n"

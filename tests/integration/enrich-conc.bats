@@ -71,7 +71,8 @@ without_tmdb_ids() {
 	fake_config '{"tmdb":{"latency_ms":150},"imdb":{"latency_ms":150}}'
 	enrich -j1 --max-in-flight 1 --tmdb-rps 0 --enrichment-batch-size 30 --cache-dir c1 <in.ndjson >o1 2>e1
 	[ "$(fake_stats .tmdb.peak_concurrency)" -eq 1 ]
-	[ "$(fake_stats .imdb.peak_concurrency)" -eq 1 ]
+	# IMDb: the worker's one and the look-ahead child's one
+	[ "$(fake_stats .imdb.peak_concurrency)" -le 2 ]
 	fake_reset
 	start=$(date +%s%3N)
 	enrich -j1 --max-in-flight 6 --tmdb-rps 0 --enrichment-batch-size 30 --cache-dir c6 <in.ndjson >o6 2>e6
@@ -103,6 +104,27 @@ without_tmdb_ids() {
 	[ "$i" -ge 3 ]
 	# overlapped: about the longer of the two, well under their sum
 	[ "$took" -lt $((serial * 8 / 10)) ]
+}
+
+@test "meta-enrich conc: the IMDb look-ahead fetches the ids of items read ahead: IMDb done in the first half of TMDb's time, each id once, counted" {
+	fake_start --movies 60 --shows 0 --collections 0
+	ingest in.ndjson
+	ids=$(jq -r 'select(.kind=="plex") | .items[].Guid[]?.id | select(startswith("imdb://"))' in.ndjson | sort -u | wc -l)
+	# one worker, TMDb slow: 3 jobs of 20, ~2 s of TMDb each; IMDb quick
+	fake_config '{"tmdb":{"latency_ms":200},"imdb":{"latency_ms":20}}'
+	enrich -j1 --max-in-flight 2 --tmdb-rps 0 --enrichment-batch-size 20 --cache-dir c <in.ndjson >o 2>e
+	curl -sS -f --max-time 10 "$FAKE_CONTROL/timeline" >tl.json
+	# arrivals: TMDb's first and last, IMDb's last
+	read -r t0 t1 i1 < <(jq -r '[(.tmdb | map(.[0]) | min), (.tmdb | map(.[0]) | max),
+		(.imdb | map(.[0]) | max)] | @tsv' tl.json)
+	echo "# $ids IMDb ids: $(fake_stats .imdb.requests) IMDb requests, the last $(jq -n "$i1 - $t0 | . * 100 | round / 100") s after TMDb's first; TMDb's last at $(jq -n "$t1 - $t0 | . * 100 | round / 100") s" >&3
+	# without it the third job's ids are asked when that job starts, past the middle
+	jq -e -n "$i1 < ($t0 + $t1) / 2" >/dev/null
+	# in groups of 5, each id once (a group the worker sends on its own may be short)
+	[ "$(fake_stats .imdb.requests)" -le $(((ids + 4) / 5 + 3)) ]
+	# the look-ahead's requests are in the summary
+	grep -q "imdb_requests=$(fake_stats .imdb.requests) " e
+	[ "$(jq -s '[.[] | select(.kind=="points") | .points[] | select(.payload.data.imdb != null)] | length' o)" -ge 50 ]
 }
 
 @test "meta-enrich conc: --max-in-flight is checked like the other numbers" {
