@@ -33,9 +33,10 @@ const char opt_common_help[] =
 "      --version          print the version and exit\n";
 
 /*
- * A usage error: "prog: message" on stderr (a JSON record with
- * --log-format json), then exit 2. The message never holds a secret's
- * value, but it still goes through the redactor like every line.
+ * A usage error: "prog: message" on stderr, then exit 2, plain text
+ * whatever --log-format says (it may be the option in error, and a person
+ * reads these). The message never holds a secret's value, but it still
+ * goes through the redactor like every line.
  */
 static void usage_fail(const char *, ...)
     __attribute__((__format__(__printf__, 1, 2), __noreturn__));
