@@ -294,7 +294,9 @@ lookahead_stop(struct lookahead *la, struct enrich_stats *st)
 		kill(la->pid, SIGKILL);
 		while (waitpid(la->pid, &status, 0) == -1 && errno == EINTR)
 			;
-	}
+	} else if (r > 0 && (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
+		/* no data lost (its workers fetched what it did not), but a bug */
+		log_warn("the IMDb look-ahead ended badly (status %d)", status);
 	st->v[ST_IMDB_REQUESTS] += la->shared->v[ST_IMDB_REQUESTS];
 	st->v[ST_CACHE_WRITES] += la->shared->v[ST_CACHE_WRITES];
 	if (la->dropped > 0)
