@@ -70,6 +70,8 @@ take_ids(struct buf *in, char **ids, size_t max)
 	char	*nl, *p = in->data;
 	size_t	 n = 0, used = 0;
 
+	if (in->len == 0)
+		return 0;
 	while (n < max && used < in->len &&
 	    (nl = memchr(p + used, '\n', in->len - used)) != NULL) {
 		*nl = '\0';
@@ -134,8 +136,8 @@ lookahead_main(int in, const struct enrich_opts *o, struct enrich_stats *out)
 			if (f[k].job != NULL && enrich_imdb_fetch_done(f[k].job))
 				fetch_end(&f[k]);
 			if (f[k].job == NULL && !signal_received) {
-				if (!eof && memchr(pend.data, '\n', pend.len) ==
-				    NULL)
+				if (!eof && (pend.len == 0 ||
+				    memchr(pend.data, '\n', pend.len) == NULL))
 					eof = read_hints(in, &pend);
 				f[k].ids = xreallocarray(NULL, chunk,
 				    sizeof(*f[k].ids));
