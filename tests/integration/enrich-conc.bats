@@ -2,26 +2,7 @@
 # enrich-conc.bats: meta-enrich's lookups run concurrently in each worker: several requests in flight, output the same for every -j and --max-in-flight.
 
 load helpers
-
-KEY=0123456789abcdef0123456789abcdef
-
-setup() {
-	cd "$BATS_TEST_TMPDIR"
-	export TMDB_API_KEY=$KEY
-}
-
-teardown() {
-	fake_stop
-}
-
-enrich() {
-	timeout 120 "$PLEXPIPE_BIN/meta-enrich" --tmdb-url "$FAKE_TMDB" --imdb-url "$FAKE_IMDB" \
-		--imdb-queue "$BATS_TEST_TMPDIR/queue.json" "$@"
-}
-
-ingest() {
-	timeout 60 "$PLEXPIPE_BIN/plex-ingest" --plex-url "$FAKE_PLEX" --plex-token "$FAKE_PLEX_TOKEN" >"$1" 2>ingest.err
-}
+load enrich_fakes
 
 # without_tmdb_ids IN OUT: every third movie and the first show lose their
 # tmdb:// Guid, so their lookups chain a /3/find before the details

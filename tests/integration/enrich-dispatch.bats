@@ -2,26 +2,7 @@
 # enrich-dispatch.bats: meta-enrich's parent cuts batches into small jobs and writes each points record whole, in order.
 
 load helpers
-
-KEY=0123456789abcdef0123456789abcdef
-
-setup() {
-	cd "$BATS_TEST_TMPDIR"
-	export TMDB_API_KEY=$KEY
-}
-
-teardown() {
-	fake_stop
-}
-
-enrich() {
-	timeout 120 "$PLEXPIPE_BIN/meta-enrich" --tmdb-url "$FAKE_TMDB" --imdb-url "$FAKE_IMDB" \
-		--imdb-queue "$BATS_TEST_TMPDIR/queue.json" "$@"
-}
-
-ingest() {
-	timeout 60 "$PLEXPIPE_BIN/plex-ingest" --plex-url "$FAKE_PLEX" --plex-token "$FAKE_PLEX_TOKEN" >"$1" 2>ingest.err
-}
+load enrich_fakes
 
 # jobs_of SEQ FILE: the item counts of batch SEQ's jobs, from the -vv lines in FILE.
 jobs_of() {

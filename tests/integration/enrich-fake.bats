@@ -2,28 +2,7 @@
 # enrich-fake.bats: meta-enrich against the fake TMDb and IMDb: request counts, warm cache, rate limit, worker death, poison ids.
 
 load helpers
-
-KEY=0123456789abcdef0123456789abcdef
-
-setup() {
-	cd "$BATS_TEST_TMPDIR"
-	export TMDB_API_KEY=$KEY
-}
-
-teardown() {
-	fake_stop
-}
-
-# enrich ARGS...: meta-enrich against the fakes, bounded in time.
-enrich() {
-	timeout 120 "$PLEXPIPE_BIN/meta-enrich" --tmdb-url "$FAKE_TMDB" --imdb-url "$FAKE_IMDB" \
-		--imdb-queue "$BATS_TEST_TMPDIR/queue.json" "$@"
-}
-
-# ingest OUT: the fake Plex library as plex-ingest writes it.
-ingest() {
-	timeout 60 "$PLEXPIPE_BIN/plex-ingest" --plex-url "$FAKE_PLEX" --plex-token "$FAKE_PLEX_TOKEN" >"$1" 2>ingest.err
-}
+load enrich_fakes
 
 @test "meta-enrich fake: recorded 74 movies + 100 episodes: TMDb <= movies + shows, IMDb <= ids/5 per batch; warm run makes no request" {
 	skip_without_shared

@@ -2,28 +2,7 @@
 # enrich-faults.bats: meta-enrich when TMDb, IMDb or the cache fail: circuit breaker, stale answers, degraded items, cache trouble, replayable files.
 
 load helpers
-
-KEY=0123456789abcdef0123456789abcdef
-
-setup() {
-	cd "$BATS_TEST_TMPDIR"
-	export TMDB_API_KEY=$KEY
-}
-
-teardown() {
-	fake_stop
-}
-
-# enrich ARGS...: meta-enrich against the fakes (or the URLs given), bounded in time.
-enrich() {
-	timeout 120 "$PLEXPIPE_BIN/meta-enrich" --tmdb-url "${TMDB:-$FAKE_TMDB}" \
-		--imdb-url "${IMDB:-$FAKE_IMDB}" --imdb-queue "$BATS_TEST_TMPDIR/queue.json" "$@"
-}
-
-# ingest OUT: the fake Plex library as plex-ingest writes it.
-ingest() {
-	timeout 60 "$PLEXPIPE_BIN/plex-ingest" --plex-url "$FAKE_PLEX" --plex-token "$FAKE_PLEX_TOKEN" >"$1" 2>ingest.err
-}
+load enrich_fakes
 
 # refused_url: a loopback URL where nothing listens (the port was bound, then freed).
 refused_url() {

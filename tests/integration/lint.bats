@@ -8,7 +8,7 @@ setup() {
 @test "shellcheck: scripts, CI, test runner, benchmarks and test helpers" {
 	command -v shellcheck >/dev/null || skip "shellcheck not installed (scripts/install-deps installs it)"
 	files=(scripts/plex-load scripts/demo scripts/install-deps .ci/run tests/run bench/run
-		bench/*.sh tests/integration/helpers.bash tests/integration/fake-stages/* tests/valgrind/run tests/fuzz/run)
+		bench/*.sh tests/integration/helpers.bash tests/integration/enrich_fakes.bash tests/integration/fake-stages/* tests/valgrind/run tests/fuzz/run)
 	run shellcheck -x "${files[@]}"
 	echo "$output"
 	[ "$status" -eq 0 ]

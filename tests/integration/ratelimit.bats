@@ -2,17 +2,7 @@
 # ratelimit.bats: meta-enrich with no rate set against fake TMDb/IMDb that enforce a hidden limit: few 429s, output complete.
 
 load helpers
-
-KEY=0123456789abcdef0123456789abcdef
-
-setup() {
-	cd "$BATS_TEST_TMPDIR"
-	export TMDB_API_KEY=$KEY
-}
-
-teardown() {
-	fake_stop
-}
+load enrich_fakes
 
 @test "ratelimit: no rate set, TMDb refusing over 20/s and IMDb over 4/s (Retry-After 1): under 2% 429s, every item enriched" {
 	movies=400
