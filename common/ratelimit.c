@@ -531,30 +531,30 @@ ratelimit_rate(struct ratelimit *rl)
 	return ratelimit_rate_at(rl, -1);
 }
 
-long
-ratelimit_widenings(struct ratelimit *rl)
+/* A counter read under the lock: the cuts (0) or the widenings (1). */
+static long
+counter(struct ratelimit *rl, int widened)
 {
 	long	 n;
 
 	if (rl == NULL)
 		return 0;
 	rl_lock(rl);
-	n = rl->widened;
+	n = widened ? rl->widened : rl->cuts;
 	rl_unlock(rl);
 	return n;
 }
 
 long
+ratelimit_widenings(struct ratelimit *rl)
+{
+	return counter(rl, 1);
+}
+
+long
 ratelimit_decreases(struct ratelimit *rl)
 {
-	long	 n;
-
-	if (rl == NULL)
-		return 0;
-	rl_lock(rl);
-	n = rl->cuts;
-	rl_unlock(rl);
-	return n;
+	return counter(rl, 0);
 }
 
 void
