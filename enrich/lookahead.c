@@ -81,6 +81,8 @@ take_ids(struct buf *in, char **ids, size_t max)
 	}
 	memmove(p, p + used, in->len - used);
 	in->len -= used;
+	if (in->len >= LA_READ_MAX)
+		in->len = 0;	/* no id is that long: never wait on it */
 	return n;
 }
 
