@@ -162,6 +162,11 @@ def main(argv):
     for m in items[:20]:
         c.add("ndjson", compact(m) + b"\n")
 
+    # fuzz_jsplit: points lines as qdrant-upsert reads them (big, and a few small)
+    c.add("jsplit", compact({"kind": "points", "v": 1, "seq": 0, "points": points}))
+    for i, pt in enumerate(points[:12]):
+        c.add("jsplit", compact({"kind": "points", "v": 1, "seq": i, "points": [pt, None, pt]}))
+
     # fuzz_bm25: the texts points are made of
     seen = set()
     for doc in items[:60] + [json.loads(b) for b in list(tmdb.values())[:8] + imdb[:8]] + points:
