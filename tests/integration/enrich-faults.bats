@@ -57,10 +57,14 @@ refused_url() {
 	fake_config '{"tmdb":{"fail_rate":0.3,"fail_status":500}}'
 	enrich -j4 --enrichment-batch-size 5 --no-imdb --cache-dir c <in.ndjson >o 2>e || true
 	[ "$(grep -c 'counted as down' e)" -eq 0 ]
-	# retries get nearly everything through (a request fails for good with p = 0.3^4)
+	# retries get nearly everything through: a lookup fails for good with
+	# p = 0.3^4 = 0.8%, and which request draws a failure depends on arrival
+	# order, so the count varies run to run. In 31 runs here 0 were lost 26
+	# times, 1 four times, 2 once (that run failed a bound of 1); more than 3
+	# is a real regression.
 	got=$(jq -s '[.[] | select(.kind=="points") | .points[] | select(.payload.data.tmdb != null)] | length' o)
 	echo "# with TMDb data: $got flaky, $base healthy" >&3
-	[ "$got" -ge $((base - 1)) ]
+	[ "$got" -ge $((base - 3)) ]
 	[ "$(fake_stats '.tmdb.status_counts["500"]')" -ge 5 ]
 }
 
