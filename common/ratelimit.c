@@ -443,6 +443,21 @@ ratelimit_pause(struct ratelimit *rl, double seconds)
 	rl_unlock(rl);
 }
 
+/*
+ * A 429 to take for timing jitter (ratelimit.c's top says why): the
+ * bucket at its configured rate, no more sent in the second before than
+ * the guard lets go, no such 429 in the last RL_JITTER_QUIET seconds,
+ * and room to widen the window.
+ */
+static int
+jitter(const struct ratelimit *rl, double est, double now)
+{
+	return rl->ceiling > 0 && !lowered(rl) &&
+	    est <= floor(rl->ceiling) + rl->burst - 1 &&
+	    (rl->jitter_at < 0 || now - rl->jitter_at > RL_JITTER_QUIET) &&
+	    rl->window + RL_WINDOW_STEP <= RL_WINDOW_MAX + 1e-9;
+}
+
 void
 ratelimit_throttle_at(struct ratelimit *rl, double retry_after_s,
     double sent_at, double now)
@@ -463,35 +478,29 @@ ratelimit_throttle_at(struct ratelimit *rl, double retry_after_s,
 	est = (double)sent_before(rl, t);
 	if (est < 1)
 		est = 1;
-	if (rl->ceiling > 0 && !lowered(rl) &&
-	    est <= floor(rl->ceiling) + rl->burst - 1 &&
-	    (rl->jitter_at < 0 || now - rl->jitter_at > RL_JITTER_QUIET) &&
-	    rl->window + RL_WINDOW_STEP <= RL_WINDOW_MAX + 1e-9) {
+	if (jitter(rl, est, now)) {
 		rl->window += RL_WINDOW_STEP;
 		rl->jitter_at = now;
 		rl->widened++;
-		pause_locked(rl, now, drain_time(rl, now, est - 1));
-		rl->next_cut = now + RL_QUIET > rl->paused_until ?
-		    now + RL_QUIET : rl->paused_until;
-		goto out;
+	} else {
+		rl->slow_start = 0;
+		rl->fit = est - RL_FIT_MARGIN;
+		if (rl->fit < RL_MIN_RATE)
+			rl->fit = RL_MIN_RATE;
+		base = rl->rate > 0 && rl->rate < rl->fit ? rl->rate : rl->fit;
+		rl->rate = base * RL_CUT;
+		if (rl->rate < RL_MIN_RATE)
+			rl->rate = RL_MIN_RATE;
+		rl->cuts++;
+		rl->grown_at = now;
 	}
-	rl->slow_start = 0;
-	rl->fit = est - RL_FIT_MARGIN;
-	if (rl->fit < RL_MIN_RATE)
-		rl->fit = RL_MIN_RATE;
-	base = rl->rate > 0 && rl->rate < rl->fit ? rl->rate : rl->fit;
-	rl->rate = base * RL_CUT;
-	if (rl->rate < RL_MIN_RATE)
-		rl->rate = RL_MIN_RATE;
 	/*
 	 * With no Retry-After (or a short one), wait for the window to
 	 * drain; either pause leaves the bucket empty.
 	 */
 	pause_locked(rl, now, drain_time(rl, now, est - 1));
-	rl->cuts++;
 	rl->next_cut = now + RL_QUIET > rl->paused_until ?
 	    now + RL_QUIET : rl->paused_until;
-	rl->grown_at = now;
 out:
 	rl_unlock(rl);
 }
