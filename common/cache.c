@@ -267,11 +267,23 @@ out:
 	return rc;
 }
 
+
+/*
+ * A new temp file beside path (*tmp, the caller frees it even on
+ * failure): rename(2) over the entry must not cross file systems.
+ */
+static int
+temp_next_to(const char *path, char **tmp)
+{
+	size_t	 dlen = (size_t)(strrchr(path, '/') - path);
+
+	xasprintf(tmp, "%.*s/.%s.tmpXXXXXX", (int)dlen, path, path + dlen + 1);
+	return mkostemp(*tmp, O_CLOEXEC);
+}
 int
 cache_put(struct cache *c, const char *key, const void *data, size_t len)
 {
 	char	*path, *tmp = NULL;
-	size_t	 dlen;
 	int	 fd = -1, rc = -1, e;
 
 	if (!key_ok(key)) {
@@ -287,23 +299,19 @@ cache_put(struct cache *c, const char *key, const void *data, size_t len)
 		return -1;
 	}
 	path = entry_path(c, key);
-	/* the temp file sits next to the entry: rename must not cross file systems */
-	dlen = (size_t)(strrchr(path, '/') - path);
-	xasprintf(&tmp, "%.*s/.%s.tmpXXXXXX", (int)dlen, path, path + dlen + 1);
 	/*
 	 * The directories are made only when the entry's is missing: a
 	 * mkdir of every level before each store was most of the cache's
 	 * system calls (13,162 failing mkdirs for 3,739 stores).
 	 */
-	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1 && errno == ENOENT) {
+	if ((fd = temp_next_to(path, &tmp)) == -1 && errno == ENOENT) {
+		free(tmp);	/* mkostemp leaves a failed template undefined */
+		tmp = NULL;
 		if (mkdirs(path, 1) == -1) {
 			log_debug("cache: %s: %s", path, strerror(errno));
 			goto out;
 		}
-		free(tmp);
-		xasprintf(&tmp, "%.*s/.%s.tmpXXXXXX", (int)dlen, path,
-		    path + dlen + 1);
-		fd = mkostemp(tmp, O_CLOEXEC);
+		fd = temp_next_to(path, &tmp);
 	}
 	if (fd == -1) {
 		log_debug("cache: %s: %s", tmp, strerror(errno));
