@@ -282,8 +282,8 @@ enrich_imdb_fetch_done(const struct imdb_job *job)
 }
 
 /* After enrich_run: how many ids failed. */
-static size_t
-imdb_fetch_end(struct imdb_job *job)
+size_t
+enrich_imdb_fetch_end(struct imdb_job *job)
 {
 	size_t	 failed = job->failed;
 
@@ -293,18 +293,12 @@ imdb_fetch_end(struct imdb_job *job)
 }
 
 size_t
-enrich_imdb_fetch_end(struct imdb_job *job)
-{
-	return imdb_fetch_end(job);
-}
-
-size_t
 enrich_imdb_fetch(struct enrich_ctx *ctx, char **in, size_t n)
 {
 	struct imdb_job	*job = imdb_fetch_start(ctx, in, n, NULL);
 
 	enrich_run(ctx);
-	return imdb_fetch_end(job);
+	return enrich_imdb_fetch_end(job);
 }
 
 struct imdb_batch {
@@ -362,7 +356,7 @@ enrich_imdb_finish(struct imdb_batch *b)
 		return;
 	ctx = b->ctx;
 	items = b->items;
-	(void)imdb_fetch_end(b->job);
+	(void)enrich_imdb_fetch_end(b->job);
 	for (i = 0; i < b->n; i++) {
 		if (!b->miss[i])
 			continue;

@@ -58,8 +58,8 @@ struct lookahead {
 
 /* The child: one fetch of a few ids, with the strings it lends. */
 struct la_fetch {
-	struct imdb_job	*job;
-	char		**ids;
+	struct imdb_job	*job;		/* NULL: the slot is free */
+	char		**ids;		/* made once, `chunk` long */
 	size_t		 n;
 };
 
@@ -90,8 +90,9 @@ static void
 fetch_end(struct la_fetch *f)
 {
 	(void)enrich_imdb_fetch_end(f->job);
-	enrich_ids_free(f->ids, f->n);
-	memset(f, 0, sizeof(*f));
+	f->job = NULL;
+	while (f->n > 0)
+		free(f->ids[--f->n]);
 }
 
 /* Reads what the pipe holds, up to LA_READ_MAX buffered; 1 at EOF. */
@@ -130,7 +131,11 @@ lookahead_main(int in, const struct enrich_opts *o, struct enrich_stats *out)
 	/* groups of 5 ids, as many as may fly at once */
 	chunk = 5 * (size_t)(o->max_in_flight > 0 ? o->max_in_flight :
 	    ENRICH_MAX_IN_FLIGHT);
-	memset(f, 0, sizeof(f));
+	for (k = 0; k < LA_FETCHES; k++) {
+		f[k].job = NULL;
+		f[k].ids = xreallocarray(NULL, chunk, sizeof(*f[k].ids));
+		f[k].n = 0;
+	}
 	fcntl(in, F_SETFL, fcntl(in, F_GETFL) | O_NONBLOCK);
 	for (;;) {
 		busy = 0;
@@ -141,16 +146,10 @@ lookahead_main(int in, const struct enrich_opts *o, struct enrich_stats *out)
 				if (!eof && (pend.len == 0 ||
 				    memchr(pend.data, '\n', pend.len) == NULL))
 					eof = read_hints(in, &pend);
-				f[k].ids = xreallocarray(NULL, chunk,
-				    sizeof(*f[k].ids));
 				f[k].n = take_ids(&pend, f[k].ids, chunk);
 				if (f[k].n > 0)
 					f[k].job = enrich_imdb_fetch_start(&ctx,
 					    f[k].ids, f[k].n);
-				else {
-					free(f[k].ids);
-					f[k].ids = NULL;
-				}
 			}
 			busy += f[k].job != NULL;
 		}
