@@ -235,6 +235,22 @@ bounded_wait() {	# bounded_wait PID SECONDS: wait for PID, its status in $rc; fa
 	grep -qx 'qdrant-upsert got TERM' "$FAKE_LOG"
 }
 
+@test "SIGTERM to every process at once (systemctl stop, kill -- -PGID): statuses still reported, exit 143" {
+	FAKE_PLEX_INGEST_LINES=100000 FAKE_PLEX_INGEST_DELAY=0.02 start_bg
+	wait_for 10 stages_running
+	# systemd's KillMode=control-group signals every process of the unit,
+	# the shell that runs the pipeline and reports its statuses among them
+	pgids=$(ps -o pgid= --ppid "$LOADPID" | sort -u | sed 's/^ */-/')
+	[ -n "$pgids" ]
+	# shellcheck disable=SC2086  # one argument per process group
+	kill -TERM -- "-$LOADPID" $pgids
+	bounded_wait "$LOADPID" 15
+	[ "$rc" -eq 143 ]
+	grep -qx 'meta-enrich got TERM' "$FAKE_LOG"
+	[[ "$(last_line)" == *"stopped by SIGTERM"*"(statuses: plex-ingest"*"qdrant-upsert "*")" ]]
+	if grep -q 'without reporting' "$T/stderr"; then false; fi
+}
+
 @test "SIGINT is forwarded to every stage; exit 130" {
 	FAKE_PLEX_INGEST_LINES=100000 FAKE_PLEX_INGEST_DELAY=0.02 start_bg
 	wait_for 10 stages_running
