@@ -404,15 +404,17 @@ take_overlong(struct ndjson_reader *r, struct json_object **out,
 	    err);
 }
 
-enum ndjson_status
-ndjson_reader_take(struct ndjson_reader *r, struct json_object **out,
+/* The next record of a push reader, parsed into *out or (out NULL) its text only. */
+static enum ndjson_status
+take_record(struct ndjson_reader *r, struct json_object **out,
     struct ndjson_error *err)
 {
 	enum ndjson_status	 st;
 	char			*start, *nl;
 	size_t			 avail, len;
 
-	*out = NULL;
+	if (out != NULL)
+		*out = NULL;
 	r->raw = "";
 	r->raw_len = 0;
 	if (r->in.data == NULL)
@@ -456,6 +458,28 @@ ndjson_reader_take(struct ndjson_reader *r, struct json_object **out,
 		if (st != NDJSON_EOF)
 			return st;
 	}
+}
+
+enum ndjson_status
+ndjson_reader_take(struct ndjson_reader *r, struct json_object **out,
+    struct ndjson_error *err)
+{
+	return take_record(r, out, err);
+}
+
+enum ndjson_status
+ndjson_reader_take_text(struct ndjson_reader *r, const char **text,
+    size_t *len, struct ndjson_error *err)
+{
+	enum ndjson_status	 st;
+
+	*text = NULL;
+	*len = 0;
+	if ((st = take_record(r, NULL, err)) == NDJSON_OK) {
+		*text = r->raw;
+		*len = r->raw_len;
+	}
+	return st;
 }
 
 enum ndjson_status

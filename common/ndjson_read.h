@@ -89,20 +89,24 @@ size_t	 ndjson_reader_buffered(const struct ndjson_reader *);
 
 /*
  * For a reader that parses some lines its own way (qdrant-upsert splits
- * big `points` lines, jparse.h's jparse_split()): ndjson_read_text() is
- * ndjson_read() without the parse -- the same line numbers, length limit,
- * CR and blank-line rules -- and hands back the line's text (NDJSON_OK;
- * valid until the next read). ndjson_reader_parse() then parses that line
- * exactly as ndjson_read() would have, errors included.
+ * big `points` lines and meta-enrich big `plex` lines, jparse.h's
+ * jparse_split()): ndjson_read_text() is ndjson_read() without the parse
+ * -- the same line numbers, length limit, CR and blank-line rules -- and
+ * hands back the line's text (NDJSON_OK; valid until the next read).
+ * ndjson_reader_parse() then parses that line exactly as ndjson_read()
+ * would have, errors included.
  */
 enum ndjson_status ndjson_read_text(struct ndjson_reader *, const char **text,
 	    size_t *len, struct ndjson_error *err);
+/* The same for a push reader: ndjson_reader_take() without the parse. */
+enum ndjson_status ndjson_reader_take_text(struct ndjson_reader *,
+	    const char **text, size_t *len, struct ndjson_error *err);
 enum ndjson_status ndjson_reader_parse(struct ndjson_reader *,
 	    struct json_object **out, struct ndjson_error *err);
 /*
- * Parses an object element jparse_split() found in the line last read by
- * ndjson_read_text(), at line[off..off+len) (JPARSE_OBJECT |
- * JPARSE_CHECKED); errors name the reader and the line. NULL on error.
+ * Parses an object element jparse_split() found in the line last taken as
+ * text, at line[off..off+len) (JPARSE_OBJECT | JPARSE_CHECKED); errors
+ * name the reader and the line. NULL on error.
  */
 struct json_object *ndjson_reader_parse_span(struct ndjson_reader *,
 	    size_t off, size_t len, struct ndjson_error *err);

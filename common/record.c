@@ -106,8 +106,9 @@ all_objects(struct json_object *arr)
 	return 1;
 }
 
-const char *
-record_check_plex(struct json_object *o)
+/* objects: 1 or 0 when the caller knows whether every item is an object, -1 to look. */
+static const char *
+check_plex(struct json_object *o, int objects)
 {
 	struct json_object	*v;
 	const char		*why;
@@ -120,11 +121,25 @@ record_check_plex(struct json_object *o)
 		return "plex record: section is not an object";
 	if (!is_type(v = jmember(o, "items"), json_type_array))
 		return "plex record: items is not an array";
-	if (!all_objects(v))
+	if (objects == -1)
+		objects = all_objects(v);
+	if (!objects)
 		return "plex record: an item is not an object";
 	if (has(o, "shows") && !is_type(jmember(o, "shows"), json_type_object))
 		return "plex record: shows is not an object";
 	return NULL;
+}
+
+const char *
+record_check_plex(struct json_object *o)
+{
+	return check_plex(o, -1);
+}
+
+const char *
+record_check_plex_split(struct json_object *o, int all_objects)
+{
+	return check_plex(o, all_objects);
 }
 
 static const char not_object[] = "points record: a point is not an object";

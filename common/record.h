@@ -35,6 +35,8 @@ const char *record_check_points(struct json_object *);
  * all_objects says whether every element was an object.
  */
 const char *record_check_points_split(struct json_object *, int all_objects);
+/* The same for a plex record split on its items (meta-enrich's parent). */
+const char *record_check_plex_split(struct json_object *, int all_objects);
 const char *record_check_end(struct json_object *);
 const char *record_check_item(struct json_object *);	/* a Plex item: string ratingKey */
 const char *record_check_point(struct json_object *);	/* a point: id uint or UUID string */

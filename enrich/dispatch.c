@@ -128,12 +128,14 @@ handle_record(struct disp *d, struct json_object *j, const char *raw,
 			disp_flush_bare(d);
 		break;
 	case REC_PLEX:
+		/* only text jparse_split() doubts (or a replayed reject) comes here */
+		log_debug("stdin:%zu: plex record parsed whole", d->lineno);
 		if ((why = record_check_plex(j)) != NULL) {
 			bad_record(d, d->lineno, why, raw, len);
 			break;
 		}
 		disp_flush_bare(d);
-		disp_split_plex(d, j, raw, len);
+		disp_split_plex_tree(d, j, raw, len);
 		break;
 	case REC_END:
 		if ((why = record_check_end(j)) != NULL) {
@@ -168,6 +170,75 @@ handle_record(struct disp *d, struct json_object *j, const char *raw,
 }
 
 /*
+ * A plex line split, not parsed whole (jparse_split(), as qdrant-upsert
+ * splits points lines): a batch of 1,000 items is ~8 MB of text, and its
+ * tree would take ten times that. The envelope is parsed with an empty
+ * items array, and each item alone, for the facts that cutting needs;
+ * the jobs are made of the items' own texts. Returns -1 when the line is
+ * not a plex record to split (the caller parses it whole, which also
+ * names any error), else 0.
+ */
+static int
+split_plex_text(struct disp *d, const char *text, size_t len)
+{
+	struct ndjson_error	 err;
+	struct json_object	*env, *it;
+	struct plex_items	 pi;
+	struct item_fact	*f;
+	struct jspan		 arr, *el;
+	struct buf		 b = BUF_INIT;
+	const char		*why;
+	size_t			 i, n;
+	int			 objects = 1;
+
+	if (!jparse_split(text, len, "items", &arr, &el, &n))
+		return -1;
+	buf_append(&b, text, arr.off);
+	buf_appends(&b, "[]");
+	buf_append(&b, text + arr.off + arr.len, len - arr.off - arr.len);
+	env = ndjson_parse_string(b.data, b.len, &err);
+	buf_free(&b);
+	if (env == NULL || record_kind_of(env) != REC_PLEX) {
+		json_object_put(env);
+		free(el);
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		if (text[el[i].off] != '{')
+			objects = 0;
+	disp_flush_bare(d);
+	if ((why = record_check_plex_split(env, objects)) != NULL) {
+		bad_record(d, d->lineno, why, text, len);
+		json_object_put(env);
+		free(el);
+		return 0;
+	}
+	f = xreallocarray(NULL, n + 1, sizeof(*f));
+	for (i = 0; i < n; i++) {
+		if ((it = ndjson_reader_parse_span(d->rd, el[i].off,
+		    el[i].len, &err)) == NULL) {
+			/* jparse_split vouched for it: not expected */
+			bad_record(d, d->lineno, err.reason, text, len);
+			disp_item_facts_free(f, i);
+			free(el);
+			json_object_put(env);
+			return 0;
+		}
+		disp_item_fact(it, &f[i]);
+		json_object_put(it);
+	}
+	pi.text = text;
+	pi.el = el;
+	pi.facts = f;
+	pi.n = n;
+	disp_split_plex(d, env, &pi, text, len);
+	disp_item_facts_free(f, n);
+	free(el);
+	json_object_put(env);
+	return 0;
+}
+
+/*
  * Takes the records the reader holds while the ring has room; the reader
  * (ndjson_read.c) splits lines, counts them and judges each line.
  */
@@ -182,7 +253,8 @@ take_lines(struct disp *d)
 
 	while (!d->input_done && d->count + 2 <= d->cap &&
 	    d->queued < QUEUE_MAX && d->res->fatal == 0) {
-		st = ndjson_reader_take(d->rd, &j, &err);
+		j = NULL;
+		st = ndjson_reader_take_text(d->rd, &raw, &len, &err);
 		if (st == NDJSON_AGAIN) {
 			d->need_input = 1;
 			break;
@@ -195,11 +267,14 @@ take_lines(struct disp *d)
 			break;
 		}
 		d->lineno = ndjson_reader_line(d->rd);
+		if (st == NDJSON_OK && split_plex_text(d, raw, len) == 0)
+			continue;
+		if (st == NDJSON_OK)
+			st = ndjson_reader_parse(d->rd, &j, &err);
 		if (st == NDJSON_BAD) {
 			bad_record(d, err.line, err.reason, err.raw, err.raw_len);
 			continue;
 		}
-		raw = ndjson_reader_raw(d->rd, &len);
 		handle_record(d, j, raw, len);
 		json_object_put(j);
 	}

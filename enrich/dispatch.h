@@ -7,6 +7,7 @@
 
 #include "buf.h"
 #include "enrich.h"
+#include "jparse.h"
 
 struct json_object;
 struct ndjson_reader;
@@ -108,8 +109,28 @@ struct unit	*disp_unit_add(struct disp *, enum unit_kind);
 void		 disp_unit_clear(struct disp *, struct unit *);
 /* The pending bare items become one batch unit, in jobs. */
 void		 disp_flush_bare(struct disp *);
-/* A plex batch (j, its text raw) becomes batch units, in jobs. */
-void		 disp_split_plex(struct disp *, struct json_object *j,
+/*
+ * A plex batch becomes batch units, in jobs. Its items are texts (the
+ * line's own, when jparse_split() cut it, so no tree of the whole batch
+ * is built) with the facts that cutting needs; env is the record without
+ * its items (or with them: they are not read), raw its whole text.
+ */
+struct item_fact {
+	char		*show;		/* grandparentRatingKey, or NULL */
+	char		 imdb[24];	/* the IMDb id a worker looks up, or "" */
+};
+struct plex_items {
+	const char		*text;	/* item i is text[el[i].off..][..len] */
+	const struct jspan	*el;
+	const struct item_fact	*facts;
+	size_t			 n;
+};
+void		 disp_item_fact(struct json_object *item, struct item_fact *);
+void		 disp_item_facts_free(struct item_fact *, size_t n);
+void		 disp_split_plex(struct disp *, struct json_object *env,
+		    const struct plex_items *, const char *raw, size_t len);
+/* The same for a plex batch parsed whole (j, its text raw). */
+void		 disp_split_plex_tree(struct disp *, struct json_object *j,
 		    const char *raw, size_t len);
 /* The oldest job that may go to a worker now, or NULL; *ord, *idx: where. */
 struct job	*disp_next_job(struct disp *, int stopping, size_t *ord,

@@ -102,36 +102,48 @@ job_add(struct disp *d, struct unit *u, char *text, size_t len,
 }
 
 /*
- * The IMDb id a worker looks up for this item (batch.c looks up movies,
- * episodes and shows with a rating key), or NULL.
+ * What cutting and hinting need of an item (its show, the IMDb id a
+ * worker looks up: batch.c looks up movies, episodes and shows with a
+ * rating key), kept so that no item's tree outlives its parse.
  */
-static const char *
-item_imdb(struct json_object *it, struct ext_ids *ids)
+void
+disp_item_fact(struct json_object *it, struct item_fact *f)
 {
-	const char	*t = jget_str(it, "type");
+	struct ext_ids	 ids;
+	const char	*t = jget_str(it, "type"), *rk;
 
+	rk = jget_str(it, "grandparentRatingKey");
+	f->show = rk != NULL ? xstrdup(rk) : NULL;
+	f->imdb[0] = '\0';
 	if (t == NULL || jget_str(it, "ratingKey") == NULL ||
 	    (strcmp(t, "movie") != 0 && strcmp(t, "episode") != 0 &&
 	    strcmp(t, "show") != 0))
-		return NULL;
-	enrich_ext_ids(it, ids);
-	return ids->imdb[0] != '\0' ? ids->imdb : NULL;
+		return;
+	enrich_ext_ids(it, &ids);
+	strlcpy(f->imdb, ids.imdb, sizeof(f->imdb));
+}
+
+void
+disp_item_facts_free(struct item_fact *f, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		free(f[i].show);
+	free(f);
 }
 
 /* Hands the IMDb ids of items [from, to) to the look-ahead (lookahead.c). */
 static void
-hint_items(struct disp *d, struct json_object *items, size_t from, size_t to)
+hint_items(struct disp *d, const struct item_fact *f, size_t from, size_t to)
 {
-	struct ext_ids	 ids;
-	const char	*id;
-	size_t		 i;
+	size_t	 i;
 
 	if (d->la == NULL)
 		return;
 	for (i = from; i < to; i++)
-		if ((id = item_imdb(json_object_array_get_idx(items, i),
-		    &ids)) != NULL)
-			lookahead_hint(d->la, id);
+		if (f[i].imdb[0] != '\0')
+			lookahead_hint(d->la, f[i].imdb);
 }
 
 /*
@@ -144,26 +156,24 @@ hint_items(struct disp *d, struct json_object *items, size_t from, size_t to)
  * by the input alone, so output is the same for every -j.
  */
 static size_t
-piece_end(struct json_object *items, size_t start, size_t n, size_t max,
+piece_end(const struct item_fact *f, size_t start, size_t n, size_t max,
     int imdb)
 {
-	struct json_object	*it, *seen = NULL;
-	struct ext_ids		 ids;
-	const char		*prev = NULL, *rk, *id;
+	struct json_object	*seen = NULL;
+	const char		*prev = NULL, *rk;
 	size_t			 i, nid = 0;
 
 	if (imdb)
 		seen = json_object_new_object();
 	for (i = start; i < n; i++) {
-		it = json_object_array_get_idx(items, i);
-		rk = jget_str(it, "grandparentRatingKey");
+		rk = f[i].show;
 		if (i - start >= max && nid % IMDB_GROUP == 0 &&
 		    (rk == NULL || prev == NULL || strcmp(rk, prev) != 0))
 			break;
 		prev = rk;
-		if (imdb && (id = item_imdb(it, &ids)) != NULL &&
-		    !json_object_object_get_ex(seen, id, NULL)) {
-			json_object_object_add(seen, id, NULL);
+		if (imdb && f[i].imdb[0] != '\0' &&
+		    !json_object_object_get_ex(seen, f[i].imdb, NULL)) {
+			json_object_object_add(seen, f[i].imdb, NULL);
 			nid++;
 		}
 	}
@@ -176,6 +186,7 @@ void
 disp_flush_bare(struct disp *d)
 {
 	struct json_object	*job, *arr;
+	struct item_fact	*f;
 	struct unit		*u;
 	const char		*s;
 	size_t			 len, n, i, from, to;
@@ -183,11 +194,14 @@ disp_flush_bare(struct disp *d)
 	if (d->bare == NULL)
 		return;
 	n = json_object_array_length(d->bare);
+	f = xreallocarray(NULL, n + 1, sizeof(*f));
+	for (i = 0; i < n; i++)
+		disp_item_fact(json_object_array_get_idx(d->bare, i), &f[i]);
 	u = disp_unit_add(d, U_BATCH);
 	u->seq = d->next_seq++;
 	u->bare = 1;
 	for (from = 0; from < n; from = to) {
-		to = piece_end(d->bare, from, n, JOB_ITEMS, 1);
+		to = piece_end(f, from, n, JOB_ITEMS, 1);
 		arr = json_object_new_array();
 		for (i = from; i < to; i++)
 			json_object_array_add(arr, json_object_get(
@@ -197,9 +211,10 @@ disp_flush_bare(struct disp *d)
 		s = ndjson_to_string(job, &len);
 		job_add(d, u, xstrndup(s, len), len, to - from,
 		    d->bare_lines + from, to - from);
-		hint_items(d, d->bare, from, to);
+		hint_items(d, f, from, to);
 		json_object_put(job);
 	}
+	disp_item_facts_free(f, n);
 	json_object_put(d->bare);
 	free(d->bare_lines);
 	d->bare = NULL;
@@ -209,37 +224,41 @@ disp_flush_bare(struct disp *d)
 /*
  * Items [from, to) of a plex batch and the shows they need, as a plex
  * record with the batch's other members (kind, seq, section ...), so
- * that a job sent to the reject file replays as it is.
+ * that a job sent to the reject file replays as it is. "items" is built
+ * last, empty, and the items' own texts go between its brackets.
  */
 static char *
-plex_piece(struct json_object *rec, struct json_object *items,
-    struct json_object *shows, size_t from, size_t to, size_t *len)
+plex_piece(struct json_object *env, const struct plex_items *pi,
+    size_t from, size_t to, size_t *len)
 {
-	struct json_object	*job, *arr, *sub, *it, *sh;
+	struct json_object	*job, *sub, *sh, *shows = jget_obj(env, "shows");
+	struct buf		 b = BUF_INIT;
 	const char		*rk, *s;
-	char			*text;
-	size_t			 i;
+	size_t			 i, slen;
 
 	job = json_object_new_object();
-	json_object_object_foreach(rec, k, v)
+	json_object_object_foreach(env, k, v)
 		if (strcmp(k, "items") != 0 && strcmp(k, "shows") != 0)
 			jadd_ref(job, k, v);
-	arr = json_object_new_array();
 	sub = json_object_new_object();
 	for (i = from; i < to; i++) {
-		it = json_object_array_get_idx(items, i);
-		json_object_array_add(arr, json_object_get(it));
-		rk = jget_str(it, "grandparentRatingKey");
+		rk = pi->facts[i].show;
 		if (rk != NULL && (sh = jget_obj(shows, rk)) != NULL &&
 		    jget_obj(sub, rk) == NULL)
 			jadd_ref(sub, rk, sh);
 	}
-	json_object_object_add(job, "items", arr);
 	json_object_object_add(job, "shows", sub);
-	s = ndjson_to_string(job, len);
-	text = xstrndup(s, *len);
+	json_object_object_add(job, "items", json_object_new_array());
+	s = ndjson_to_string(job, &slen);
+	buf_append(&b, s, slen - 2);	/* up to "items":[ */
+	for (i = from; i < to; i++) {
+		if (i > from)
+			buf_append(&b, ",", 1);
+		buf_append(&b, pi->text + pi->el[i].off, pi->el[i].len);
+	}
+	buf_appends(&b, "]}");
 	json_object_put(job);
-	return text;
+	return buf_release(&b, len);
 }
 
 /*
@@ -249,36 +268,67 @@ plex_piece(struct json_object *rec, struct json_object *items,
  * is the whole batch keeps the batch's own text.
  */
 void
-disp_split_plex(struct disp *d, struct json_object *j, const char *raw, size_t len)
+disp_split_plex(struct disp *d, struct json_object *env,
+    const struct plex_items *pi, const char *raw, size_t len)
 {
-	struct json_object	*items = jget_arr(j, "items"), *shows;
-	struct unit		*u;
-	size_t			 n, from, to, jfrom, jto, tlen;
-	char			*text;
+	struct unit	*u;
+	size_t		 n = pi->n, from, to, jfrom, jto, tlen;
+	char		*text;
 
-	n = items != NULL ? json_object_array_length(items) : 0;
-	shows = jget_obj(j, "shows");
 	from = 0;
 	do {
 		to = n <= (size_t)d->o->batch_size ? n :
-		    piece_end(items, from, n, (size_t)d->o->batch_size, 0);
+		    piece_end(pi->facts, from, n, (size_t)d->o->batch_size, 0);
 		u = disp_unit_add(d, U_BATCH);
 		u->seq = d->next_seq++;
 		jfrom = from;
 		do {
-			jto = piece_end(items, jfrom, to, JOB_ITEMS, 1);
+			jto = piece_end(pi->facts, jfrom, to, JOB_ITEMS, 1);
 			if (jfrom == 0 && jto == n) {
 				text = xstrndup(raw, len);
 				tlen = len;
 			} else
-				text = plex_piece(j, items, shows, jfrom, jto,
-				    &tlen);
+				text = plex_piece(env, pi, jfrom, jto, &tlen);
 			job_add(d, u, text, tlen, jto - jfrom, &d->lineno, 1);
-			hint_items(d, items, jfrom, jto);
+			hint_items(d, pi->facts, jfrom, jto);
 			jfrom = jto;
 		} while (jfrom < to);
 		from = to;
 	} while (from < n);
+}
+
+/* The same for a plex batch parsed whole (j): its items are serialized again. */
+void
+disp_split_plex_tree(struct disp *d, struct json_object *j, const char *raw,
+    size_t len)
+{
+	struct json_object	*items = jget_arr(j, "items");
+	struct plex_items	 pi;
+	struct item_fact	*f;
+	struct jspan		*el;
+	struct buf		 b = BUF_INIT;
+	const char		*s;
+	size_t			 i, n, slen;
+
+	n = items != NULL ? json_object_array_length(items) : 0;
+	f = xreallocarray(NULL, n + 1, sizeof(*f));
+	el = xreallocarray(NULL, n + 1, sizeof(*el));
+	for (i = 0; i < n; i++) {
+		disp_item_fact(json_object_array_get_idx(items, i), &f[i]);
+		s = ndjson_to_string(json_object_array_get_idx(items, i),
+		    &slen);
+		el[i].off = b.len;
+		el[i].len = slen;
+		buf_append(&b, s, slen);
+	}
+	pi.text = b.data;
+	pi.el = el;
+	pi.facts = f;
+	pi.n = n;
+	disp_split_plex(d, j, &pi, raw, len);
+	disp_item_facts_free(f, n);
+	free(el);
+	buf_free(&b);
 }
 
 static struct json_object *

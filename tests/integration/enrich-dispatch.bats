@@ -60,6 +60,40 @@ imdb_per_job() {
 	[ "$(jq -s '[.[] | select(.kind=="points") | .points[]] | length' s1)" -eq 130 ]
 }
 
+@test "meta-enrich dispatch: a plex line is split on its items, not parsed whole: the same bytes as a whole parse, and 1,000 items in bounded memory" {
+	fake_start --movies 1000 --shows 3 --seasons 2 --episodes 10 --collections 0
+	timeout 60 "$PLEXPIPE_BIN/plex-ingest" --plex-url "$FAKE_PLEX" --plex-token "$FAKE_PLEX_TOKEN" \
+		--plex-chunk-size 1000 >in.ndjson 2>ingest.err
+	[ "$(jq -s '[.[] | select(.kind=="plex") | .items | length] | max' in.ndjson)" -eq 1000 ]
+	# the same library with a surrogate-pair escape in every plex record, which
+	# jparse_split() leaves to the whole parse; the escape and the raw
+	# character are the same string, so the output must be the same bytes
+	jq -c 'if .kind == "plex" then .items[0].title += " \ud83c\udfac" else . end' in.ndjson >raw.ndjson
+	sed 's/\xf0\x9f\x8e\xac/\\ud83c\\udfac/' raw.ndjson >esc.ndjson
+	! cmp -s raw.ndjson esc.ndjson
+	for f in raw esc; do
+		enrich -j2 -vv --offline --enrichment-batch-size 100 --cache-dir c <"$f.ndjson" >"$f.out" 2>"$f.err"
+	done
+	cmp raw.out esc.out
+	[ "$(jq -s '[.[] | select(.kind=="points") | .points[]] | length' raw.out)" -eq 1060 ]
+	grep -q '"title":"[^"]* 🎬"' raw.out
+	# which path each took
+	if grep -q 'plex record parsed whole' raw.err; then false; fi
+	[ "$(grep -c 'plex record parsed whole' esc.err)" -eq "$(grep -c '"kind":"plex"' esc.ndjson)" ]
+	# one 1,000-item line: its tree alone took ~75 MB (ASan's quarantine
+	# would keep what is freed; no effect without ASan)
+	ASAN_OPTIONS="${ASAN_OPTIONS:-}:quarantine_size_mb=0" timeout 120 python3 -c '
+import resource, subprocess, sys
+rc = subprocess.run(sys.argv[1:], stdin=open("in.ndjson"), stdout=open("big.out", "w")).returncode
+print(rc, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024)' \
+		"$PLEXPIPE_BIN/meta-enrich" -j2 --offline --cache-dir c --imdb-queue q.json >rss 2>big.err
+	read -r rc mb <rss
+	echo "# $(wc -c <in.ndjson) bytes of plex records, 1,000 items in one line: peak RSS ${mb} MB" >&3
+	[ "$rc" -eq 0 ]
+	[ "$(jq -s '[.[] | select(.kind=="points") | .points[]] | length' big.out)" -eq 1060 ]
+	[ "$mb" -lt 60 ]
+}
+
 @test "meta-enrich dispatch: SIGTERM in a batch of several jobs: the batch is finished and written whole, the rest is not, exit 143" {
 	fake_start --movies 120 --shows 0 --collections 0
 	ingest in.ndjson

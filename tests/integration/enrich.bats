@@ -103,6 +103,30 @@ setup() {
 	[ "$status" -eq 3 ]
 }
 
+@test "meta-enrich: a plex record of the wrong shape is rejected with its reason, split on its items or parsed whole alike" {
+	# line 3 has a surrogate-pair escape, which leaves it to the whole parse
+	cat >bad.ndjson <<-'EOF'
+	{"kind":"plex","v":1,"seq":5,"items":[1,{"ratingKey":"9"}]}
+	{"kind":"plex","v":2,"items":[]}
+	{"kind":"plex","v":1,"seq":6,"x":"\ud83c\udfac","items":[{"ratingKey":"9"},"a"]}
+	{"kind":"plex","items":[],"shows":[]}
+	{"kind":"plex","items":{}}
+	{"kind":"plex","section":"Movies","items":[{"ratingKey":"9"}]}
+	{"kind":"end","v":1,"complete":true,"items":0}
+	EOF
+	run ME -vv --offline --cache-dir c --reject-file rej.ndjson <bad.ndjson
+	[ "$status" -eq 4 ]
+	[ "$(jq -r '"\(.line) \(.error)"' rej.ndjson)" = "1 plex record: an item is not an object
+2 plex record: v is not 1
+3 plex record: an item is not an object
+4 plex record: shows is not an object
+5 plex record: items is not an array
+6 plex record: section is not an object" ]
+	# each record is kept as it was read
+	[ "$(jq -r .record rej.ndjson)" = "$(head -n 6 bad.ndjson)" ]
+	[ "$(grep -c 'plex record parsed whole' <<<"$output")" -eq 2 ]
+}
+
 @test "meta-enrich: lines are split by the shared NDJSON reader: CRLF, an unfinished line, no final newline" {
 	{
 		head -n 1 in.ndjson | sed 's/$/\r/'

@@ -359,6 +359,40 @@ test_text_then_parse(void)
 	ok(a.len > 0 && strstr(a.data, "bad@7:21 two:7:21: line longer") != NULL,
 	    "text then parse: the reference run saw the long line");
 	is_str(b.data, a.data, "text then parse: the same as ndjson_read");
+	/* and a push reader's take_text then parse is its take */
+	for (pass = 0; pass < 2; pass++) {
+		buf_reset(pass ? &b : &a);
+		r = ndjson_reader_new_push("two", 20);
+		ndjson_reader_feed(r, in, sizeof(in) - 1);
+		ndjson_reader_feed_eof(r);
+		for (;;) {
+			if (pass == 0)
+				st = ndjson_reader_take(r, &o, &err);
+			else if ((st = ndjson_reader_take_text(r, &text, &len,
+			    &err)) == NDJSON_OK) {
+				if (len != strlen(text))
+					buf_printf(&b, "len? ");
+				st = ndjson_reader_parse(r, &o, &err);
+			}
+			if (st != NDJSON_OK && st != NDJSON_BAD)
+				break;
+			if (st == NDJSON_OK) {
+				text = ndjson_reader_raw(r, &len);
+				buf_printf(pass ? &b : &a, "ok@%zu[%.*s] ",
+				    ndjson_reader_line(r), (int)len, text);
+				json_object_put(o);
+			} else
+				buf_printf(pass ? &b : &a, "bad@%zu:%zu %s [%.*s]%d ",
+				    err.line, err.col, err.message,
+				    (int)err.raw_len, err.raw, err.raw_truncated);
+		}
+		buf_printf(pass ? &b : &a, "end %d", st);
+		ndjson_reader_free(r);
+	}
+	ok(strstr(a.data, "ok@4[{\"n\":2}]") != NULL &&
+	    strstr(a.data, "end 0") != NULL,
+	    "push take text then parse: the reference run took every line");
+	is_str(b.data, a.data, "push take text then parse: the same as take");
 	buf_free(&a);
 	buf_free(&b);
 }

@@ -74,6 +74,29 @@ test_checks(void)
 	is_str(check(fn, "{\"kind\":\"plex\",\"items\":[],\"shows\":[]}"),
 	    "plex record: shows is not an object", "plex shows not object");
 
+	/* split: the envelope's items are [], the caller says if all were objects */
+	{
+		struct json_object	*o;
+		const char		*why;
+
+		o = parse("{\"kind\":\"plex\",\"v\":1,\"items\":[],\"shows\":[]}");
+		why = record_check_plex_split(o, 0);
+		is_str(why ? why : "", "plex record: an item is not an object",
+		    "plex split: items come before shows, as whole");
+		why = record_check_plex_split(o, 1);
+		is_str(why ? why : "", "plex record: shows is not an object",
+		    "plex split: then shows");
+		json_object_put(o);
+		o = parse("{\"kind\":\"plex\",\"v\":2,\"items\":[]}");
+		why = record_check_plex_split(o, 0);
+		is_str(why ? why : "", "plex record: v is not 1",
+		    "plex split: the head first");
+		json_object_put(o);
+		o = parse("{\"kind\":\"plex\",\"items\":[]}");
+		ok(record_check_plex_split(o, 1) == NULL, "plex split: good");
+		json_object_put(o);
+	}
+
 	fn = record_check_points;
 	is_str(check(fn, "{\"kind\":\"points\",\"v\":1,\"seq\":3,\"points\":[]}"), "",
 	    "good points record");
