@@ -101,18 +101,11 @@ write_line(struct reject_file *rf, const char *s, size_t len)
 {
 	char	 err[512];
 
-	if (rf->fd == -1) {
-		if (statedir_ensure_for(rf->path, err, sizeof(err)) != 0) {
-			log_error("%s", err);
-			return -1;
-		}
-		/* rejected lines are library data: private, like the state dir */
-		rf->fd = open(rf->path, O_WRONLY | O_CREAT | O_APPEND |
-		    O_CLOEXEC, STATEDIR_FILE_MODE);
-		if (rf->fd == -1) {
-			log_error("%s: %s", rf->path, strerror(errno));
-			return -1;
-		}
+	/* rejected lines are library data: private, like the state dir */
+	if (rf->fd == -1 &&
+	    (rf->fd = statedir_open_append(rf->path, err, sizeof(err))) == -1) {
+		log_error("%s", err);
+		return -1;
 	}
 	if (write_full(rf->fd, s, len) == -1) {
 		log_error("%s: write: %s", rf->path, strerror(errno));

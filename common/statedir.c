@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,6 +109,19 @@ statedir_ensure_for(const char *path, char *err, size_t errlen)
 	if (path == NULL || strncmp(path, d, n) != 0 || path[n] != '/')
 		return 0;
 	return statedir_ensure(err, errlen);
+}
+
+int
+statedir_open_append(const char *path, char *err, size_t errlen)
+{
+	int	 fd;
+
+	if (statedir_ensure_for(path, err, errlen) != 0)
+		return -1;
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+	    STATEDIR_FILE_MODE)) == -1)
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	return fd;
 }
 
 char *

@@ -30,6 +30,13 @@ const char *statedir_file(const char *name);
 int	 statedir_ensure_for(const char *path, char *err, size_t errlen);
 
 /*
+ * A state file (dead letters, rejects) opened to append, its directory
+ * made first as statedir_ensure_for() says, mode STATEDIR_FILE_MODE when
+ * new. The fd, or -1 with a message naming the file or directory in err.
+ */
+int	 statedir_open_append(const char *path, char *err, size_t errlen);
+
+/*
  * path as an absolute path, allocated, for messages that tell a person
  * where a file is ("/home/u/.local/state/plexpipe/x" rather than "x").
  * The file need not exist; "." and ".." components are kept as given.

@@ -6,6 +6,7 @@ UPSERT_SRCS = \
 	upsert/cleanup.c \
 	upsert/collection.c \
 	upsert/count_points.c \
+	upsert/dead_letter.c \
 	upsert/dry_run.c \
 	upsert/embed_client.c \
 	upsert/murmur3.c \

@@ -40,23 +40,19 @@
  */
 #include <sys/queue.h>
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <json-c/json.h>
 
 #include "buf.h"
+#include "dead_letter.h"
 #include "exitcode.h"
 #include "http.h"
 #include "jparse.h"
 #include "jsonutil.h"
 #include "log.h"
 #include "ndjson_write.h"
-#include "record.h"
-#include "statedir.h"
 #include "xalloc.h"
 #include "upsert.h"
 
@@ -150,8 +146,7 @@ struct upsert_run {
 	int64_t			 seq;
 	int			 consec_fail;
 	int			 fatal;
-	FILE			*dl;
-	struct ndjson_writer	*dlw;
+	struct dead_letter	*dl;		/* NULL for --dry-run */
 	char			**held_keys;	/* rating keys of held points */
 	size_t			 nheld, heldcap;
 	struct upsert_stats	 st;
@@ -183,6 +178,8 @@ upsert_run_new(const struct upsert_config *cfg, struct upsert_qdrant *q,
 		run->qm = http_multi_new(q->client, cfg->concurrency);
 	if (embed != NULL && !cfg->dry_run)
 		run->em = http_multi_new(embed, cfg->concurrency);
+	if (!cfg->dry_run)
+		run->dl = dead_letter_new(cfg->dead_letter);
 	TAILQ_INIT(&run->batches);
 	TAILQ_INIT(&run->reqs);
 	TAILQ_INIT(&run->dryq);
@@ -322,84 +319,47 @@ upsert_run_free(struct upsert_run *run)
 	free(run);
 }
 
-/* --- dead letters --- */
-
-static int
-dl_open(struct upsert_run *run)
-{
-	char	 err[512];
-	int	 fd;
-
-	if (run->dlw != NULL)
-		return 0;
-	if (statedir_ensure_for(run->cfg->dead_letter, err, sizeof(err)) != 0) {
-		log_error("dead-letter file: %s", err);
-		run->fatal = EXIT_FATAL;
-		return -1;
-	}
-	/* dead letters hold whole points: private, like the state dir */
-	if ((fd = open(run->cfg->dead_letter, O_WRONLY | O_CREAT | O_APPEND |
-	    O_CLOEXEC, STATEDIR_FILE_MODE)) == -1 ||
-	    (run->dl = fdopen(fd, "a")) == NULL) {
-		log_error("dead-letter file %s: %s", run->cfg->dead_letter,
-		    strerror(errno));
-		if (fd != -1)
-			close(fd);
-		run->fatal = EXIT_FATAL;
-		return -1;
-	}
-	run->dlw = ndjson_writer_new(run->dl, run->cfg->dead_letter);
-	return 0;
-}
+/* --- dead letters (dead_letter.c) --- */
 
 /*
  * Appends the listed points of b as one points record, each as it was
  * read, its "degraded" last (a replay must know it is degraded as much
- * as this run did).
+ * as this run did). --dry-run writes nothing: the points are counted.
  */
 static void
 dl_write(struct upsert_run *run, struct batch *b, const size_t *idx, size_t n)
 {
-	struct json_object	*rec, *arr, *o, *deg;
+	struct json_object	*arr = NULL, *o, *deg;
 	struct jerr		 err;
 	struct bpoint		*p;
 	size_t			 i;
 
 	if (n == 0)
 		return;
-	if (run->cfg->dry_run) {
-		/* --dry-run writes nothing: the points are only counted */
-		for (i = 0; i < n; i++) {
-			p = &b->pts[idx ? idx[i] : i];
-			p->done = 1;
-			point_release(run, p);
+	if (run->dl != NULL) {
+		if (dead_letter_open(run->dl) != 0) {
+			run->fatal = EXIT_FATAL;
+			return;
 		}
-		b->dead += n;
-		run->st.dead_lettered += n;
-		return;
+		arr = json_object_new_array_ext((int)n);
 	}
-	if (dl_open(run) != 0)
-		return;
-	arr = json_object_new_array_ext((int)n);
 	for (i = 0; i < n; i++) {
 		p = &b->pts[idx ? idx[i] : i];
-		if ((o = jparse(p->raw, p->rawlen, "point", &err)) == NULL)
-			o = json_object_new_object();	/* our own copy: not expected */
-		if (json_object_object_get_ex(o, "degraded", &deg)) {
-			json_object_get(deg);
-			json_object_object_del(o, "degraded");
-			json_object_object_add(o, "degraded", deg);
+		if (arr != NULL) {
+			if ((o = jparse(p->raw, p->rawlen, "point", &err)) == NULL)
+				o = json_object_new_object();	/* our own copy: not expected */
+			if (json_object_object_get_ex(o, "degraded", &deg)) {
+				json_object_get(deg);
+				json_object_object_del(o, "degraded");
+				json_object_object_add(o, "degraded", deg);
+			}
+			json_object_array_add(arr, o);
 		}
-		json_object_array_add(arr, o);
 		p->done = 1;
 		point_release(run, p);
 	}
-	rec = record_points_new(b->seq, arr);
-	if (ndjson_write(run->dlw, rec) != 0 || ndjson_flush(run->dlw) != 0) {
-		log_error("dead-letter file %s: write failed", run->cfg->dead_letter);
+	if (arr != NULL && dead_letter_add(run->dl, b->seq, arr) != 0)
 		run->fatal = EXIT_FATAL;
-	}
-	json_object_put(rec);
 	b->dead += n;
 	run->st.dead_lettered += n;
 }
@@ -421,28 +381,9 @@ dl_rest(struct upsert_run *run, struct batch *b)
 int
 upsert_run_close_dead_letter(struct upsert_run *run)
 {
-	struct json_object	*end, *stats;
-	int			 rc = 0;
+	int	 rc;
 
-	if (run->dlw == NULL)
-		return 0;
-	/*
-	 * A closing end record (complete: false) makes the file a whole run:
-	 * replaying it exits 0 and never triggers stale cleanup.
-	 */
-	end = record_end_new(0);
-	stats = json_object_new_object();
-	json_object_object_add(stats, "dead_lettered",
-	    json_object_new_int64((int64_t)run->st.dead_lettered));
-	record_end_add_stats(end, "qdrant-upsert", stats);
-	ndjson_write(run->dlw, end);
-	json_object_put(end);
-	if (ndjson_writer_close(run->dlw, 1) != 0) {
-		log_error("dead-letter file %s: %s", run->cfg->dead_letter,
-		    strerror(errno));
-		rc = -1;
-	}
-	run->dlw = NULL;
+	rc = dead_letter_close(run->dl, run->st.dead_lettered);
 	run->dl = NULL;
 	return rc;
 }
@@ -1244,8 +1185,10 @@ upsert_run_spool_pending(struct upsert_run *run)
 		run->active++;
 	}
 	while ((b = TAILQ_FIRST(&run->batches)) != NULL) {
-		if (!run->cfg->dry_run && run->dlw == NULL && dl_open(run) != 0)
+		if (run->dl != NULL && dead_letter_open(run->dl) != 0) {
+			run->fatal = EXIT_FATAL;
 			return;
+		}
 		snprintf(b->error, sizeof(b->error), "interrupted");
 		to_dead(run, b);
 	}

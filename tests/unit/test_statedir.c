@@ -39,6 +39,31 @@ main(void)
 	    "missing parents are 0700 too");
 	ok(statedir_ensure(err, sizeof(err)) == 0, "ensure twice is fine");
 
+	/* a state file opened to append: private, appended to, errors named */
+	{
+		char	 rm[600];
+		int	 fd, fd2;
+
+		snprintf(rm, sizeof(rm), "rm -rf '%s/x'", dir);
+		(void)!system(rm);
+		fd = statedir_open_append(sf, err, sizeof(err));
+		ok(fd >= 0 && fstat(fd, &st) == 0 && (st.st_mode & 0777) == 0600,
+		    "append: the directory is made again, the file is 0600");
+		fd2 = statedir_open_append(sf, err, sizeof(err));
+		ok(fd2 >= 0 && write(fd, "a\n", 2) == 2 &&
+		    write(fd2, "b\n", 2) == 2 && stat(sf, &st) == 0 &&
+		    st.st_size == 4, "append: two writers both append");
+		if (fd >= 0)
+			close(fd);
+		if (fd2 >= 0)
+			close(fd2);
+		snprintf(want, sizeof(want), "%s/none/f", dir);
+		ok(statedir_open_append(want, err, sizeof(err)) == -1 &&
+		    strncmp(err, want, strlen(want)) == 0 &&
+		    strstr(err, "No such file") != NULL,
+		    "append: a file that cannot be made is named: %s", err);
+	}
+
 	if (getcwd(cwd, sizeof(cwd)) != NULL) {
 		f = statedir_abspath("./a/b.ndjson");
 		snprintf(want, sizeof(want), "%s/a/b.ndjson", cwd);
