@@ -1,9 +1,12 @@
 /* record.c: the wire-format record kinds (plex, points, end), their envelopes and checks. */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json.h>
 
+#include "buf.h"
+#include "jparse.h"
 #include "jsonutil.h"
 #include "record.h"
 
@@ -168,6 +171,45 @@ record_check_points_split(struct json_object *o, int all_objects)
 	if ((why = record_check_points(o)) != NULL)
 		return why;
 	return all_objects ? NULL : not_object;
+}
+
+int
+record_split(const char *text, size_t len, enum record_kind kind,
+    struct json_object **env, struct jspan **el, size_t *nel,
+    const char **why)
+{
+	const char	*name = kind == REC_PLEX ? "items" : "points";
+	struct jspan	 arr;
+	struct buf	 b = BUF_INIT;
+	size_t		 i;
+	int		 objects = 1;
+
+	*env = NULL;
+	*el = NULL;
+	*nel = 0;
+	*why = NULL;
+	if ((kind != REC_PLEX && kind != REC_POINTS) ||
+	    !jparse_split(text, len, name, &arr, el, nel))
+		return 0;
+	buf_append(&b, text, arr.off);
+	buf_appends(&b, "[]");
+	buf_append(&b, text + arr.off + arr.len, len - arr.off - arr.len);
+	*env = jparse(b.data, b.len, "record", NULL);
+	buf_free(&b);
+	if (record_kind_of(*env) != kind) {
+		json_object_put(*env);
+		free(*el);
+		*env = NULL;
+		*el = NULL;
+		*nel = 0;
+		return 0;
+	}
+	for (i = 0; i < *nel; i++)
+		if (text[(*el)[i].off] != '{')
+			objects = 0;
+	*why = kind == REC_PLEX ? record_check_plex_split(*env, objects) :
+	    record_check_points_split(*env, objects);
+	return 1;
 }
 
 const char *

@@ -37,6 +37,20 @@ const char *record_check_points(struct json_object *);
 const char *record_check_points_split(struct json_object *, int all_objects);
 /* The same for a plex record split on its items (meta-enrich's parent). */
 const char *record_check_plex_split(struct json_object *, int all_objects);
+/*
+ * A plex or points line split on its items or points without building
+ * its tree (jparse.h's jparse_split()): a batch of 1,000 is megabytes of
+ * text, and its json-c tree would take ten times that. Returns 1 when
+ * text is a record of that kind that splits: *env is its envelope,
+ * parsed with an empty array in the member's place, *el (the caller
+ * frees it) the spans of the *nel elements, and *why the shape check's
+ * reason as above (NULL: well-formed). Else 0, with nothing to free: the
+ * caller parses the text whole, which also names any error.
+ */
+struct jspan;
+int	 record_split(const char *text, size_t len, enum record_kind kind,
+	    struct json_object **env, struct jspan **el, size_t *nel,
+	    const char **why);
 const char *record_check_end(struct json_object *);
 const char *record_check_item(struct json_object *);	/* a Plex item: string ratingKey */
 const char *record_check_point(struct json_object *);	/* a point: id uint or UUID string */

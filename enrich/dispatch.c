@@ -170,13 +170,12 @@ handle_record(struct disp *d, struct json_object *j, const char *raw,
 }
 
 /*
- * A plex line split, not parsed whole (jparse_split(), as qdrant-upsert
+ * A plex line split, not parsed whole (record_split(), as qdrant-upsert
  * splits points lines): a batch of 1,000 items is ~8 MB of text, and its
- * tree would take ten times that. The envelope is parsed with an empty
- * items array, and each item alone, for the facts that cutting needs;
- * the jobs are made of the items' own texts. Returns -1 when the line is
- * not a plex record to split (the caller parses it whole, which also
- * names any error), else 0.
+ * tree would take ten times that. Each item is parsed alone, for the
+ * facts that cutting needs; the jobs are made of the items' own texts.
+ * Returns -1 when the line is not a plex record to split (the caller
+ * parses it whole, which also names any error), else 0.
  */
 static int
 split_plex_text(struct disp *d, const char *text, size_t len)
@@ -185,29 +184,14 @@ split_plex_text(struct disp *d, const char *text, size_t len)
 	struct json_object	*env, *it;
 	struct plex_items	 pi;
 	struct item_fact	*f;
-	struct jspan		 arr, *el;
-	struct buf		 b = BUF_INIT;
+	struct jspan		*el;
 	const char		*why;
 	size_t			 i, n;
-	int			 objects = 1;
 
-	if (!jparse_split(text, len, "items", &arr, &el, &n))
+	if (!record_split(text, len, REC_PLEX, &env, &el, &n, &why))
 		return -1;
-	buf_append(&b, text, arr.off);
-	buf_appends(&b, "[]");
-	buf_append(&b, text + arr.off + arr.len, len - arr.off - arr.len);
-	env = ndjson_parse_string(b.data, b.len, &err);
-	buf_free(&b);
-	if (env == NULL || record_kind_of(env) != REC_PLEX) {
-		json_object_put(env);
-		free(el);
-		return -1;
-	}
-	for (i = 0; i < n; i++)
-		if (text[el[i].off] != '{')
-			objects = 0;
 	disp_flush_bare(d);
-	if ((why = record_check_plex_split(env, objects)) != NULL) {
+	if (why != NULL) {
 		bad_record(d, d->lineno, why, text, len);
 		json_object_put(env);
 		free(el);

@@ -634,7 +634,7 @@ split_add(struct state *s, int all)
 }
 
 /*
- * A `points` line is split, not parsed whole (jparse_split()): its
+ * A `points` line is split, not parsed whole (record_split()): its
  * envelope is parsed with an empty array in place of its points, and each
  * point is parsed alone when its turn comes, so a 2 MB line never becomes
  * a tree of ten times that; and when --max-read-ahead is reached halfway,
@@ -645,30 +645,15 @@ split_add(struct state *s, int all)
 static int
 split_points(struct state *s, const char *text, size_t len, size_t line)
 {
-	struct ndjson_error	 err;
 	struct json_object	*env;
-	struct jspan		 arr, *el;
-	struct buf		 b = BUF_INIT;
+	struct jspan		*el;
 	const char		*why;
-	size_t			 i, n;
-	int			 objects = 1, rc;
+	size_t			 n;
+	int			 rc;
 
-	if (!jparse_split(text, len, "points", &arr, &el, &n))
+	if (!record_split(text, len, REC_POINTS, &env, &el, &n, &why))
 		return -1;
-	buf_append(&b, text, arr.off);
-	buf_appends(&b, "[]");
-	buf_append(&b, text + arr.off + arr.len, len - arr.off - arr.len);
-	env = ndjson_parse_string(b.data, b.len, &err);
-	buf_free(&b);
-	if (env == NULL || record_kind_of(env) != REC_POINTS) {
-		json_object_put(env);
-		free(el);
-		return -1;
-	}
-	for (i = 0; i < n; i++)
-		if (text[el[i].off] != '{')
-			objects = 0;
-	if ((why = record_check_points_split(env, objects)) != NULL) {
+	if (why != NULL) {
 		json_object_put(env);
 		free(el);
 		return bad_record(s, line, why, text, len);

@@ -1,4 +1,5 @@
 /* test_record.c: record kinds, shape checks, envelopes in wire order and the end record. */
+#include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json.h>
@@ -95,6 +96,38 @@ test_checks(void)
 		o = parse("{\"kind\":\"plex\",\"items\":[]}");
 		ok(record_check_plex_split(o, 1) == NULL, "plex split: good");
 		json_object_put(o);
+	}
+
+	/* record_split: the envelope, the spans, the shape check */
+	{
+		static const char pl[] = "{\"kind\":\"plex\",\"seq\":4,"
+		    "\"items\":[{\"ratingKey\":\"1\"}, {\"a\":[1]}],\"shows\":{}}";
+		static const char bad[] = "{\"kind\":\"plex\",\"items\":[{},2]}";
+		static const char esc[] = "{\"kind\":\"plex\",\"t\":\"\\ud83c\\udfac\","
+		    "\"items\":[]}";
+		struct json_object	*env;
+		struct jspan		*el;
+		const char		*why;
+		size_t			 n;
+
+		ok(record_split(pl, strlen(pl), REC_PLEX, &env, &el, &n, &why) == 1 &&
+		    why == NULL && n == 2 && strncmp(pl + el[1].off, "{\"a\":[1]}",
+		    el[1].len) == 0 && el[1].len == 9,
+		    "split: a plex line gives its item spans");
+		is_str(ndjson_to_string(env, NULL),
+		    "{\"kind\":\"plex\",\"seq\":4,\"items\":[],\"shows\":{}}",
+		    "split: the envelope has an empty items array");
+		json_object_put(env);
+		free(el);
+		ok(record_split(pl, strlen(pl), REC_POINTS, &env, &el, &n, &why) == 0 &&
+		    env == NULL && el == NULL, "split: another kind is not split");
+		ok(record_split(bad, strlen(bad), REC_PLEX, &env, &el, &n, &why) == 1 &&
+		    why != NULL && strcmp(why, "plex record: an item is not an object") == 0,
+		    "split: an item that is not an object is named");
+		json_object_put(env);
+		free(el);
+		ok(record_split(esc, strlen(esc), REC_PLEX, &env, &el, &n, &why) == 0,
+		    "split: a surrogate escape is left to the whole parse");
 	}
 
 	fn = record_check_points;
