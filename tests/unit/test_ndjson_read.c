@@ -277,6 +277,25 @@ test_mixed_stream(void)
 	fclose(fp);
 }
 
+/* One record taken (its line and text) or refused (where, why), into out; o is freed. */
+static void
+note_record(struct buf *out, struct ndjson_reader *r, enum ndjson_status st,
+    struct json_object *o, const struct ndjson_error *err)
+{
+	const char	*text;
+	size_t		 len;
+
+	if (st == NDJSON_OK) {
+		text = ndjson_reader_raw(r, &len);
+		buf_printf(out, "ok@%zu[%.*s] ", ndjson_reader_line(r),
+		    (int)len, text);
+		json_object_put(o);
+	} else
+		buf_printf(out, "bad@%zu:%zu %s [%.*s]%d ", err->line, err->col,
+		    err->message, (int)err->raw_len, err->raw,
+		    err->raw_truncated);
+}
+
 /*
  * ndjson_read_text() then ndjson_reader_parse() is ndjson_read(): the
  * same records, line numbers, raw texts and errors, line for line.
@@ -317,15 +336,7 @@ test_text_then_parse(void)
 			}
 			if (st == NDJSON_EOF || st == NDJSON_IOERR)
 				break;
-			if (st == NDJSON_OK) {
-				text = ndjson_reader_raw(r, &len);
-				buf_printf(pass ? &b : &a, "ok@%zu[%.*s] ",
-				    ndjson_reader_line(r), (int)len, text);
-				json_object_put(o);
-			} else
-				buf_printf(pass ? &b : &a, "bad@%zu:%zu %s [%.*s]%d ",
-				    err.line, err.col, err.message,
-				    (int)err.raw_len, err.raw, err.raw_truncated);
+			note_record(pass ? &b : &a, r, st, o, &err);
 		}
 		ndjson_reader_free(r);
 		fclose(fp);
@@ -376,15 +387,7 @@ test_text_then_parse(void)
 			}
 			if (st != NDJSON_OK && st != NDJSON_BAD)
 				break;
-			if (st == NDJSON_OK) {
-				text = ndjson_reader_raw(r, &len);
-				buf_printf(pass ? &b : &a, "ok@%zu[%.*s] ",
-				    ndjson_reader_line(r), (int)len, text);
-				json_object_put(o);
-			} else
-				buf_printf(pass ? &b : &a, "bad@%zu:%zu %s [%.*s]%d ",
-				    err.line, err.col, err.message,
-				    (int)err.raw_len, err.raw, err.raw_truncated);
+			note_record(pass ? &b : &a, r, st, o, &err);
 		}
 		buf_printf(pass ? &b : &a, "end %d", st);
 		ndjson_reader_free(r);
