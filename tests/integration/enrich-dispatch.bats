@@ -70,7 +70,7 @@ imdb_per_job() {
 	# character are the same string, so the output must be the same bytes
 	jq -c 'if .kind == "plex" then .items[0].title += " \ud83c\udfac" else . end' in.ndjson >raw.ndjson
 	sed 's/\xf0\x9f\x8e\xac/\\ud83c\\udfac/' raw.ndjson >esc.ndjson
-	! cmp -s raw.ndjson esc.ndjson
+	if cmp -s raw.ndjson esc.ndjson; then false; fi
 	for f in raw esc; do
 		enrich -j2 -vv --offline --enrichment-batch-size 100 --cache-dir c <"$f.ndjson" >"$f.out" 2>"$f.err"
 	done
