@@ -1,6 +1,7 @@
 /* xalloc.c: allocation wrappers that die on exhaustion, so callers need no OOM paths. */
 #include <err.h>
 #include <errno.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,4 +92,11 @@ xnonnull(void *p)
 	if (p == NULL)
 		err(1, NULL);
 	return p;
+}
+
+void
+xalloc_mmap_big(void)
+{
+	/* a fixed threshold also turns glibc's dynamic one off (mallopt(3)) */
+	(void)mallopt(M_MMAP_THRESHOLD, XALLOC_MMAP_MIN);
 }
