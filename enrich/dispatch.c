@@ -190,7 +190,6 @@ split_plex_text(struct disp *d, const char *text, size_t len)
 
 	if (!record_split(text, len, REC_PLEX, &env, &el, &n, &why))
 		return -1;
-	disp_flush_bare(d);
 	if (why != NULL) {
 		bad_record(d, d->lineno, why, text, len);
 		json_object_put(env);
@@ -215,6 +214,8 @@ split_plex_text(struct disp *d, const char *text, size_t len)
 	pi.el = el;
 	pi.facts = f;
 	pi.n = n;
+	/* as handle_record(): a bad plex record does not cut a run of bare items */
+	disp_flush_bare(d);
 	disp_split_plex(d, env, &pi, text, len);
 	disp_item_facts_free(f, n);
 	free(el);
