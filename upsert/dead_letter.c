@@ -103,9 +103,3 @@ dead_letter_close(struct dead_letter *dl, size_t dead_lettered)
 	free(dl);
 	return rc;
 }
-
-const char *
-dead_letter_path(const struct dead_letter *dl)
-{
-	return dl->path;
-}

@@ -25,6 +25,5 @@ int	 dead_letter_add(struct dead_letter *, int64_t seq,
  * -1 (logged) when a write failed. Accepts NULL.
  */
 int	 dead_letter_close(struct dead_letter *, size_t dead_lettered);
-const char *dead_letter_path(const struct dead_letter *);
 
 #endif

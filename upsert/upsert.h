@@ -270,7 +270,6 @@ int	 upsert_run_fatal(const struct upsert_run *);
 const struct upsert_stats *upsert_run_stats(const struct upsert_run *);
 /* Closes the dead-letter file (appending an end record); -1 on I/O error. */
 int	 upsert_run_close_dead_letter(struct upsert_run *);
-const char *upsert_run_dead_letter_path(const struct upsert_run *);
 /* Rating keys of the degraded points held back: live for stale cleanup. */
 const char *const *upsert_run_held_keys(const struct upsert_run *, size_t *n);
 void	 upsert_run_free(struct upsert_run *);

@@ -388,12 +388,6 @@ upsert_run_close_dead_letter(struct upsert_run *run)
 	return rc;
 }
 
-const char *
-upsert_run_dead_letter_path(const struct upsert_run *run)
-{
-	return run->cfg->dead_letter;
-}
-
 /* --- transport: the multi handles, or the dry run's request log --- */
 
 static void	answer(struct upsert_run *, struct answer *);
